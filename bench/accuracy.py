@@ -1,0 +1,83 @@
+"""Accuracy of recon's matching against the ground truth written by `recon sample-data`.
+
+Everything is computed on record pairs, split into cross-system pairs (CRM company ↔ ERP customer:
+the cross-reference) and within-system pairs (duplicates). A predicted pair is two records in one
+predicted entity; a true pair is two records with the same truth entity_id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Scores:
+    precision: float
+    recall: float
+    f1: float
+    true_pairs: int
+    predicted_pairs: int
+
+    @staticmethod
+    def of(predicted: pd.MultiIndex, truth: pd.MultiIndex) -> Scores:
+        hit = len(predicted.intersection(truth))
+        p = hit / len(predicted) if len(predicted) else 1.0
+        r = hit / len(truth) if len(truth) else 1.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        return Scores(p, r, f1, len(truth), len(predicted))
+
+
+def _key(system: pd.Series, record_id: pd.Series) -> pd.Series:
+    return system.astype(str) + ":" + record_id.astype(str)
+
+
+def pairs_within_groups(keys: pd.Series, groups: pd.Series) -> pd.MultiIndex:
+    """All unordered pairs (a < b) of keys sharing a group; groups are small (entities)."""
+    frame = pd.DataFrame({"k": keys.to_numpy(), "g": groups.to_numpy()}).dropna()
+    merged = frame.merge(frame, on="g", suffixes=("_a", "_b"))
+    merged = merged[merged["k_a"] < merged["k_b"]]
+    return pd.MultiIndex.from_arrays([merged["k_a"].to_numpy(), merged["k_b"].to_numpy()])
+
+
+def split_cross(pairs: pd.MultiIndex) -> tuple[pd.MultiIndex, pd.MultiIndex]:
+    """(cross-system pairs, within-system pairs)."""
+    a = pairs.get_level_values(0).str.slice(0, 3)
+    b = pairs.get_level_values(1).str.slice(0, 3)
+    cross = np.asarray(a != b)
+    return pairs[cross], pairs[~cross]
+
+
+def truth_pairs(truth_entities: pd.DataFrame) -> pd.MultiIndex:
+    keys = _key(truth_entities["system"], truth_entities["record_id"])
+    return pairs_within_groups(keys, truth_entities["entity_id"].astype(str))
+
+
+def entity_scores(predicted: pd.DataFrame, truth_entities: pd.DataFrame) -> dict[str, Scores]:
+    """``predicted`` has system, record_id and entity (any label); returns cross and duplicate scores."""
+    pred = pairs_within_groups(
+        _key(predicted["system"], predicted["record_id"]), predicted["entity"].astype(str)
+    )
+    truth = truth_pairs(truth_entities)
+    pred_cross, pred_dup = split_cross(pred)
+    true_cross, true_dup = split_cross(truth)
+    return {"cross": Scores.of(pred_cross, true_cross), "duplicates": Scores.of(pred_dup, true_dup)}
+
+
+def blocking_recall(
+    candidates: pd.DataFrame, records: pd.DataFrame, truth_entities: pd.DataFrame
+) -> float:
+    """Share of true pairs that blocking proposed. ``candidates`` holds positions ``left``/``right``
+    into ``records`` (which has system and record_id)."""
+    keys = _key(records["system"], records["record_id"]).to_numpy()
+    a, b = keys[candidates["left"].to_numpy()], keys[candidates["right"].to_numpy()]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    proposed = pd.MultiIndex.from_arrays([lo, hi])
+    present = set(keys)
+    truth = truth_entities[
+        _key(truth_entities["system"], truth_entities["record_id"]).isin(present)
+    ]
+    true = truth_pairs(truth)
+    return len(true.intersection(proposed)) / len(true) if len(true) else 1.0

@@ -1,0 +1,102 @@
+"""Benchmark: speed and memory of each stage on generated data, and accuracy against ground truth.
+
+    python bench/run.py --entities 100000 --seed 1
+    python bench/run.py --entities 1000000 --stages generate,load
+
+Figures are printed and written to bench/out/results-<entities>.json. Each stage runs in its own
+process so its peak memory (max RSS) is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def stage_generate(entities: int, seed: int, data: Path) -> dict[str, Any]:
+    from recon.sampledata import generate, write
+
+    t0 = time.perf_counter()
+    sample = generate(entities, seed)
+    t1 = time.perf_counter()
+    write(sample, data)
+    t2 = time.perf_counter()
+    rows = {name: len(frame) for name, frame in sample.tables.items()}
+    return {"generate_s": t1 - t0, "write_s": t2 - t1, "rows": rows}
+
+
+def stage_load(entities: int, seed: int, data: Path) -> dict[str, Any]:
+    from recon.config.load import folder_config
+    from recon.extract.load import load_all
+
+    t0 = time.perf_counter()
+    result = load_all(folder_config(data))
+    seconds = time.perf_counter() - t0
+    rows_read = sum(t.rows_read for t in result.tables.values())
+    summary = result.summary()[["table", "rows_read", "rows_kept", "rows_quarantined"]]
+    return {
+        "load_s": seconds,
+        "rows_read": rows_read,
+        "rows_per_s": rows_read / seconds if seconds else None,
+        "tables": summary.to_dict(orient="records"),
+    }
+
+
+STAGES = {"generate": stage_generate, "load": stage_load}
+
+
+def _child(stage: str, entities: int, seed: int, data: Path, queue: Any) -> None:
+    try:
+        figures = STAGES[stage](entities, seed, data)
+        figures["peak_rss_mb"] = _peak_mb()
+        queue.put(figures)
+    except Exception as exc:  # report, do not hang the parent
+        queue.put({"error": repr(exc)})
+
+
+def run_stage(stage: str, entities: int, seed: int, data: Path) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(stage, entities, seed, data, queue))
+    proc.start()
+    figures = queue.get()
+    proc.join()
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entities", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--stages", default=",".join(STAGES))
+    parser.add_argument("--data", type=Path, help="data folder (default bench/out/data-N-seed)")
+    args = parser.parse_args(argv)
+    data = args.data or OUT / f"data-{args.entities}-{args.seed}"
+    results: dict[str, Any] = {"entities": args.entities, "seed": args.seed}
+    for stage in args.stages.split(","):
+        if stage not in STAGES:
+            parser.error(f"unknown stage {stage}; stages: {', '.join(STAGES)}")
+        figures = run_stage(stage, args.entities, args.seed, data)
+        results[stage] = figures
+        print(f"{stage}: {json.dumps(figures, default=str)}", flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"results-{args.entities}.json"
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"written {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+"""recon: reconcile a CRM against an ERP."""
+
+__version__ = "0.1.0"

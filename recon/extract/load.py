@@ -1,0 +1,312 @@
+"""Load each configured table into the canonical model, quarantining rows that cannot be used.
+
+Per table: read raw text chunks (CSV, Excel or SQL) → map vendor headers with the preset → parse
+ids, amounts, dates and booleans for the whole column at once (so detection of decimal commas and
+day/month order sees every value) → quarantine bad rows with their reason → drop repeated ids.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from recon.config.load import Inputs
+from recon.config.models import CsvOptions, DateOptions, TableSource
+from recon.errors import SourceError
+from recon.extract import parse
+from recon.extract.files import read_csv_chunks, read_excel_chunks
+from recon.extract.presets import apply_preset, load_preset
+from recon.models import QUARANTINE_COLUMNS, LoadResult, TableLoad, empty_quarantine
+from recon.schema import DTYPES, FEATURES_NEEDING, TABLES, TableSpec
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int], None]
+DEFAULT_WON_STAGES = ("closedwon", "Closed Won", "won", "Won")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _merged(model_cls: type[M], *layers: BaseModel) -> M:
+    """Settings given explicitly in a later layer win over earlier ones; defaults never override."""
+    values: dict[str, object] = {}
+    for layer in layers:
+        values.update({k: getattr(layer, k) for k in layer.model_fields_set})
+    return model_cls(**values)
+
+
+def _raw_chunks(
+    name: str, source: TableSource, base_dir: Path, csv_options: CsvOptions
+) -> tuple[str, str, Iterator[pd.DataFrame]]:
+    """(label for messages, kind of source, iterator of raw chunks)."""
+    if source.sql is not None:
+        from recon.extract.sql import read_sql_chunks  # SQLAlchemy drivers only when needed
+
+        label = f"{_masked(source.sql.url)} {source.sql.table or 'query'}"
+        return label, "sql", read_sql_chunks(source.sql, label=name)
+    assert source.file is not None
+    path = Path(source.file)
+    if not path.is_absolute():
+        path = base_dir / path
+    label = str(path)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return label, "excel", read_excel_chunks(path, source.sheet)
+    if suffix == ".xls":
+        raise SourceError(f"{path}: old .xls workbooks are not supported; save it as .xlsx or .csv")
+    return label, "csv", read_csv_chunks(path, csv_options)
+
+
+def _masked(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "sql"
+
+
+def load_table(
+    name: str,
+    source: TableSource,
+    inputs: Inputs,
+    progress: Progress | None = None,
+) -> TableLoad:
+    spec = TABLES[name]
+    config = inputs.config
+    preset = load_preset(source.preset, name)
+    csv_options = _merged(CsvOptions, config.csv, preset.csv, source.csv)
+    date_options = _merged(DateOptions, config.dates, preset.dates, source.dates)
+    label, kind, chunks = _raw_chunks(name, source, inputs.base_dir, csv_options)
+
+    mapped_parts: list[pd.DataFrame] = []
+    missing_optional: tuple[str, ...] = ()
+    unused: tuple[str, ...] = ()
+    try:
+        for raw in chunks:
+            errors = raw.pop("_error") if "_error" in raw.columns else None
+            mapped = apply_preset(raw, preset, source.columns, source=label)
+            frame = mapped.frame
+            frame["_error"] = (
+                pd.array(errors.to_numpy(), dtype="string")
+                if errors is not None
+                else pd.array([pd.NA] * len(frame), dtype="string")
+            )
+            mapped_parts.append(frame)
+            missing_optional, unused = mapped.missing_optional, mapped.unused_columns
+            if progress:
+                progress(name, len(frame))
+    except SourceError as exc:
+        if str(exc).startswith((label, f"{name}: ")):
+            raise
+        raise SourceError(f"{label}: {exc}") from exc
+    text = pd.concat(mapped_parts, ignore_index=True) if mapped_parts else None
+    if text is None:
+        raise SourceError(f"{label}: no header row found")
+    log.info("%s: %d rows read from %s", name, len(text), label)
+
+    frame, quarantine, notes = _parse_table(
+        text,
+        spec,
+        label,
+        csv_options,
+        date_options,
+        kind,
+    )
+    if unused:
+        log.debug("%s: columns not used: %s", label, ", ".join(unused))
+    skipped = tuple(
+        FEATURES_NEEDING[(name, c)] for c in missing_optional if (name, c) in FEATURES_NEEDING
+    )
+    return TableLoad(
+        name=name,
+        source=label,
+        preset=preset.name,
+        frame=frame,
+        quarantine=quarantine,
+        rows_read=len(text),
+        missing_optional=missing_optional,
+        skipped_features=skipped,
+        notes=tuple(notes),
+        won_stages=preset.won_stages,
+        cancelled_statuses=preset.cancelled_statuses,
+    )
+
+
+def _parse_table(
+    text: pd.DataFrame,
+    spec: TableSpec,
+    label: str,
+    csv_options: CsvOptions,
+    date_options: DateOptions,
+    kind: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Typed frame of usable rows, quarantine of the rest, and detection notes."""
+    out: dict[str, pd.Series] = {}
+    problems: list[pd.DataFrame] = []
+    notes: list[str] = []
+    decimal = "." if kind == "sql" else csv_options.decimal
+    # A row with too many fields is reported once as malformed, not again per shifted value.
+    malformed = text["_error"].notna()
+
+    for column in spec.columns:
+        values = text[column.name]
+        if column.kind == "id":
+            parsed = parse.parse_ids(values)
+        elif column.kind == "amount":
+            parsed = parse.parse_amounts(values, decimal=decimal)
+        elif column.kind == "date":
+            parsed = parse.parse_dates(
+                values,
+                order=date_options.order,
+                formats=date_options.formats,
+                excel_serial=(kind == "excel"),
+            )
+        elif column.kind == "bool":
+            parsed = parse.parse_bools(values)
+        else:
+            parsed = None
+        if parsed is None:
+            typed = values.str.strip()
+            typed = typed.mask(typed == "")
+            bad = pd.Series(False, index=values.index)
+        else:
+            typed, bad = parsed.values, parsed.bad.fillna(False).astype(bool) & ~malformed
+            if parsed.note:
+                notes.append(f"{column.name}: {parsed.note}")
+            if bad.any():
+                problems.append(
+                    _problem_rows(text, bad, column.name, f"bad {column.kind}", parsed.reason)
+                )
+        if column.required:
+            empty = typed.isna() & ~bad & ~malformed
+            if empty.any():
+                reason = pd.Series(f"{column.name} is empty", index=text.index, dtype="string")
+                problems.append(
+                    _problem_rows(text, empty, column.name, f"empty {column.name}", reason)
+                )
+        out[column.name] = typed.astype(DTYPES[column.kind])
+
+    if malformed.any():
+        problems.append(
+            _problem_rows(text, malformed, "", "malformed row", text["_error"].astype("string"))
+        )
+
+    frame = pd.DataFrame(out, index=text.index)
+    frame["source_row"] = text["_row"].astype("int64")
+    bad_rows = np.zeros(len(text), dtype=bool)
+    for p in problems:
+        bad_rows[p["_pos"].to_numpy()] = True
+
+    if spec.key:
+        dup_parts = _duplicates(frame, spec.key, bad_rows, text)
+        if dup_parts is not None:
+            problems.append(dup_parts)
+            bad_rows[dup_parts["_pos"].to_numpy()] = True
+
+    kept = frame.loc[~bad_rows].reset_index(drop=True)
+    if problems:
+        quarantine = pd.concat(problems, ignore_index=True).sort_values(["_pos", "column"])
+        quarantine = quarantine.drop(columns="_pos").reset_index(drop=True)
+        quarantine.insert(0, "source", label)
+        quarantine.insert(0, "table", spec.name)
+        quarantine = quarantine[QUARANTINE_COLUMNS]
+    else:
+        quarantine = empty_quarantine()
+    return kept, quarantine, notes
+
+
+def _records_json(text: pd.DataFrame, mask: pd.Series) -> pd.Series:
+    """The whole source row as JSON text, so a quarantined row is never lost."""
+    rows = text.loc[mask].drop(columns=["_error"])
+    if rows.empty:
+        return pd.Series([], dtype="string")
+    lines = rows.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+    return pd.Series(lines, index=rows.index, dtype="string")
+
+
+def _problem_rows(
+    text: pd.DataFrame, mask: pd.Series, column: str, kind: str, reason: pd.Series
+) -> pd.DataFrame:
+    mask = mask.to_numpy(dtype=bool)
+    positions = np.flatnonzero(mask)
+    value = (
+        text[column].iloc[positions].to_numpy()
+        if column
+        else np.full(len(positions), pd.NA, dtype=object)
+    )
+    return pd.DataFrame(
+        {
+            "_pos": positions,
+            "row": text["_row"].iloc[positions].to_numpy(),
+            "column": column,
+            "value": pd.array(value, dtype="string"),
+            "reason_kind": kind,
+            "reason": pd.array(reason.iloc[positions].to_numpy(), dtype="string"),
+            "record": _records_json(text, pd.Series(mask, index=text.index)).to_numpy(),
+        }
+    ).astype({"row": "Int64"})
+
+
+def _duplicates(
+    frame: pd.DataFrame, key: str, bad_rows: np.ndarray, text: pd.DataFrame
+) -> pd.DataFrame | None:
+    """Later rows repeating an id already used by a good row are quarantined, naming the first."""
+    ids = frame[key].where(~bad_rows)
+    dup = ids.duplicated(keep="first") & ids.notna()
+    if not dup.any():
+        return None
+    first_row = frame["source_row"].where(~bad_rows).groupby(ids).transform("first")
+    reason = (
+        f"duplicate {key} '"
+        + ids.astype("string")
+        + "' (first used on row "
+        + first_row.astype("Int64").astype("string")
+        + ")"
+    )
+    return _problem_rows(text, dup, key, f"duplicate {key}", reason.astype("string"))
+
+
+def load_all(inputs: Inputs, progress: Progress | None = None) -> LoadResult:
+    """Load every configured table; check cross-table references; settle the won stages."""
+    tables = {
+        name: load_table(name, source, inputs, progress)
+        for name, source in inputs.config.tables.items()
+    }
+    config = inputs.config
+    deals = tables.get("crm_deals")
+    won = config.won_stages or (deals.won_stages if deals and deals.won_stages else None)
+    return LoadResult(
+        tables=tables,
+        base_currency=config.base_currency.upper(),
+        won_stages=tuple(won or DEFAULT_WON_STAGES),
+        notes=tuple(reference_notes(tables)),
+    )
+
+
+def reference_notes(tables: dict[str, TableLoad]) -> list[str]:
+    """Rows whose foreign key names no loaded record: kept, but said in the summary."""
+    checks = [
+        ("crm_deals", "company_id", "crm_companies", "company_id"),
+        ("erp_orders", "customer_id", "erp_customers", "customer_id"),
+        ("erp_invoices", "customer_id", "erp_customers", "customer_id"),
+        ("erp_invoices", "order_id", "erp_orders", "order_id"),
+    ]
+    notes = []
+    for child, fk, parent, key in checks:
+        if child not in tables or parent not in tables:
+            continue
+        values = tables[child].frame[fk]
+        known = tables[parent].frame[key]
+        unknown = values.notna() & ~values.isin(known)
+        if unknown.any():
+            notes.append(f"{int(unknown.sum())} {child} rows name a {fk} that is not in {parent}")
+    return notes

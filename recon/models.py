@@ -1,0 +1,93 @@
+"""Frozen records passed between stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+QUARANTINE_COLUMNS = [
+    "table",
+    "source",
+    "row",
+    "column",
+    "value",
+    "reason_kind",
+    "reason",
+    "record",
+]
+
+
+def empty_quarantine() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="string") for c in QUARANTINE_COLUMNS}).astype(
+        {"row": "Int64"}
+    )
+
+
+@dataclass(frozen=True)
+class TableLoad:
+    """One canonical table as loaded: the usable rows, the quarantined ones, and what was noticed."""
+
+    name: str
+    source: str
+    preset: str
+    frame: pd.DataFrame
+    quarantine: pd.DataFrame
+    rows_read: int
+    missing_optional: tuple[str, ...] = ()
+    skipped_features: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    won_stages: tuple[str, ...] = ()
+    cancelled_statuses: tuple[str, ...] = ()
+
+    @property
+    def rows_kept(self) -> int:
+        return len(self.frame)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return int(self.quarantine["row"].nunique()) if len(self.quarantine) else 0
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """All canonical tables of one run. Optional tables that were not given are absent."""
+
+    tables: dict[str, TableLoad]
+    base_currency: str = "USD"
+    won_stages: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def frame(self, name: str) -> pd.DataFrame | None:
+        table = self.tables.get(name)
+        return None if table is None else table.frame
+
+    @property
+    def quarantine(self) -> pd.DataFrame:
+        parts = [t.quarantine for t in self.tables.values() if len(t.quarantine)]
+        return pd.concat(parts, ignore_index=True) if parts else empty_quarantine()
+
+    def summary(self) -> pd.DataFrame:
+        """One row per table: rows read, kept and quarantined, the main reasons, what was skipped."""
+        rows = []
+        for t in self.tables.values():
+            reasons = ""
+            if len(t.quarantine):
+                per_row = t.quarantine.drop_duplicates(["row", "reason_kind"])
+                counts = per_row["reason_kind"].value_counts()
+                reasons = "; ".join(f"{n} × {k}" for k, n in counts.items())
+            rows.append(
+                {
+                    "table": t.name,
+                    "source": t.source,
+                    "preset": t.preset,
+                    "rows_read": t.rows_read,
+                    "rows_kept": t.rows_kept,
+                    "rows_quarantined": t.rows_quarantined,
+                    "quarantine_reasons": reasons,
+                    "missing_optional_columns": ", ".join(t.missing_optional),
+                    "skipped_features": "; ".join(t.skipped_features),
+                    "notes": "; ".join(t.notes),
+                }
+            )
+        return pd.DataFrame(rows)

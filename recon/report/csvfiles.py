@@ -1,0 +1,45 @@
+"""Write frames as CSV that is safe to open in a spreadsheet and loses no digits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+# A cell starting with one of these runs as a formula in Excel or LibreOffice.
+_FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def escape_formula(values: pd.Series) -> pd.Series:
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
+    text = values.astype("string")
+    return text.mask(text.str.contains(_FORMULA_START, regex=True, na=False), "'" + text)
+
+
+def format_amounts(values: pd.Series) -> pd.Series:
+    """Plain decimal text with at least two decimals: '1234.50', never '1.2345e+03'."""
+    text = values.astype("string")
+    return text.str.replace(r"^(-?\d+\.\d\d\d*?)0+$", r"\1", regex=True)
+
+
+def csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    out = {}
+    for name, col in frame.items():
+        dtype = col.dtype
+        if isinstance(dtype, pd.ArrowDtype) and "decimal" in str(dtype):
+            out[name] = format_amounts(col)
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            out[name] = col.dt.strftime("%Y-%m-%d").astype("string")
+        elif pd.api.types.is_bool_dtype(dtype):
+            out[name] = col.map({True: "true", False: "false"}).astype("string")
+        elif pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
+            out[name] = escape_formula(col)
+        else:
+            out[name] = col
+    return pd.DataFrame(out, index=frame.index)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    csv_ready(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    return path
