@@ -12,6 +12,13 @@ import sqlalchemy as sa
 
 # tests/ is on sys.path: pytest puts the rootdir conftest's folder there.
 from dbs import MYSQL_URLS, PG_URLS, first_reachable
+from hypothesis import settings
+
+# CI explores the same examples on every run, so a red build is reproducible; locally hypothesis
+# keeps searching new ones (and remembers failures in .hypothesis/).
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 
 def _server_url(title: str, env_var: str, defaults: tuple[str, ...]) -> str:

@@ -242,7 +242,8 @@ def test_accents_and_decomposed_text_do_not_matter(words: list[str]) -> None:
 def test_punctuation_and_spacing_do_not_matter(words: list[str], separators: list[str]) -> None:
     messy = " " + "".join(w + separators[i % 3] for i, w in enumerate(words)) + " ."
     got = norm([" ".join(words), messy])["name_norm"]
-    assert got.iloc[0] == got.iloc[1]
+    # A name that is only a placeholder ("none") is missing either way; compare NA-safely.
+    assert got.iloc[:1].tolist() == got.iloc[1:].tolist()
 
 
 BASE_WORDS = [
