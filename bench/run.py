@@ -54,7 +54,45 @@ def stage_load(entities: int, seed: int, data: Path) -> dict[str, Any]:
     }
 
 
-STAGES = {"generate": stage_generate, "load": stage_load}
+def stage_match(entities: int, seed: int, data: Path) -> dict[str, Any]:
+    import pandas as pd
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from accuracy import blocking_recall, entity_scores
+
+    from recon.config.load import folder_config
+    from recon.extract.load import load_all
+    from recon.pipeline import match
+
+    loaded = load_all(folder_config(data))
+    t0 = time.perf_counter()
+    result = match(loaded)
+    seconds = time.perf_counter() - t0
+    truth = pd.read_csv(data / "truth_entities.csv", dtype=str)
+    predicted = pd.DataFrame(
+        {
+            "system": result.records["system"].astype(str),
+            "record_id": result.records["record_id"].astype(str),
+            "entity": result.entity.to_numpy(),
+        }
+    )
+    scores = entity_scores(predicted, truth)
+    pairs = result.scored[["left", "right"]]
+    return {
+        "match_s": seconds,
+        "records": len(result.records),
+        "timings_s": result.timings,
+        "candidates": result.candidates,
+        "candidates_per_record": result.candidates / max(len(result.records), 1),
+        "candidates_by_pass": result.pass_counts,
+        "blocking_recall": blocking_recall(pairs, result.records, truth),
+        "cross": scores["cross"].__dict__,
+        "duplicates": scores["duplicates"].__dict__,
+        "counts": result.counts(),
+    }
+
+
+STAGES = {"generate": stage_generate, "load": stage_load, "match": stage_match}
 
 
 def _child(stage: str, entities: int, seed: int, data: Path, queue: Any) -> None:

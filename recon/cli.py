@@ -117,18 +117,38 @@ def load(data_dir: DataDir = None, config: ConfigOpt = None, out: OutOpt = None)
     _print_summary(run)
 
 
+@app.command("match")
+@handles_errors
+def match_command(data_dir: DataDir = None, config: ConfigOpt = None, out: OutOpt = None) -> None:
+    """Link CRM companies and ERP customers into entities; flag duplicates; write xref files."""
+    from recon.config.load import resolve_inputs
+    from recon.pipeline import run_match
+
+    inputs = resolve_inputs(data_dir, config)
+    with row_progress() as progress:
+        run = run_match(inputs, out or default_out("match"), progress)
+    _print_match(run)
+
+
+def _print_match(run: Any) -> None:
+    from recon.report.console import print_load_summary, print_match_summary
+
+    print_load_summary(run.load, run.out_dir, color=interactive(), footer=False)
+    print_match_summary(run.match, run.out_dir, color=interactive())
+
+
 @app.command()
 @handles_errors
 def demo(out: OutOpt = None) -> None:
     """Run recon end to end on the bundled sample data."""
     from recon.config.load import folder_config
-    from recon.pipeline import run_load
+    from recon.pipeline import run_match
     from recon.resources import sample_data_dir
 
     inputs = folder_config(sample_data_dir())
     with row_progress() as progress:
-        run = run_load(inputs, out or default_out("demo"), progress)
-    _print_summary(run)
+        run = run_match(inputs, out or default_out("demo"), progress)
+    _print_match(run)
 
 
 @app.command("sample-data")

@@ -91,3 +91,40 @@ class LoadResult:
                 }
             )
         return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """What the matcher decided, ready for the report: every frame the outputs are written from."""
+
+    records: pd.DataFrame  # one row per CRM company and ERP customer, with normalized keys
+    scored: pd.DataFrame  # candidate pairs after clustering: probability, decision, reasons
+    entity: pd.Series  # entity number per record position
+    xref: pd.DataFrame
+    duplicates: pd.DataFrame
+    crm_import: pd.DataFrame
+    erp_import: pd.DataFrame
+    claims: pd.DataFrame  # existing cross-references checked: supported, suspect, unknown id
+    candidates: int
+    pass_counts: dict[str, int]
+    model: dict[str, object]
+    timings: dict[str, float]
+
+    def counts(self) -> dict[str, int]:
+        decided = self.scored["decision"].astype(str)
+        cross = (
+            (self.records["system"].to_numpy()[self.scored["left"].to_numpy()])
+            != (self.records["system"].to_numpy()[self.scored["right"].to_numpy()])
+        )
+        claims = self.claims["status"].value_counts() if len(self.claims) else {}
+        return {
+            "crm_records": int((self.records["system"] == "crm").sum()),
+            "erp_records": int((self.records["system"] == "erp").sum()),
+            "candidate_pairs": self.candidates,
+            "auto_links": int(((decided == "auto") & cross).sum()),
+            "review_pairs": int((decided == "review").sum()),
+            "entities": int(self.xref["xref_id"].nunique()),
+            "duplicate_records": len(self.duplicates),
+            "supported_claims": int(claims.get("supported", 0)),
+            "suspect_claims": int(claims.get("suspect", 0)),
+        }

@@ -1,0 +1,475 @@
+"""Compare candidate pairs field by field: a similarity and a comparison level per field.
+
+``compare_pairs(records, pairs, rules)`` returns, in the order of ``pairs``, for every field in
+rules/matching.yaml ``<field>_sim`` (float32 in [0, 1], NaN where either record lacks the value)
+and ``<field>_lvl`` (int8; 0 = the last, worst level, higher = more alike, -1 = missing).
+
+Everything runs over whole columns: each record column is turned into integer codes once, so
+equality is a comparison of codes, and text similarity goes through rapidfuzz ``process.cpdist``
+(C++, all cores) over the pairs that need it, never a Python call per pair:
+
+* Texts with equal codes are exact (similarity 1) and are not scored.
+* A pair whose letters could not reach the field's lowest similarity threshold is not scored
+  either. Each distinct text's characters are counted in 16 groups (two 64-bit words); a common
+  subsequence cannot use more of a group than both texts have, so 2·(common)/(total length)
+  bounds ``ratio`` and ``token_sort_ratio`` from above (and 2c/(c + shorter) bounds
+  ``token_set_ratio``). Such a pair gets that bound as its similarity: it is below every
+  threshold, so its level is exact all the same.
+* The same two texts are scored once, however many pairs share them, always in the same
+  argument order, so swapping left and right never changes a similarity.
+
+Fields (the record columns are those of ``recon.match.records``):
+
+name           name_core (legal forms and generic words removed); exact, thresholds, else
+address        address_norm; exact, thresholds, else
+city           city_norm; exact, thresholds, else
+domain, phone, tax_id, postcode, country, street_number
+               equal / different
+legal_form     compatible (the two records share a legal-form code) / conflicting
+xref           an existing cross-reference across systems: a record's ``ref_id`` is the other
+               record's ``record_id`` (claims this link) / a ``ref_id`` names another record;
+               missing for pairs within one system and when neither record has a ``ref_id``
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import JaroWinkler
+
+from recon.config.matching import FUZZY_FIELDS, MatchingRules
+
+log = logging.getLogger(__name__)
+
+# The record column behind each field (xref uses record_id, ref_id and system).
+COLUMNS = {
+    "name": "name_core",
+    "address": "address_norm",
+    "city": "city_norm",
+    "domain": "domain",
+    "phone": "phone_e164",
+    "tax_id": "tax_id_norm",
+    "postcode": "postcode_norm",
+    "country": "country_code",
+    "street_number": "street_number",
+    "legal_form": "legal_form",
+}
+MISSING = np.int8(-1)
+
+_SCORERS: dict[str, tuple[Callable[..., float], float]] = {
+    "ratio": (fuzz.ratio, 100.0),
+    "token_sort_ratio": (fuzz.token_sort_ratio, 100.0),
+    "token_set_ratio": (fuzz.token_set_ratio, 100.0),
+    "jaro_winkler": (JaroWinkler.normalized_similarity, 1.0),
+}
+_BLOCK = 1 << 17  # pairs compared at a time, so that intermediate arrays stay in cache
+_VALUE_BLOCK = 1 << 15  # distinct values whose letters are counted at a time
+_DENSE_KEYS = 1 << 24  # value pairs up to which distinct pairs are found with a table
+
+# Characters counted in 16 groups of one byte each (two 64-bit words per text): ten groups of
+# letters of about equal frequency, four of digits, the space, and everything else.
+_N_LANES = 16
+_LANES = np.full(128, 15, dtype=np.int64)
+for _i, _c in enumerate("eaitnrosldhmcupbgkywfvjzxq"):
+    _LANES[ord(_c)] = _i % 10
+for _i, _c in enumerate("0123456789"):
+    _LANES[ord(_c)] = 10 + _i % 4
+_LANES[ord(" ")] = 14
+_BYTE_LANES = np.concatenate([_LANES, np.full(128, _N_LANES - 1, dtype=np.int64)])
+_HIGH = np.uint64(0x8080808080808080)
+_EVEN = np.uint64(0x00FF00FF00FF00FF)
+_ONES16 = np.uint64(0x0001000100010001)
+
+
+def sim_column(field_name: str) -> str:
+    return f"{field_name}_sim"
+
+
+def lvl_column(field_name: str) -> str:
+    return f"{field_name}_lvl"
+
+
+# --- record keys, made once per records frame -------------------------------------------------
+
+
+def _arrow(values: pd.Series) -> pa.Array:
+    arr = pa.array(values.astype("string").array)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+@dataclass
+class _Column:
+    """A record column as integer codes (-1 = missing) and its distinct values."""
+
+    codes: np.ndarray
+    uniques: pd.api.extensions.ExtensionArray | np.ndarray
+    _values: np.ndarray | None = field(default=None, repr=False)
+    _letters: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _sorted: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def values(self) -> np.ndarray:
+        """The distinct values as Python strings (what rapidfuzz reads), made on first use."""
+        if self._values is None:
+            self._values = np.asarray(self.uniques, dtype=object)
+        return self._values
+
+    def letters(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per distinct value: its character-group counts packed in two uint64 words (16 byte
+        lanes of at most 127) and its length in characters.
+
+        Counted on the UTF-8 bytes: a byte of a non-ASCII character counts in the last group, so
+        a group can only be over-counted, never under-counted, and the bound stays a bound. A
+        value with more than 127 bytes of one group has every lane at 127, for the same reason.
+        """
+        if self._letters is None:
+            n = len(self.values)
+            first = np.empty(n, dtype=np.uint64)
+            second = np.empty(n, dtype=np.uint64)
+            lengths = np.empty(n, dtype=np.float32)
+            for block in range(0, n, _VALUE_BLOCK):
+                part = slice(block, min(block + _VALUE_BLOCK, n))
+                text = pa.array(self.values[part].tolist(), pa.large_string())
+                k = len(text)
+                lengths[part] = pc.utf8_length(text).to_numpy(zero_copy_only=False)
+                offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[: k + 1]
+                data = np.frombuffer(text.buffers()[2] or b"", dtype=np.uint8)
+                data = data[offsets[0] : offsets[-1]]
+                row = np.repeat(np.arange(k, dtype=np.int64), np.diff(offsets))
+                counts = np.bincount(row * _N_LANES + _BYTE_LANES[data], minlength=k * _N_LANES)
+                counts = counts.reshape(k, _N_LANES)
+                counts[(counts > 127).any(axis=1)] = 127
+                words = np.ascontiguousarray(counts.astype(np.uint8)).view(np.uint64)
+                first[part], second[part] = words[:, 0], words[:, 1]
+            self._letters = (first, second, lengths)
+        return self._letters
+
+    def sorted_words(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each distinct value with its words in alphabetical order (what token_sort compares),
+        and whether that differs from the value itself."""
+        if self._sorted is None:
+            values = self.values
+            words = values.copy()
+            several = np.flatnonzero(
+                pc.match_substring(pa.array(self.uniques), " ").to_numpy(zero_copy_only=False)
+            )
+            words[several] = [" ".join(sorted(v.split())) for v in values[several].tolist()]
+            changed = np.zeros(len(values), dtype=bool)
+            changed[several] = words[several] != values[several]
+            self._sorted = (words, changed)
+        return self._sorted
+
+
+@dataclass
+class _Keys:
+    """Integer codes of the record columns, made on first use and kept with the records frame."""
+
+    records: pd.DataFrame
+    columns: dict[str, _Column] = field(default_factory=dict)
+    _xref: tuple[np.ndarray, np.ndarray] | None = None
+    _extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.records)
+
+    def column(self, name: str) -> _Column:
+        if name not in self.columns:
+            source = COLUMNS[name]
+            if source not in self.records.columns:
+                raise ValueError(f"records lack column {source}, needed to compare {name}")
+            codes, uniques = pd.factorize(self.records[source], use_na_sentinel=True)
+            # the smallest integer type: gathers from a small array stay in cache
+            small = np.min_scalar_type(-max(len(uniques), 1))
+            self.columns[name] = _Column(codes.astype(small), uniques)
+        return self.columns[name]
+
+    def matrix(self, names: tuple[str, ...]) -> np.ndarray:
+        """The codes of ``names`` side by side, one row per record (int32): a pair's codes for
+        every field come from one row, one memory access per record instead of one per field.
+        "system" and "xref" name the system and the ``ref_id`` target (see ``xref``)."""
+        key = "matrix:" + ",".join(names)
+        if key not in self._extra:
+            parts = []
+            for name in names:
+                if name == "system":
+                    parts.append(self.xref()[0])
+                elif name == "xref":
+                    parts.append(self.xref()[1])
+                else:
+                    parts.append(self.column(name).codes)
+            stacked = np.empty((self.n, len(names)), dtype=np.int32)
+            for j, part in enumerate(parts):
+                stacked[:, j] = part
+            self._extra[key] = stacked
+        return self._extra[key]
+
+    def extra(self, name: str, build: Callable[[_Column], np.ndarray]) -> np.ndarray:
+        """Something made once from a column (the legal-form table)."""
+        if name not in self._extra:
+            self._extra[name] = build(self.column(name))
+        return self._extra[name]
+
+    def xref(self) -> tuple[np.ndarray, np.ndarray]:
+        """(system per record: 0 CRM, 1 ERP; the position of the record its ``ref_id`` names:
+        -1 for no ``ref_id``, -2 for an id that names no record here)."""
+        if self._xref is None:
+            records = self.records
+            system = records["system"].astype("string").fillna("").to_numpy(dtype=object)
+            erp = system == "erp"
+            target = np.full(self.n, -1, dtype=np.int64)
+            if "ref_id" in records.columns:
+                ids = pc.utf8_trim_whitespace(_arrow(records["record_id"]))
+                refs = pc.utf8_trim_whitespace(_arrow(records["ref_id"]))
+                has_ref = refs.is_valid().to_numpy(zero_copy_only=False)
+                for own, other in ((~erp, erp), (erp, ~erp)):
+                    positions = np.flatnonzero(other)
+                    rows = np.flatnonzero(own & has_ref)
+                    # the first record with each id: ids are unique in a clean export
+                    found = pc.index_in(
+                        refs.take(pa.array(rows)), value_set=ids.take(pa.array(positions))
+                    )
+                    found = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+                    target[rows] = np.where(found >= 0, positions[np.maximum(found, 0)], -2)
+            self._xref = (erp.astype(np.int8), target.astype(np.min_scalar_type(-self.n - 2)))
+        return self._xref
+
+
+class _KeyCache:
+    """The keys of the last records frame seen: fitting compares one frame twice (random pairs,
+    candidates) and need not factorize it again. Records frames are not changed once built."""
+
+    def __init__(self) -> None:
+        self._ref: weakref.ref[pd.DataFrame] | None = None
+        self._keys: _Keys | None = None
+
+    def get(self, records: pd.DataFrame) -> _Keys:
+        keys = self._keys
+        if (
+            self._ref is not None
+            and self._ref() is records
+            and keys is not None
+            and keys.n == len(records)
+        ):
+            return keys
+        keys = _Keys(records)
+        self._ref, self._keys = weakref.ref(records), keys
+        return keys
+
+
+_CACHE = _KeyCache()
+
+
+# --- comparisons -------------------------------------------------------------------------------
+
+_SIM_OF_LEVEL = np.array([np.nan, 0.0, 1.0], dtype=np.float32)  # agree/disagree fields, by lvl+1
+
+
+def _agreement(same: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Level 1 (agree) / 0 (disagree), -1 where not present."""
+    return (same & present).view(np.int8) - (~present).view(np.int8)
+
+
+def _lane_min_sum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Sum over the 8 byte lanes of min(x lane, y lane), all lanes at once (SWAR)."""
+    # Lanes hold at most 127: setting each lane's top bit before subtracting leaves it set
+    # exactly where x >= y, and no borrow crosses into the next lane.
+    x_ge_y = (((x | _HIGH) - y) & _HIGH) >> np.uint64(7)
+    take_y = x_ge_y * np.uint64(0xFF)
+    low = (y & take_y) | (x & ~take_y)
+    sums = (low & _EVEN) + ((low >> np.uint64(8)) & _EVEN)
+    return (sums * _ONES16) >> np.uint64(48)
+
+
+def _bound(col: _Column, a: np.ndarray, b: np.ndarray, scorers: tuple[str, ...]) -> np.ndarray:
+    """An upper bound of the scorers' similarity of distinct values a and b (see the module
+    docstring); 1 when a scorer has no such bound (jaro_winkler)."""
+    if "jaro_winkler" in scorers:
+        return np.ones(len(a), dtype=np.float32)
+    first, second, lengths = col.letters()
+    common = (_lane_min_sum(first[a], first[b]) + _lane_min_sum(second[a], second[b])).astype(
+        np.float32
+    )
+    la, lb = lengths[a], lengths[b]
+    bound = np.float32(2.0) * common / np.maximum(la + lb, np.float32(1.0))
+    if "token_set_ratio" in scorers:
+        bound = np.maximum(bound, 2.0 * common / np.maximum(common + np.minimum(la, lb), 1.0))
+    return np.minimum(bound, 1.0).astype(np.float32)
+
+
+def _distinct(lo: np.ndarray, hi: np.ndarray, n_values: int) -> tuple[np.ndarray, np.ndarray]:
+    """(index of each pair among the distinct (lo, hi) pairs, the distinct keys lo·n + hi)."""
+    keys = lo.astype(np.int64) * n_values + hi
+    if n_values * n_values <= _DENSE_KEYS:  # few distinct values (cities): a lookup table
+        seen = np.zeros(n_values * n_values, dtype=bool)
+        seen[keys] = True
+        distinct = np.flatnonzero(seen)
+        slot = np.cumsum(seen, dtype=np.int64) - 1
+        return slot[keys], distinct
+    inverse, distinct = pd.factorize(keys)
+    return inverse, np.asarray(distinct, dtype=np.int64)
+
+
+def _score(col: _Column, lo: np.ndarray, hi: np.ndarray, scorers: tuple[str, ...]) -> np.ndarray:
+    """The highest of the scorers for each (lo, hi) pair of distinct values, each pair once."""
+    n_values = len(col.values)
+    inverse, distinct = _distinct(lo, hi, n_values)
+    ia, ib = distinct // n_values, distinct % n_values
+    va, vb = col.values[ia], col.values[ib]
+    top = np.zeros(len(distinct), dtype=np.float32)
+    for name in scorers:
+        if name == "token_sort_ratio" and "ratio" in scorers:
+            # token_sort_ratio is the ratio of the word-sorted texts: it can only differ from
+            # ratio where a text is not already in word order.
+            words, changed = col.sorted_words()
+            todo = np.flatnonzero(changed[ia] | changed[ib])
+            sa, sb = words[ia[todo]], words[ib[todo]]
+            got = process.cpdist(sa, sb, scorer=fuzz.ratio, workers=-1)
+            top[todo] = np.maximum(top[todo], got.astype(np.float32) / np.float32(100))
+            continue
+        scorer, scale = _SCORERS[name]
+        got = process.cpdist(va, vb, scorer=scorer, workers=-1, dtype=np.float32)
+        np.maximum(top, got / np.float32(scale), out=top)
+    return np.minimum(top, np.float32(1.0))[inverse]
+
+
+def _legal_table(col: _Column) -> np.ndarray:
+    """For every two distinct legal-form values: do they share a code ("PT TBK" and "PT")?"""
+    sets = [frozenset(str(v).split()) for v in col.values]
+    return np.array([[bool(x & y) for y in sets] for x in sets], dtype=bool).reshape(-1)
+
+
+@dataclass
+class _Fuzzy:
+    """Pairs of one fuzzy field whose similarity must be scored: positions and value codes."""
+
+    positions: list[np.ndarray] = field(default_factory=list)
+    lo: list[np.ndarray] = field(default_factory=list)
+    hi: list[np.ndarray] = field(default_factory=list)
+
+
+def _compare_chunk(
+    keys: _Keys,
+    rules: MatchingRules,
+    names: tuple[str, ...],
+    pair_rows: tuple[np.ndarray, np.ndarray],
+    start: int,
+    out: dict[str, np.ndarray],
+    pending: dict[str, _Fuzzy],
+) -> None:
+    """Levels and similarities of pairs ``start``.. into ``out``; fuzzy pairs to score into
+    ``pending``. Small blocks keep every intermediate array in the processor's cache."""
+    matrix = keys.matrix(names)
+    left, right = pair_rows
+    stop = start + len(left)
+    # codes of every field for the left and the right records, one row per field
+    codes_l = np.take(matrix, left, axis=0).T.copy()
+    codes_r = np.take(matrix, right, axis=0).T.copy()
+    column = {name: j for j, name in enumerate(names)}
+    for name, comp in rules.comparisons.items():
+        a, b = codes_l[column[name]], codes_r[column[name]]
+        if name == "xref":
+            system = column["system"]
+            present = (codes_l[system] != codes_r[system]) & ((a != -1) | (b != -1))
+            lvl = _agreement((a == right) | (b == left), present)
+            out[lvl_column(name)][start:stop] = lvl
+            out[sim_column(name)][start:stop] = _SIM_OF_LEVEL[lvl + 1]
+            continue
+        present = (a >= 0) & (b >= 0)
+        if name == "legal_form":
+            col = keys.column(name)
+            table = keys.extra(name, _legal_table)
+            n_values = max(len(col.values), 1)
+            same = table[np.maximum(a, 0).astype(np.int64) * n_values + np.maximum(b, 0)]
+            lvl = _agreement(same, present)
+        elif name not in FUZZY_FIELDS:
+            lvl = _agreement(a == b, present)
+        else:
+            exact = a == b
+            lvl = _agreement(exact, present) * np.int8(len(comp.levels) - 1)
+            lvl[~present] = MISSING
+            sim = exact.astype(np.float32)
+            sim[~present] = np.nan
+            todo = np.flatnonzero(present & ~exact)
+            if len(todo) and comp.scorers:
+                # lo < hi fixes the argument order: swapping left and right changes nothing
+                lo = np.minimum(a[todo], b[todo])
+                hi = np.maximum(a[todo], b[todo])
+                bound = _bound(keys.column(name), lo, hi, comp.scorers)
+                sim[todo] = bound
+                thresholds = comp.thresholds()
+                if thresholds:
+                    reach = bound >= np.float32(min(thresholds))
+                    pending[name].positions.append(todo[reach] + start)
+                    pending[name].lo.append(lo[reach])
+                    pending[name].hi.append(hi[reach])
+            out[lvl_column(name)][start:stop] = lvl
+            out[sim_column(name)][start:stop] = sim
+            continue
+        out[lvl_column(name)][start:stop] = lvl
+        out[sim_column(name)][start:stop] = _SIM_OF_LEVEL[lvl + 1]
+
+
+def _finish_fuzzy(
+    keys: _Keys, rules: MatchingRules, pending: dict[str, _Fuzzy], out: dict[str, np.ndarray]
+) -> None:
+    """Score the pairs that may reach a threshold, all blocks at once (each text pair once)."""
+    for name, todo in pending.items():
+        if not todo.positions:
+            continue
+        comp = rules.comparisons[name]
+        positions = np.concatenate(todo.positions)
+        if not len(positions):
+            continue
+        sim = _score(
+            keys.column(name), np.concatenate(todo.lo), np.concatenate(todo.hi), comp.scorers
+        )
+        out[sim_column(name)][positions] = sim
+        thresholds = np.array(sorted(comp.thresholds()), dtype=np.float32)
+        # number of thresholds at or below the similarity = level (0 = below all of them)
+        out[lvl_column(name)][positions] = np.searchsorted(thresholds, sim, side="right")
+
+
+def compare_pairs(records: pd.DataFrame, pairs: pd.DataFrame, rules: MatchingRules) -> pd.DataFrame:
+    """``<field>_sim`` and ``<field>_lvl`` for each field in ``rules``, one row per pair, in order.
+
+    ``pairs`` holds ``left`` and ``right``, positions into ``records``.
+    """
+    keys = _CACHE.get(records)
+    left = pairs["left"].to_numpy(dtype=np.int64)
+    right = pairs["right"].to_numpy(dtype=np.int64)
+    if len(left) and (min(left.min(), right.min()) < 0 or max(left.max(), right.max()) >= keys.n):
+        raise ValueError("pairs name positions outside the records frame")
+    n = len(left)
+    out: dict[str, np.ndarray] = {}
+    for name in rules.comparisons:
+        out[sim_column(name)] = np.empty(n, dtype=np.float32)
+        out[lvl_column(name)] = np.empty(n, dtype=np.int8)
+    pending = {name: _Fuzzy() for name in rules.comparisons if name in FUZZY_FIELDS}
+    names = tuple(rules.comparisons) + (("system",) if "xref" in rules.comparisons else ())
+    for start in range(0, n, _BLOCK):
+        rows = (left[start : start + _BLOCK], right[start : start + _BLOCK])
+        _compare_chunk(keys, rules, names, rows, start, out, pending)
+    _finish_fuzzy(keys, rules, pending, out)
+    log.debug("compared %d pairs on %d fields", n, len(rules.comparisons))
+    return pd.DataFrame(out, index=pairs.index, copy=False)
+
+
+def value_codes(records: pd.DataFrame, field_name: str) -> np.ndarray:
+    """The integer code of each record's value of a field (-1 = missing), as compared: records
+    with equal codes agree exactly. Shared with scoring (term frequencies, u of exact levels)."""
+    return _CACHE.get(records).column(field_name).codes
+
+
+def xref_targets(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(system per record: 0 CRM, 1 ERP; position of the record its ``ref_id`` names, -1 for none,
+    -2 for an id that names no record here)."""
+    return _CACHE.get(records).xref()
