@@ -12,10 +12,12 @@ m probabilities for EM, and how a level reads in a pair's reasons.
 from __future__ import annotations
 
 import functools
+import itertools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from recon.config.messages import describe, read_yaml
 from recon.errors import ConfigError
@@ -33,6 +35,7 @@ FieldName = Literal[
     "country",
     "address",
     "street_number",
+    "unit",
     "legal_form",
     "xref",
 ]
@@ -40,7 +43,57 @@ FieldName = Literal[
 FUZZY_FIELDS = frozenset({"name", "address", "city"})
 Scorer = Literal["ratio", "token_sort_ratio", "token_set_ratio", "jaro_winkler"]
 
-Probability = Annotated[float, Field(gt=0, lt=1)]
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value)
+
+
+def _number(
+    low: float,
+    high: float,
+    *,
+    whole: bool = False,
+    low_in: bool = False,
+    high_in: bool = False,
+    expected: str,
+) -> Callable[[Any], float | int]:
+    """A check that reads ``key is "five" — expected ...`` (the loader drops the colon pydantic
+    puts after the key)."""
+
+    def check(value: Any) -> float | int:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok and whole:
+            ok = float(value).is_integer()
+        if ok:
+            ok = (low <= value if low_in else low < value) and (
+                value <= high if high_in else value < high
+            )
+        if not ok:
+            raise ValueError(f"is {_shown(value)} — expected {expected}")
+        return int(value) if whole else float(value)
+
+    return check
+
+
+Probability = Annotated[
+    float,
+    BeforeValidator(
+        _number(0, 1, expected="a probability between 0 and 1 (not 0 or 1), such as 0.9")
+    ),
+]
+Similarity = Annotated[
+    float,
+    BeforeValidator(
+        _number(0, 1, high_in=True, expected="a similarity above 0, at most 1, such as 0.88")
+    ),
+]
+Bits = Annotated[
+    float, BeforeValidator(_number(0, 1000, expected="a number of bits above 0, such as 2"))
+]
 
 
 class _Frozen(BaseModel):
@@ -56,7 +109,7 @@ class Level(_Frozen):
 
     label: str
     m: Probability
-    min_similarity: Annotated[float, Field(gt=0, le=1)] | None = None
+    min_similarity: Similarity | None = None
     reason: str = ""
 
 
@@ -65,8 +118,8 @@ class Comparison(_Frozen):
 
     levels: tuple[Level, ...]
     scorers: tuple[Scorer, ...] = ()
-    ignore_when_same: tuple[FieldName, ...] = ()
-    weight_limit: Annotated[float, Field(gt=0)] | None = None
+    conditional_on: tuple[FieldName, ...] = ()
+    weight_limit: Bits | None = None
 
     def thresholds(self) -> tuple[float, ...]:
         """Similarity thresholds of the middle levels, highest first."""
@@ -74,22 +127,57 @@ class Comparison(_Frozen):
 
 
 class Prior(_Frozen):
-    matches_per_record: Annotated[float, Field(gt=0, le=100)]
+    matches_per_record: Annotated[
+        float,
+        BeforeValidator(_number(0, 100, high_in=True, expected="a number above 0 such as 0.7")),
+    ]
 
 
 class EmSettings(_Frozen):
-    max_iterations: Annotated[int, Field(ge=0, le=1000)] = 10
-    tolerance: Annotated[float, Field(gt=0, lt=1)] = 1e-4
-    probability_floor: Annotated[float, Field(gt=0, lt=0.01)] = 1e-6
+    max_iterations: Annotated[
+        int,
+        BeforeValidator(
+            _number(
+                0,
+                1000,
+                whole=True,
+                low_in=True,
+                high_in=True,
+                expected="a whole number from 0 to 1000 such as 10",
+            )
+        ),
+    ] = 10
+    tolerance: Probability = 1e-4
+    probability_floor: Annotated[
+        float,
+        BeforeValidator(_number(0, 0.01, expected="a small probability such as 1.0e-6")),
+    ] = 1e-6
 
 
 class USampling(_Frozen):
-    pairs: Annotated[int, Field(ge=1000, le=50_000_000)] = 2_000_000
+    pairs: Annotated[
+        int,
+        BeforeValidator(
+            _number(
+                1000,
+                50_000_000,
+                whole=True,
+                low_in=True,
+                high_in=True,
+                expected="a whole number from 1000 to 50000000 such as 2000000",
+            )
+        ),
+    ] = 2_000_000
 
 
 class TermFrequency(_Frozen):
-    weight: Annotated[float, Field(ge=0, le=1)] = 1.0
-    min_u: Annotated[float, Field(gt=0, lt=1)] = 1e-8
+    weight: Annotated[
+        float,
+        BeforeValidator(
+            _number(0, 1, low_in=True, high_in=True, expected="a number from 0 to 1 such as 1")
+        ),
+    ] = 1.0
+    min_u: Probability = 1e-8
 
 
 class Thresholds(_Frozen):
@@ -121,11 +209,16 @@ class MatchingRules(_Frozen):
         problems = []
         for field, comp in self.comparisons.items():
             problems += _level_problems(field, comp)
-            for other in comp.ignore_when_same:
+            for other in comp.conditional_on:
                 if other not in self.comparisons or other == field:
                     problems.append(
-                        f"comparisons.{field}.ignore_when_same names {other}, which is not "
+                        f"comparisons.{field}.conditional_on names {other}, which is not "
                         "another compared field"
+                    )
+                elif field in self.comparisons[other].conditional_on:
+                    problems.append(
+                        f"comparisons.{field}.conditional_on names {other}, which is itself "
+                        f"conditional on {field} — one of the two must go"
                     )
         for field in self.term_frequency:
             if field not in self.comparisons:
@@ -136,8 +229,19 @@ class MatchingRules(_Frozen):
             raise ValueError("\n".join(problems))
         return self
 
+    @property
+    def by_field(self) -> dict[str, Comparison]:
+        """The comparisons by field name, in the order of the file."""
+        return {str(name): comp for name, comp in self.comparisons.items()}
+
+    @property
+    def tf_by_field(self) -> dict[str, TermFrequency]:
+        """The term-frequency settings by field name."""
+        return {str(name): tf for name, tf in self.term_frequency.items()}
+
     def levels(self, field: str) -> int:
-        return len(self.comparisons[field].levels)
+        """How many levels the comparison of ``field`` has."""
+        return len(self.by_field[field].levels)
 
 
 def _level_problems(field: str, comp: Comparison) -> list[str]:
@@ -168,7 +272,7 @@ def _level_problems(field: str, comp: Comparison) -> list[str]:
                 "last takes every other pair"
             )
     shown = [lv.min_similarity for lv in middle if lv.min_similarity is not None]
-    if any(a <= b for a, b in zip(shown, shown[1:], strict=False)):
+    if any(a <= b for a, b in itertools.pairwise(shown)):
         problems.append(f"{where}.levels: min_similarity must fall from level to level")
     return problems
 
@@ -183,9 +287,12 @@ def load_matching_rules(path: Path | None = None) -> MatchingRules:
         return MatchingRules.model_validate(data)
     except ValidationError as exc:
         # A check across fields reports several problems in one error: one line, one file name.
-        lines = describe(path, exc).splitlines()
         prefix = f"{path}: "
-        text = "\n".join(ln if ln.startswith(prefix) else prefix + ln for ln in lines)
+        lines = [
+            ln if ln.startswith(prefix) else prefix + ln for ln in describe(path, exc).splitlines()
+        ]
+        # our checks say "is X — expected ...": read "key is X", not "key: is X"
+        text = "\n".join(ln.replace(": is ", " is ", 1) for ln in lines)
         raise ConfigError(text) from None
 
 

@@ -6,11 +6,14 @@ records (the cross-reference) and records of one system (duplicates) alike.
 
 - ``domain``, ``phone``, ``tax_id``: the same normalized key (free-mail domains are never a key).
 - ``xref``: a record's ``ref_id`` names a record of the other system: the claim gets checked.
-- ``rare_token``: a word of ``name_core`` that few records use.
+- ``rare_token``: a word of the name that few records use.
 - ``postcode_prefix``: the same postcode and the same first letters of ``name_core``.
-- ``fuzzy``: names alike despite typing slips: the same ``name_core``; names differing in one word
-  (a typo in it, an abbreviation of it, or an extra uncommon word); and, when switched on,
-  MinHash LSH on character n-grams, which survives a slip in every word.
+- ``fuzzy``: names alike despite typing slips: the same name spelled loosely; names differing in
+  one word (a typo in it, an abbreviation of it, or an extra uncommon word); and, when switched
+  on, MinHash LSH on character n-grams, which survives a slip in every word.
+
+A record's name, for the name passes, is its ``name_core``, or its ``name_norm`` when the core is
+carried by more records than a block may hold (see ``_Names``).
 
 Every pass is vectorized and grows about linearly with the records. Records are grouped by a
 block key and the pairs inside all blocks are generated at once; a block bigger than its limit is
@@ -29,6 +32,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -103,9 +107,16 @@ def _group(
     packed.sort()
     grouped = packed & ((1 << member_bits) - 1)
     packed >>= member_bits
-    starts = np.flatnonzero(np.concatenate(([True], packed[1:] != packed[:-1])))
+    starts = np.flatnonzero(_firsts(packed))
     sizes = np.diff(np.append(starts, len(packed)))
     return grouped, starts, sizes
+
+
+def _firsts(ordered: np.ndarray) -> np.ndarray:
+    """True where a sorted array's value differs from the one before it."""
+    first = np.ones(len(ordered), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return first
 
 
 def _codes(left: np.ndarray, right: np.ndarray, n: int) -> np.ndarray:
@@ -174,11 +185,11 @@ def _block(what: str, keys: np.ndarray, max_size: int, split: Split | None) -> R
     fits = sub_sizes <= max_size
     runs.append(_sorted_pairs(sub, sub_starts[fits], sub_sizes[fits], n))
     log.info(
-        "%s (%d records) split; %d part(s) still too big skipped (%d records)",
+        "%s (%d records) split; %d part(s) still too big skipped (%d records unpaired)",
         message,
         len(big_members),
         int((~fits).sum()),
-        int(sub_sizes[~fits].sum()),
+        int(sub_sizes[~fits].sum()) + int((~usable).sum()),  # and those without a second key
     )
     return runs
 
@@ -225,7 +236,9 @@ def _bytes(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     arr = _text(strings)
     _, offsets_buf, data_buf = arr.buffers()
     offsets = np.frombuffer(offsets_buf, dtype=_I64)[arr.offset : arr.offset + len(arr) + 1]
-    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.empty(0, np.uint8)
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.empty(0, np.uint8)
+    )
     return data, offsets
 
 
@@ -289,7 +302,7 @@ def _xref_pass(records: pd.DataFrame) -> Runs:
     n = len(records)
     system = _text(records["system"])
     ids, refs = _text(records["record_id"]), _text(records["ref_id"])
-    has_ref = _flags(pc.is_valid(refs))
+    has_ref = _flags(pc.greater(pc.binary_length(refs), 0))
     lefts, rights = [_EMPTY], [_EMPTY]
     for source, target in ((CRM, ERP), (ERP, CRM)):
         claimant = np.flatnonzero(_flags(pc.equal(system, source)) & has_ref)
@@ -323,19 +336,18 @@ def _record_passes(records: pd.DataFrame, rules: BlockingRules) -> dict[str, Run
     for name, column in (("domain", "domain"), ("phone", "phone_e164"), ("tax_id", "tax_id_norm")):
         spec = getattr(rules, name)
         if spec.enabled:
-            size = spec.max_block_size
-            found[name] = _timed(
-                name, lambda n=name, c=column, s=size: _key_pass(n, records, c, s, split)
-            )
+            found[name] = _timed(name, _key_pass, name, records, column, spec.max_block_size, split)
     if rules.xref.enabled:
-        found["xref"] = _timed("xref", lambda: _xref_pass(records))
+        found["xref"] = _timed("xref", _xref_pass, records)
     if rules.postcode_prefix.enabled:
-        postcode = rules.postcode_prefix
+        spec = rules.postcode_prefix
         found["postcode_prefix"] = _timed(
             "postcode_prefix",
-            lambda: _postcode_pass(
-                records, postcode.prefix_length, postcode.max_block_size, split
-            ),
+            _postcode_pass,
+            records,
+            spec.prefix_length,
+            spec.max_block_size,
+            split,
         )
     return found
 
@@ -343,12 +355,36 @@ def _record_passes(records: pd.DataFrame, rules: BlockingRules) -> dict[str, Run
 # --- names ---------------------------------------------------------------------------------------
 
 
-class _Names:
-    """The distinct ``name_core`` values, the records carrying each, and their words."""
+def _once(parent: np.ndarray, word: np.ndarray, longest: int) -> np.ndarray:
+    """Entries (name, word), grouped by name, that are the first of their kind in their name.
 
-    def __init__(self, records: pd.DataFrame) -> None:
+    Compares each entry with the ``longest - 1`` entries before it, without sorting.
+    """
+    first = np.ones(len(parent), dtype=bool)
+    for lag in range(1, longest):
+        same = (parent[lag:] == parent[:-lag]) & (word[lag:] == word[:-lag])
+        first[lag:] &= ~same
+    return first
+
+
+class _Names:
+    """The distinct names of the records, the records carrying each, and their words.
+
+    A record's name is its ``name_core``; but a core carried by more than ``cap`` records (a
+    one-word core such as "ironwater", once generic words are left out) tells too little, and
+    those records go by their ``name_norm`` ("ironwater solutions") instead.
+    """
+
+    def __init__(self, records: pd.DataFrame, cap: int) -> None:
         self.n = len(records)
-        self.code, self.names = _encode(records["name_core"])
+        core = _text(records["name_core"])
+        self.code, self.names = _encode(core)
+        common = np.bincount(self.code[self.code >= 0], minlength=len(self.names)) > cap
+        by_norm = np.zeros(self.n, dtype=bool)
+        by_norm[self.code >= 0] = common[self.code[self.code >= 0]]
+        if by_norm.any():
+            norm = pc.coalesce(_text(records["name_norm"]), core)
+            self.code, self.names = _encode(pc.if_else(pa.array(by_norm), norm, core))
         rows = np.flatnonzero(self.code >= 0)
         self.count = np.bincount(self.code[rows], minlength=len(self.names)).astype(_I64)
         self.start = np.cumsum(self.count) - self.count
@@ -363,9 +399,11 @@ class _Names:
         self.n_words = np.bincount(self.parent, minlength=len(self.names)).astype(_I64)
         first = np.cumsum(self.n_words) - self.n_words
         self.position = np.arange(len(self.parent), dtype=_I64) - first[self.parent]
-        # records whose name has the word (a word twice in one name counts twice: harmless)
-        weights = self.count[self.parent].astype(np.float64)
-        self.frequency = np.bincount(self.word, weights, len(self.words)).astype(_I64)
+        # document frequency: records whose name has the word (a word twice in a name once)
+        once = _once(self.parent, self.word, int(self.n_words.max(initial=0)))
+        weights = self.count[self.parent[once]].astype(np.float64)
+        self.frequency = np.bincount(self.word[once], weights, len(self.words)).astype(_I64)
+        self.once = once
 
     def records_of(self, name: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(index into ``name``, record) for every record of each name."""
@@ -383,15 +421,15 @@ class _Names:
 
 
 def _rare_token_pass(names: _Names, max_frequency: int, min_length: int) -> Runs:
-    """Records sharing a word of name_core that at most ``max_frequency`` records use."""
+    """Records sharing a word of their name that at most ``max_frequency`` records use."""
     long_enough = pc.greater_equal(pc.utf8_length(names.words), min_length)
     rare = np.asarray(long_enough.to_numpy(zero_copy_only=False), dtype=bool)
     rare &= (names.frequency >= 2) & (names.frequency <= max_frequency)
-    entry = np.flatnonzero(rare[names.word])
+    entry = np.flatnonzero(rare[names.word] & names.once)
     which, member = names.records_of(names.parent[entry])
     grouped, starts, sizes = _group(member, names.word[entry][which], names.n)
     left, right = _all_pairs(grouped, starts, sizes)
-    codes = _codes(left, right, names.n)  # a record sharing two rare words: pairs repeat
+    codes = _codes(left, right, names.n)  # records sharing two rare words: the pair repeats
     codes.sort()
     return [codes]
 
@@ -646,14 +684,14 @@ def _name_passes(records: pd.DataFrame, rules: BlockingRules) -> dict[str, Runs]
     found: dict[str, Runs] = {}
     if not (rules.rare_token.enabled or rules.fuzzy.enabled):
         return found
-    names = _Names(records)
+    names = _Names(records, rules.fuzzy.max_block_size)
     if rules.rare_token.enabled:
-        rare = rules.rare_token
+        spec = rules.rare_token
         found["rare_token"] = _timed(
-            "rare_token", lambda: _rare_token_pass(names, rare.max_frequency, rare.min_length)
+            "rare_token", _rare_token_pass, names, spec.max_frequency, spec.min_length
         )
     if rules.fuzzy.enabled:
-        found["fuzzy"] = _timed("fuzzy", lambda: _fuzzy_pass(names, rules.fuzzy, records))
+        found["fuzzy"] = _timed("fuzzy", _fuzzy_pass, names, rules.fuzzy, records)
     return found
 
 
@@ -668,10 +706,9 @@ def _union(found: dict[str, Runs], n: int) -> pd.DataFrame:
     runs = [(run << _TAG_BITS) | PASSES[name] for name, parts in found.items() for run in parts]
     tagged = np.concatenate([_EMPTY, *runs])
     tagged.sort(kind="stable")
-    distinct = np.concatenate(([True], tagged[1:] != tagged[:-1]))  # one pass proposing twice
-    tagged = tagged[distinct]
+    tagged = tagged[_firsts(tagged)]  # one pass proposing a pair twice
     codes = tagged >> _TAG_BITS
-    first = np.concatenate(([True], codes[1:] != codes[:-1]))
+    first = _firsts(codes)
     pair = np.cumsum(first) - 1
     bits = np.bincount(pair, weights=tagged & ((1 << _TAG_BITS) - 1), minlength=int(first.sum()))
     codes = codes[first]
@@ -693,9 +730,10 @@ _COLUMNS = {
 }
 
 
-def _timed(name: str, run: Callable[[], Runs]) -> Runs:
+def _timed(name: str, run: Callable[..., Runs], *args: Any) -> Runs:
+    """``run(*args)``, logging the pairs it proposed and the time it took (at debug level)."""
     started = time.perf_counter()
-    runs = run()
+    runs = run(*args)
     log.debug(
         "%s: %d pairs proposed in %.2f s",
         name,

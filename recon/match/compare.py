@@ -23,7 +23,7 @@ Fields (the record columns are those of ``recon.match.records``):
 name           name_core (legal forms and generic words removed); exact, thresholds, else
 address        address_norm; exact, thresholds, else
 city           city_norm; exact, thresholds, else
-domain, phone, tax_id, postcode, country, street_number
+domain, phone, tax_id, postcode, country, street_number, unit
                equal / different
 legal_form     compatible (the two records share a legal-form code) / conflicting
 xref           an existing cross-reference across systems: a record's ``ref_id`` is the other
@@ -60,6 +60,7 @@ COLUMNS = {
     "postcode": "postcode_norm",
     "country": "country_code",
     "street_number": "street_number",
+    "unit": "unit",
     "legal_form": "legal_form",
 }
 MISSING = np.int8(-1)
@@ -73,6 +74,7 @@ _SCORERS: dict[str, tuple[Callable[..., float], float]] = {
 _BLOCK = 1 << 17  # pairs compared at a time, so that intermediate arrays stay in cache
 _VALUE_BLOCK = 1 << 15  # distinct values whose letters are counted at a time
 _DENSE_KEYS = 1 << 24  # value pairs up to which distinct pairs are found with a table
+_SMALL_VALUES = 1024  # up to this many distinct values, all their pairs are scored at once
 
 # Characters counted in 16 groups of one byte each (two 64-bit words per text): ten groups of
 # letters of about equal frequency, four of digits, the space, and everything else.
@@ -113,13 +115,24 @@ class _Column:
     uniques: pd.api.extensions.ExtensionArray | np.ndarray
     _values: np.ndarray | None = field(default=None, repr=False)
     _letters: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
-    _sorted: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _sorted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _repeats: np.ndarray | None = field(default=None, repr=False)
+    _tables: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def values(self) -> np.ndarray:
-        """The distinct values as Python strings (what rapidfuzz reads), made on first use."""
+        """The distinct values as Python strings (what rapidfuzz reads), made on first use, with
+        words separated by single spaces (normalized columns already are): the token scorers
+        ignore extra spaces, and the letter bound relies on it."""
         if self._values is None:
-            self._values = np.asarray(self.uniques, dtype=object)
+            values = np.asarray(self.uniques, dtype=object)
+            text = pa.array(values.tolist(), pa.large_string())
+            loose = pc.match_substring_regex(text, r"^\s|\s$|\s\s|[\t\n\r\f\v]")
+            loose = np.flatnonzero(pc.fill_null(loose, False).to_numpy(zero_copy_only=False))
+            if len(loose):
+                values = values.copy()
+                values[loose] = [" ".join(v.split()) for v in values[loose].tolist()]
+            self._values = values
         return self._values
 
     def letters(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -152,20 +165,48 @@ class _Column:
             self._letters = (first, second, lengths)
         return self._letters
 
-    def sorted_words(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each distinct value with its words in alphabetical order (what token_sort compares),
-        and whether that differs from the value itself."""
-        if self._sorted is None:
-            values = self.values
-            words = values.copy()
-            several = np.flatnonzero(
-                pc.match_substring(pa.array(self.uniques), " ").to_numpy(zero_copy_only=False)
+    def similarity_table(self, scorers: tuple[str, ...]) -> np.ndarray:
+        """Every pair of distinct values scored once (few values: cities): a k·k table, read
+        by ``lo * k + hi``."""
+        key = ",".join(scorers)
+        if key not in self._tables:
+            k = len(self.values)
+            lo, hi = np.triu_indices(k, 1)
+            table = np.ones(k * k, dtype=np.float32)
+            if len(lo):
+                table[lo * k + hi] = _scored(self, lo, hi, scorers)
+            self._tables[key] = table
+        return self._tables[key]
+
+    def repeats_words(self) -> np.ndarray:
+        """Whether each distinct value has a word twice (token_set_ratio reads it once)."""
+        if self._repeats is None:
+            self._repeats = np.array(
+                [len(set(w := v.split())) < len(w) for v in self.values.tolist()], dtype=bool
             )
-            words[several] = [" ".join(sorted(v.split())) for v in values[several].tolist()]
-            changed = np.zeros(len(values), dtype=bool)
-            changed[several] = words[several] != values[several]
-            self._sorted = (words, changed)
-        return self._sorted
+        return self._repeats
+
+    def sorted_words(self, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For the distinct values ``which``: the value with its words in alphabetical order
+        (what token_sort compares), and whether that differs from the value. Sorted on first
+        use, only for the values asked for."""
+        values = self.values
+        if self._sorted is None:
+            spaced = pc.match_substring(pa.array(values.tolist(), pa.large_string()), " ")
+            self._sorted = (
+                values.copy(),
+                np.zeros(len(values), dtype=bool),  # changed by sorting
+                ~pc.fill_null(spaced, False).to_numpy(zero_copy_only=False),  # nothing to sort
+            )
+        words, changed, done = self._sorted
+        wanted = np.zeros(len(values), dtype=bool)
+        wanted[which] = True
+        todo = np.flatnonzero(wanted & ~done)
+        if len(todo):
+            words[todo] = [" ".join(sorted(v.split())) for v in values[todo].tolist()]
+            changed[todo] = words[todo] != values[todo]
+            done[todo] = True
+        return words[which], changed[which]
 
 
 @dataclass
@@ -238,7 +279,8 @@ class _Keys:
                         refs.take(pa.array(rows)), value_set=ids.take(pa.array(positions))
                     )
                     found = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
-                    target[rows] = np.where(found >= 0, positions[np.maximum(found, 0)], -2)
+                    named = np.append(positions, -2)  # found = -1 → -2: names no record here
+                    target[rows] = named[found]
             self._xref = (erp.astype(np.int8), target.astype(np.min_scalar_type(-self.n - 2)))
         return self._xref
 
@@ -252,14 +294,10 @@ class _KeyCache:
         self._keys: _Keys | None = None
 
     def get(self, records: pd.DataFrame) -> _Keys:
-        keys = self._keys
-        if (
-            self._ref is not None
-            and self._ref() is records
-            and keys is not None
-            and keys.n == len(records)
-        ):
-            return keys
+        n = len(records)
+        seen = self._ref() if self._ref is not None else None
+        if seen is records and self._keys is not None and self._keys.n == n:
+            return self._keys
         keys = _Keys(records)
         self._ref, self._keys = weakref.ref(records), keys
         return keys
@@ -301,7 +339,11 @@ def _bound(col: _Column, a: np.ndarray, b: np.ndarray, scorers: tuple[str, ...])
     la, lb = lengths[a], lengths[b]
     bound = np.float32(2.0) * common / np.maximum(la + lb, np.float32(1.0))
     if "token_set_ratio" in scorers:
+        # token_set_ratio compares the shared words with each text: at most 2c / (c + shorter);
+        # a text with a word twice is shorter to it than it looks, so it is not bounded
         bound = np.maximum(bound, 2.0 * common / np.maximum(common + np.minimum(la, lb), 1.0))
+        repeats = col.repeats_words()
+        bound[repeats[a] | repeats[b]] = 1.0
     return np.minimum(bound, 1.0).astype(np.float32)
 
 
@@ -318,32 +360,38 @@ def _distinct(lo: np.ndarray, hi: np.ndarray, n_values: int) -> tuple[np.ndarray
     return inverse, np.asarray(distinct, dtype=np.int64)
 
 
-def _score(col: _Column, lo: np.ndarray, hi: np.ndarray, scorers: tuple[str, ...]) -> np.ndarray:
-    """The highest of the scorers for each (lo, hi) pair of distinct values, each pair once."""
-    n_values = len(col.values)
-    inverse, distinct = _distinct(lo, hi, n_values)
-    ia, ib = distinct // n_values, distinct % n_values
+def _scored(col: _Column, ia: np.ndarray, ib: np.ndarray, scorers: tuple[str, ...]) -> np.ndarray:
+    """The highest of the scorers for pairs of distinct values (ia < ib), in [0, 1]."""
     va, vb = col.values[ia], col.values[ib]
-    top = np.zeros(len(distinct), dtype=np.float32)
+    top = np.zeros(len(ia), dtype=np.float32)
     for name in scorers:
         if name == "token_sort_ratio" and "ratio" in scorers:
             # token_sort_ratio is the ratio of the word-sorted texts: it can only differ from
             # ratio where a text is not already in word order.
-            words, changed = col.sorted_words()
-            todo = np.flatnonzero(changed[ia] | changed[ib])
-            sa, sb = words[ia[todo]], words[ib[todo]]
-            got = process.cpdist(sa, sb, scorer=fuzz.ratio, workers=-1)
+            sa, changed_a = col.sorted_words(ia)
+            sb, changed_b = col.sorted_words(ib)
+            todo = np.flatnonzero(changed_a | changed_b)
+            got = process.cpdist(sa[todo], sb[todo], scorer=fuzz.ratio, workers=-1)
             top[todo] = np.maximum(top[todo], got.astype(np.float32) / np.float32(100))
             continue
         scorer, scale = _SCORERS[name]
         got = process.cpdist(va, vb, scorer=scorer, workers=-1, dtype=np.float32)
         np.maximum(top, got / np.float32(scale), out=top)
-    return np.minimum(top, np.float32(1.0))[inverse]
+    return np.minimum(top, np.float32(1.0))
+
+
+def _score(col: _Column, lo: np.ndarray, hi: np.ndarray, scorers: tuple[str, ...]) -> np.ndarray:
+    """The scorers for each (lo, hi) pair of distinct values, each distinct pair scored once."""
+    n_values = len(col.values)
+    inverse, distinct = _distinct(lo, hi, n_values)
+    return _scored(col, distinct // n_values, distinct % n_values, scorers)[inverse]
 
 
 def _legal_table(col: _Column) -> np.ndarray:
     """For every two distinct legal-form values: do they share a code ("PT TBK" and "PT")?"""
     sets = [frozenset(str(v).split()) for v in col.values]
+    if not sets:
+        return np.zeros(1, dtype=bool)  # no legal forms: every pair is missing anyway
     return np.array([[bool(x & y) for y in sets] for x in sets], dtype=bool).reshape(-1)
 
 
@@ -374,7 +422,7 @@ def _compare_chunk(
     codes_l = np.take(matrix, left, axis=0).T.copy()
     codes_r = np.take(matrix, right, axis=0).T.copy()
     column = {name: j for j, name in enumerate(names)}
-    for name, comp in rules.comparisons.items():
+    for name, comp in rules.by_field.items():
         a, b = codes_l[column[name]], codes_r[column[name]]
         if name == "xref":
             system = column["system"]
@@ -401,16 +449,23 @@ def _compare_chunk(
             todo = np.flatnonzero(present & ~exact)
             if len(todo) and comp.scorers:
                 # lo < hi fixes the argument order: swapping left and right changes nothing
-                lo = np.minimum(a[todo], b[todo])
-                hi = np.maximum(a[todo], b[todo])
-                bound = _bound(keys.column(name), lo, hi, comp.scorers)
-                sim[todo] = bound
+                lo = np.minimum(a[todo], b[todo]).astype(np.int64)
+                hi = np.maximum(a[todo], b[todo]).astype(np.int64)
+                col = keys.column(name)
                 thresholds = comp.thresholds()
-                if thresholds:
-                    reach = bound >= np.float32(min(thresholds))
-                    pending[name].positions.append(todo[reach] + start)
-                    pending[name].lo.append(lo[reach])
-                    pending[name].hi.append(hi[reach])
+                if len(col.values) <= _SMALL_VALUES:  # few values: every pair scored already
+                    scored = col.similarity_table(comp.scorers)[lo * len(col.values) + hi]
+                    sim[todo] = scored
+                    cuts = np.array(sorted(thresholds), dtype=np.float32)
+                    lvl[todo] = np.searchsorted(cuts, scored, side="right")
+                else:
+                    bound = _bound(col, lo, hi, comp.scorers)
+                    sim[todo] = bound
+                    if thresholds:
+                        reach = bound >= np.float32(min(thresholds))
+                        pending[name].positions.append(todo[reach] + start)
+                        pending[name].lo.append(lo[reach])
+                        pending[name].hi.append(hi[reach])
             out[lvl_column(name)][start:stop] = lvl
             out[sim_column(name)][start:stop] = sim
             continue
@@ -425,7 +480,7 @@ def _finish_fuzzy(
     for name, todo in pending.items():
         if not todo.positions:
             continue
-        comp = rules.comparisons[name]
+        comp = rules.by_field[name]
         positions = np.concatenate(todo.positions)
         if not len(positions):
             continue
@@ -450,16 +505,16 @@ def compare_pairs(records: pd.DataFrame, pairs: pd.DataFrame, rules: MatchingRul
         raise ValueError("pairs name positions outside the records frame")
     n = len(left)
     out: dict[str, np.ndarray] = {}
-    for name in rules.comparisons:
+    for name in rules.by_field:
         out[sim_column(name)] = np.empty(n, dtype=np.float32)
         out[lvl_column(name)] = np.empty(n, dtype=np.int8)
-    pending = {name: _Fuzzy() for name in rules.comparisons if name in FUZZY_FIELDS}
-    names = tuple(rules.comparisons) + (("system",) if "xref" in rules.comparisons else ())
+    pending = {name: _Fuzzy() for name in rules.by_field if name in FUZZY_FIELDS}
+    names = tuple(rules.by_field) + (("system",) if "xref" in rules.by_field else ())
     for start in range(0, n, _BLOCK):
         rows = (left[start : start + _BLOCK], right[start : start + _BLOCK])
         _compare_chunk(keys, rules, names, rows, start, out, pending)
     _finish_fuzzy(keys, rules, pending, out)
-    log.debug("compared %d pairs on %d fields", n, len(rules.comparisons))
+    log.debug("compared %d pairs on %d fields", n, len(rules.by_field))
     return pd.DataFrame(out, index=pairs.index, copy=False)
 
 

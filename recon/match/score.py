@@ -8,7 +8,7 @@ probability is ``1 / (1 + 2**-weight)``.
 
 * **u** is measured on random record pairs (``u_sampling.pairs`` of them, drawn at once and
   compared with the same code as the candidates). Exact agreement is rare by chance, so for a
-  field that no other field overrides its u is counted exactly instead: the share of record pairs
+  field without ``conditional_on`` its u is counted exactly instead: the share of record pairs
   with the same value, Σ c·(c-1) / (N·(N-1)) over the value counts c.
 * **m** is learned by EM over the candidate pairs, u kept fixed. λ is the probability that two
   records drawn at random are the same company; EM re-estimates it as the expected number of
@@ -20,12 +20,15 @@ probability is ``1 / (1 + 2**-weight)``.
   replaced by the share of records with that value (no lower than ``min_u``): the same rare name
   is stronger evidence than the same common one. The weight gains
   ``weight · log2(u_exact / share)`` bits.
-* **Fields that say nothing new**: a field with ``ignore_when_same`` is left out (level -1) where
-  one of those fields agrees exactly, in u, in EM and in scoring alike (the city once the
-  postcode is the same), so one fact is not counted twice.
-* **Order of levels**: a better level never counts less than a worse one, and an exact agreement
-  never counts against a pair (weights are raised to the level below, and to 0 at the top), so
-  more agreement can only raise a pair's probability.
+* **Fields that depend on another**: two records at the same address nearly always share the
+  postcode, match or not, so counting both in full would count one fact twice. A field with
+  ``conditional_on`` therefore has a second set of levels, used where one of those fields agrees
+  exactly, with its own m (learned by EM) and u (measured on random pairs of records that agree
+  on that field: how often two different companies at one address share a postcode).
+* **More agreement never lowers a probability**: a better level never counts less than a worse
+  one, an exact agreement never counts against a pair (weights are raised to the level below,
+  and to 0 at the top), and a field others are conditional on gains, when it agrees exactly, at
+  least what they lose by moving to their second levels (``level_weights``).
 
 Scoring, levels and weights run over blocks of pairs that stay in the processor's cache.
 Reasons are written for the pairs that are linked or sent to review (``explain`` writes them for
@@ -59,19 +62,29 @@ log = logging.getLogger(__name__)
 DECISIONS = ("reject", "review", "auto")
 _BLOCK = 1 << 17  # pairs weighed at a time
 _REASON_BLOCK = 1 << 20  # pairs explained at a time (one Arrow chunk each)
-_DENSE_PATTERNS = 1 << 24  # comparison vectors counted with bincount up to this many
+_DENSE_PATTERNS = 1 << 25  # comparison vectors counted with bincount up to this many
 _TEXT = pa.large_string()
 
 
 @dataclass(frozen=True)
 class FieldModel:
-    """m and u of one field's levels, level 0 (the worst) first."""
+    """m and u of one field's levels, level 0 (the worst) first.
+
+    A field with ``conditional_on`` has its levels twice: first where none of those fields agrees
+    exactly, then (level + k) where one does.
+    """
 
     field: str
     labels: tuple[str, ...]
     m: tuple[float, ...]
     u: tuple[float, ...]
     weight_limit: float | None = None
+    conditional_on: tuple[str, ...] = ()
+
+    @property
+    def k(self) -> int:
+        """Levels of the field (each set of them)."""
+        return len(self.m) // 2 if self.conditional_on else len(self.m)
 
     def bayes_bits(self) -> np.ndarray:
         """log2(m/u) per level, as learned."""
@@ -80,11 +93,16 @@ class FieldModel:
     def weights(self) -> np.ndarray:
         """The bits each level adds: log2(m/u), never below the level under it, the top level
         never below 0, within ± weight_limit."""
-        w = np.maximum.accumulate(self.bayes_bits())
-        w[-1] = max(w[-1], 0.0)
+        halves = self.bayes_bits().reshape(-1, self.k)
+        w = np.maximum.accumulate(halves, axis=1)
+        w[:, -1] = np.maximum(w[:, -1], 0.0)
         if self.weight_limit is not None:
             w = np.clip(w, -self.weight_limit, self.weight_limit)
-        return w
+        return w.reshape(-1)
+
+    def tops(self) -> tuple[int, ...]:
+        """The exact-agreement levels."""
+        return (self.k - 1, 2 * self.k - 1) if self.conditional_on else (self.k - 1,)
 
 
 @dataclass(frozen=True)
@@ -112,7 +130,13 @@ class FSModel:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["fields"] = [
-            {**asdict(f), "labels": list(f.labels), "m": list(f.m), "u": list(f.u)}
+            {
+                **asdict(f),
+                "labels": list(f.labels),
+                "m": list(f.m),
+                "u": list(f.u),
+                "conditional_on": list(f.conditional_on),
+            }
             for f in self.fields
         ]
         return out
@@ -126,6 +150,7 @@ class FSModel:
                 m=tuple(float(x) for x in f["m"]),
                 u=tuple(float(x) for x in f["u"]),
                 weight_limit=f.get("weight_limit"),
+                conditional_on=tuple(f.get("conditional_on", ())),
             )
             for f in data["fields"]
         )
@@ -133,29 +158,59 @@ class FSModel:
         return cls(fields=fields, **rest)
 
 
+def level_weights(fields: tuple[FieldModel, ...] | list[FieldModel]) -> dict[str, np.ndarray]:
+    """The bits of each field's levels (``FieldModel.weights``), with one guarantee across
+    fields: a field that others are conditional on gains, at its exact level, at least what those
+    others can lose by moving to their conditional levels. So a field that was missing and now
+    agrees exactly never lowers a pair's weight (within each field's weight_limit)."""
+    weights = {fm.field: fm.weights() for fm in fields}
+    by_name = {fm.field: fm for fm in fields}
+    for parent in sorted({p for fm in fields for p in fm.conditional_on if p in by_name}):
+        loss = 0.0
+        for child in fields:
+            if parent in child.conditional_on:
+                w = weights[child.field].reshape(2, child.k)
+                loss += max(float((w[0] - w[1]).max()), 0.0)
+        pm = by_name[parent]
+        w = weights[parent]
+        for top in pm.tops():
+            w[top] = max(w[top], loss)
+        if pm.weight_limit is not None:
+            np.clip(w, -pm.weight_limit, pm.weight_limit, out=w)
+    return weights
+
+
 # --- levels as the model sees them -------------------------------------------------------------
 
 
 def _raw_levels(compared: pd.DataFrame, rules: MatchingRules) -> dict[str, np.ndarray]:
-    return {f: compared[lvl_column(f)].to_numpy(dtype=np.int8) for f in rules.comparisons}
+    return {f: compared[lvl_column(f)].to_numpy(dtype=np.int8) for f in rules.by_field}
 
 
-def _masked(raw: dict[str, np.ndarray], rules: MatchingRules) -> dict[str, np.ndarray]:
-    """Levels with a field set to -1 where a field it ignores agrees exactly."""
+def _extended(raw: dict[str, np.ndarray], rules: MatchingRules) -> dict[str, np.ndarray]:
+    """Levels as the model counts them: a field with ``conditional_on`` moves to its second set
+    of levels (level + k) where one of those fields agrees exactly."""
     out = {}
-    for f, comp in rules.comparisons.items():
+    for f, comp in rules.by_field.items():
         lvl = raw[f]
-        if comp.ignore_when_same:
-            lvl = lvl.copy()
-            for other in comp.ignore_when_same:
-                lvl[raw[other] == rules.levels(other) - 1] = -1
+        if comp.conditional_on:
+            given = np.zeros(len(lvl), dtype=bool)
+            for other in comp.conditional_on:
+                given |= raw[other] == rules.levels(other) - 1
+            lvl = lvl + (given & (lvl >= 0)).view(np.int8) * np.int8(rules.levels(f))
         out[f] = lvl
     return out
 
 
 def model_levels(compared: pd.DataFrame, rules: MatchingRules) -> dict[str, np.ndarray]:
-    """Each field's levels as the model counts them (ignored fields at -1)."""
-    return _masked(_raw_levels(compared, rules), rules)
+    """Each field's levels as the model counts them (see ``_extended``)."""
+    return _extended(_raw_levels(compared, rules), rules)
+
+
+def n_levels(rules: MatchingRules, f: str) -> int:
+    """How many levels the model has for a field (twice the comparison's when conditional)."""
+    k = rules.levels(f)
+    return 2 * k if rules.by_field[f].conditional_on else k
 
 
 def _blocks(n: int, size: int = _BLOCK) -> list[slice]:
@@ -163,14 +218,25 @@ def _blocks(n: int, size: int = _BLOCK) -> list[slice]:
 
 
 def _normalized(p: np.ndarray, floor: float) -> np.ndarray:
-    """Probabilities from counts, none below ``floor``, summing to 1."""
+    """Probabilities from counts, none below ``floor``, summing to 1 (even with no counts)."""
     p = np.asarray(p, dtype=np.float64)
-    p = np.maximum(p / p.sum(), floor)
+    total = p.sum()
+    p = np.maximum(p / total if total > 0 else np.full(len(p), 1.0 / len(p)), floor)
     return p / p.sum()
 
 
 def _labels(rules: MatchingRules, f: str) -> tuple[str, ...]:
-    return tuple(lv.label for lv in reversed(rules.comparisons[f].levels))
+    comp = rules.by_field[f]
+    labels = tuple(lv.label for lv in reversed(comp.levels))
+    if comp.conditional_on:
+        given = " or ".join(comp.conditional_on)
+        labels += tuple(f"{label}, same {given}" for label in labels)
+    return labels
+
+
+def _m_start(rules: MatchingRules, f: str) -> np.ndarray:
+    m = np.array([lv.m for lv in reversed(rules.by_field[f].levels)])
+    return np.concatenate([m, m]) if rules.by_field[f].conditional_on else m
 
 
 # --- u from random pairs -----------------------------------------------------------------------
@@ -212,21 +278,66 @@ def _xref_share(records: pd.DataFrame) -> float | None:
     return len(claimed) / comparable
 
 
+def agreeing_pairs(records: pd.DataFrame, f: str, k: int, seed: int) -> pd.DataFrame:
+    """k random pairs of two different records with the same value of ``f``, drawn at once:
+    a group of records with one value is drawn in proportion to its number of pairs."""
+    codes = value_codes(records, f).astype(np.int64)
+    members = np.flatnonzero(codes >= 0)
+    members = members[np.argsort(codes[members])]  # any order within a group will do
+    sorted_codes = codes[members]
+    empty = pd.DataFrame({"left": np.zeros(0, np.int64), "right": np.zeros(0, np.int64)})
+    if len(members) < 2:
+        return empty
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    sizes = np.diff(np.r_[starts, len(members)])
+    pairs_in = np.cumsum(sizes * (sizes - 1.0))
+    if pairs_in[-1] <= 0:
+        return empty
+    rng = np.random.default_rng(seed)
+    group = np.searchsorted(pairs_in, rng.random(k) * pairs_in[-1], side="right")
+    size = sizes[group]
+    i = np.minimum((rng.random(k) * size).astype(np.int64), size - 1)
+    j = np.minimum((rng.random(k) * (size - 1)).astype(np.int64), size - 2)
+    j += j >= i
+    a, b = members[starts[group] + i], members[starts[group] + j]
+    return pd.DataFrame({"left": np.minimum(a, b), "right": np.maximum(a, b)})
+
+
+def _level_shares(lvl: np.ndarray, k: int, offset: int) -> np.ndarray:
+    seen = lvl[(lvl >= offset) & (lvl < offset + k)].astype(np.int64) - offset
+    counts = np.bincount(seen, minlength=k).astype(np.float64)
+    return counts / max(counts.sum(), 1.0)
+
+
 def estimate_u(
     records: pd.DataFrame, rules: MatchingRules, *, seed: int = 0
 ) -> tuple[dict[str, np.ndarray], int]:
-    """u per field level (level 0 first) from random pairs; exact agreement from frequencies."""
+    """u per field level (level 0 first) from random pairs; exact agreement from frequencies;
+    the second levels of a conditional field from random pairs that agree on its condition."""
     sample = random_pairs(len(records), rules.u_sampling.pairs, seed)
     levels = model_levels(compare_pairs(records, sample, rules), rules)
+    n_sampled = len(sample)
     floor = rules.em.probability_floor
+    parents = sorted({p for c in rules.by_field.values() for p in c.conditional_on})
+    given_levels: dict[str, dict[str, np.ndarray]] = {}
+    per_parent = max(rules.u_sampling.pairs // 10, 1000)
+    for i, parent in enumerate(parents):
+        pairs = agreeing_pairs(records, parent, per_parent, seed + 1 + i)
+        # only the fields conditional on this one, and the fields they are conditional on
+        needed = {f for f, c in rules.by_field.items() if parent in c.conditional_on}
+        needed |= {p for f in needed for p in rules.by_field[f].conditional_on}
+        subset = rules.model_copy(
+            update={"comparisons": {f: c for f, c in rules.by_field.items() if f in needed}}
+        )
+        compared = compare_pairs(records, pairs, subset)
+        given_levels[parent] = {f: compared[lvl_column(f)].to_numpy() for f in needed}
+        n_sampled += len(pairs)
     u = {}
-    for f, comp in rules.comparisons.items():
+    for f, comp in rules.by_field.items():
         k = len(comp.levels)
-        lvl = levels[f]
-        counts = np.bincount(lvl[lvl >= 0].astype(np.int64), minlength=k).astype(np.float64)
-        share = counts / max(counts.sum(), 1.0)
+        share = _level_shares(levels[f], k, 0)
         exact: float | None = None
-        if not comp.ignore_when_same:
+        if not comp.conditional_on:
             if f == "xref":
                 exact = _xref_share(records)
             elif f != "legal_form":
@@ -235,8 +346,20 @@ def estimate_u(
             rest = share[:-1].sum()
             share[:-1] = share[:-1] / rest * (1.0 - exact) if rest > 0 else (1.0 - exact) / (k - 1)
             share[-1] = exact
-        u[f] = _normalized(share, floor)
-    return u, len(sample)
+        parts = [_normalized(share, floor)]
+        if comp.conditional_on:
+            # pairs drawn for the j-th field count only if no earlier one agrees: each pair
+            # that agrees on any of them is then counted once, as in the union
+            seen = []
+            for j, parent in enumerate(comp.conditional_on):
+                raw = given_levels[parent]
+                keep = np.ones(len(raw[f]), dtype=bool)
+                for before in comp.conditional_on[:j]:
+                    keep &= raw[before] != rules.levels(before) - 1
+                seen.append(raw[f][keep & (raw[f] >= 0)])
+            parts.append(_normalized(_level_shares(np.concatenate(seen), k, 0), floor))
+        u[f] = np.concatenate(parts)
+    return u, n_sampled
 
 
 # --- m by EM -----------------------------------------------------------------------------------
@@ -246,14 +369,14 @@ def comparison_patterns(
     compared: pd.DataFrame, rules: MatchingRules
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The distinct comparison vectors (levels as the model counts them) and their counts."""
-    names = list(rules.comparisons)
-    radix = [rules.levels(f) + 1 for f in names]  # one more for missing
+    names = list(rules.by_field)
+    radix = [n_levels(rules, f) + 1 for f in names]  # one more for missing
     total = math.prod(radix)
     raw = _raw_levels(compared, rules)
     n = len(compared)
     keys = np.empty(n, dtype=np.int64)
     for block in _blocks(n):
-        levels = _masked({f: raw[f][block] for f in names}, rules)
+        levels = _extended({f: raw[f][block] for f in names}, rules)
         key = np.zeros(block.stop - block.start, dtype=np.int64)
         for f, r in zip(names, radix, strict=True):
             key *= r
@@ -264,7 +387,9 @@ def comparison_patterns(
         distinct = np.flatnonzero(counts)
         counts = counts[distinct]
     else:
-        distinct, counts = np.unique(keys, return_counts=True)
+        codes, distinct = pd.factorize(keys)
+        counts = np.bincount(codes)
+        distinct = np.asarray(distinct, dtype=np.int64)
     patterns = {}
     rest = distinct.copy()
     for f, r in reversed(list(zip(names, radix, strict=True))):
@@ -292,21 +417,34 @@ def run_em(
     to; vectors not among ``patterns`` are taken as non-matches.
     """
     floor = rules.em.probability_floor
-    m = {f: _normalized(v, floor) for f, v in m_start.items()}
+    m = {}
+    for f, start in m_start.items():
+        k = rules.levels(f)
+        m[f] = np.concatenate([_normalized(h, floor) for h in start.reshape(-1, k)])
     iterations, converged = 0, False
     while iterations < rules.em.max_iterations:
         iterations += 1
         weight = np.full(len(counts), math.log2(prior) - math.log2(1.0 - prior))
-        for f, lvl in patterns.items():
-            fm = FieldModel(f, (), tuple(m[f]), tuple(u[f]), rules.comparisons[f].weight_limit)
-            table = np.concatenate([[0.0], fm.weights()])  # index 0: missing
-            weight += table[lvl.astype(np.int64) + 1]
+        fields = [
+            FieldModel(f, (), tuple(m[f]), tuple(u[f]), c.weight_limit, c.conditional_on)
+            for f, c in rules.by_field.items()
+        ]
+        for f, w in level_weights(fields).items():
+            table = np.concatenate([[0.0], w])  # index 0: missing
+            weight += table[patterns[f].astype(np.int64) + 1]
         expected = _sigmoid2(weight) * counts
         change = 0.0
         for f, lvl in patterns.items():
             seen = lvl >= 0
-            got = np.bincount(lvl[seen].astype(np.int64), weights=expected[seen], minlength=len(m[f]))
-            new = _normalized(got, floor) if got.sum() > 0 else m[f]
+            got = np.bincount(
+                lvl[seen].astype(np.int64), weights=expected[seen], minlength=len(m[f])
+            )
+            k = rules.levels(f)
+            new = m[f].copy()
+            for half in range(len(m[f]) // k):  # each set of levels sums to 1 on its own
+                part = slice(half * k, (half + 1) * k)
+                if got[part].sum() > 0:
+                    new[part] = _normalized(got[part], floor)
             change = max(change, float(np.abs(new - m[f]).max()))
             m[f] = new
         prior = float(np.clip(expected.sum() / max(all_pairs, 1.0), 1e-15, 0.5))
@@ -323,7 +461,7 @@ def fit_model(
     """u from random pairs of ``records``, then m and λ by EM over the candidates ``compared``."""
     u, n_random = estimate_u(records, rules, seed=seed)
     n = len(records)
-    m_start = {f: np.array([lv.m for lv in reversed(c.levels)]) for f, c in rules.comparisons.items()}
+    m_start = {f: _m_start(rules, f) for f in rules.by_field}
     patterns, counts = comparison_patterns(compared, rules)
     prior = min(rules.prior.matches_per_record / max(n - 1, 1), 0.5)
     m, prior, iterations, converged = run_em(
@@ -336,8 +474,9 @@ def fit_model(
             m=tuple(float(x) for x in m[f]),
             u=tuple(float(x) for x in u[f]),
             weight_limit=comp.weight_limit,
+            conditional_on=comp.conditional_on,
         )
-        for f, comp in rules.comparisons.items()
+        for f, comp in rules.by_field.items()
     )
     log.info(
         "model fitted: λ=%.3g after %d EM iterations%s",
@@ -378,10 +517,10 @@ class _Weigher:
 
     @staticmethod
     def make(records: pd.DataFrame, model: FSModel, rules: MatchingRules) -> _Weigher:
-        tables = {fm.field: np.concatenate([[0.0], fm.weights()]) for fm in model.fields}
+        tables = {f: np.concatenate([[0.0], w]) for f, w in level_weights(model.fields).items()}
         shares = {
             f: _record_shares(records, f)
-            for f, tf in rules.term_frequency.items()
+            for f, tf in rules.tf_by_field.items()
             if tf.weight > 0 and f in tables
         }
         return _Weigher(tables, shares, model.prior_weight)
@@ -392,17 +531,19 @@ class _Weigher:
         table = self.tables[f]
         bits = table[lvl.astype(np.intp) + 1]
         if f in self.shares:
-            tf = rules.term_frequency[f]  # type: ignore[index]
+            tf = rules.tf_by_field[f]
             fm = model.field(f)
-            top = np.flatnonzero(lvl == len(fm.m) - 1)
-            share = np.maximum(self.shares[f][left[top]], tf.min_u)
-            adjusted = bits[top] + tf.weight * (math.log2(fm.u[-1]) - np.log2(share))
-            # an exact agreement never counts less than the level below it, nor against
-            floor = max(table[-2] if len(table) > 2 else 0.0, 0.0)
-            adjusted = np.maximum(adjusted, floor)
-            if fm.weight_limit is not None:
-                adjusted = np.minimum(adjusted, fm.weight_limit)
-            bits[top] = adjusted
+            for top in fm.tops():
+                rows = np.flatnonzero(lvl == top)
+                share = np.maximum(self.shares[f][left[rows]], tf.min_u)
+                adjusted = bits[rows] + tf.weight * (math.log2(fm.u[top]) - np.log2(share))
+                # an exact agreement never counts less than the level below it (table[top], as
+                # the table is indexed by level + 1), nor against
+                floor = max(table[top], 0.0)
+                adjusted = np.maximum(adjusted, floor)
+                if fm.weight_limit is not None:
+                    adjusted = np.minimum(adjusted, fm.weight_limit)
+                bits[rows] = adjusted
         return bits
 
 
@@ -431,11 +572,11 @@ def _weigh(
     raw = _raw_levels(compared, rules)
     total = np.empty(len(compared), dtype=np.float64)
     for block in _blocks(len(compared)):
-        levels = _masked({f: v[block] for f, v in raw.items()}, rules)
-        acc = np.full(block.stop - block.start, weigher.prior)
+        levels = _extended({f: v[block] for f, v in raw.items()}, rules)
+        acc = total[block]
+        acc[:] = weigher.prior
         for f, lvl in levels.items():
             acc += weigher.field_bits(f, lvl, left[block], model, rules)
-        total[block] = acc
     return total
 
 
@@ -480,7 +621,11 @@ def score_pairs(
 
 
 def _fragments(
-    values: pa.Array | None, left: np.ndarray, lvl: np.ndarray, sim: np.ndarray, templates: list[str]
+    values: pa.Array | None,
+    left: np.ndarray,
+    lvl: np.ndarray,
+    sim: np.ndarray,
+    templates: list[str],
 ) -> pa.Array | None:
     """One field's part of each pair's reasons (null where the field says nothing).
 
@@ -499,7 +644,8 @@ def _fragments(
             middle = values.take(pa.array(left[rows])).cast(_TEXT)
         elif "{pct}" in template:
             head, _, tail = template.partition("{pct}")
-            pct = np.floor(sim[rows].astype(np.float64) * 100 + 1e-6).astype(np.int64)
+            # float32 0.9 is 0.8999999762: allow for that before rounding down
+            pct = np.floor(sim[rows].astype(np.float64) * 100 + 1e-3).astype(np.int64)
             middle = pa.array(pct).cast(_TEXT)
         else:
             pieces.append(pa.array([template], _TEXT))
@@ -519,7 +665,7 @@ def _fragments(
 
 def _value_arrays(records: pd.DataFrame, rules: MatchingRules) -> dict[str, pa.Array]:
     out = {}
-    for f, comp in rules.comparisons.items():
+    for f, comp in rules.by_field.items():
         if f in COLUMNS and any("{value}" in lv.reason for lv in comp.levels):
             arr = pa.array(records[COLUMNS[f]].astype("string").array)
             out[f] = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
@@ -534,16 +680,39 @@ def _explain_block(
     rules: MatchingRules,
 ) -> pa.Array:
     parts = []
-    for f, comp in rules.comparisons.items():
+    for f, comp in rules.by_field.items():
         templates = [lv.reason for lv in reversed(comp.levels)]
+        if comp.conditional_on:
+            templates = templates + templates
         frag = _fragments(values.get(f), left, levels[f], sims[f], templates)
         if frag is not None:
             parts.append(frag)
     if not parts:
-        return pa.array([""] * len(left), pa.string())
+        return pa.array([""] * len(left), _TEXT)
     separator = pa.scalar("; ", _TEXT)
-    joined = pc.binary_join_element_wise(*parts, separator, null_handling="skip")
-    return joined.cast(pa.string())
+    return pc.binary_join_element_wise(*parts, separator, null_handling="skip")
+
+
+def _spread(explained: pa.Array, rows: np.ndarray, n: int) -> pa.Array:
+    """A string array of length n with ``explained`` at ``rows`` (ascending) and nulls elsewhere,
+    built from the buffers: the text is not copied."""
+    offsets = np.frombuffer(explained.buffers()[1], dtype=np.int64)
+    offsets = offsets[explained.offset : explained.offset + len(explained) + 1]
+    lengths = np.zeros(n, dtype=np.int64)
+    lengths[rows] = np.diff(offsets)
+    spread = np.empty(n + 1, dtype=np.int64)
+    spread[0] = offsets[0]
+    np.cumsum(lengths, out=spread[1:])
+    spread[1:] += offsets[0]
+    valid = np.zeros(n, dtype=bool)
+    valid[rows] = True
+    return pa.LargeStringArray.from_buffers(
+        n,
+        pa.py_buffer(spread),
+        explained.buffers()[2],
+        pa.py_buffer(np.packbits(valid, bitorder="little")),
+        null_count=n - len(rows),
+    )
 
 
 def _explain_rows(
@@ -553,34 +722,22 @@ def _explain_rows(
     rules: MatchingRules,
     rows: np.ndarray,
 ) -> pd.Series:
-    """Reasons for ``rows`` (positions into pairs), NA for the other pairs."""
+    """Reasons for ``rows`` (ascending positions into pairs), NA for the other pairs."""
     n = len(pairs)
     left_all = pairs["left"].to_numpy(dtype=np.int64)
     raw = _raw_levels(compared, rules)
-    sims_all = {f: compared[sim_column(f)].to_numpy(dtype=np.float32) for f in rules.comparisons}
+    sims_all = {f: compared[sim_column(f)].to_numpy(dtype=np.float32) for f in rules.by_field}
     values = _value_arrays(records, rules)
-    chunks: list[pa.Array] = []
+    chunks: list[pa.Array] = [pa.array([], _TEXT)]
     for block in _blocks(len(rows), _REASON_BLOCK):
         take = rows[block]
-        levels = _masked({f: v[take] for f, v in raw.items()}, rules)
+        levels = _extended({f: v[take] for f, v in raw.items()}, rules)
         sims = {f: v[take] for f, v in sims_all.items()}
         chunks.append(_explain_block(values, left_all[take], levels, sims, rules))
-    if len(rows) == n:
-        arrays = chunks
-    else:
-        # rows explained, then nulls: place each pair's reason with one take per chunk
-        where = np.full(n, -1, dtype=np.int64)
-        where[rows] = np.arange(len(rows))
-        explained = pa.chunked_array(chunks, pa.string()) if chunks else None
-        arrays = []
-        for block in _blocks(n, _REASON_BLOCK):
-            idx = where[block]
-            if explained is None or not (idx >= 0).any():
-                arrays.append(pa.nulls(len(idx), pa.string()))
-            else:
-                arrays.append(explained.take(pa.array(idx, mask=idx < 0)).combine_chunks())
-    chunked = pa.chunked_array(arrays or [pa.array([], pa.string())], pa.string())
-    return pd.Series(pd.arrays.ArrowStringArray(chunked), index=pairs.index, dtype="string")
+    explained = pa.concat_arrays(chunks)
+    if len(rows) < n:
+        explained = _spread(explained, rows, n)
+    return pd.Series(pd.arrays.ArrowStringArray(explained), index=pairs.index, dtype="string")
 
 
 def explain(
