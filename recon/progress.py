@@ -36,11 +36,22 @@ def setup_logging(verbosity: int) -> None:
         handler = RichHandler(console=console, show_path=False, show_time=False)
         handler.setFormatter(logging.Formatter("%(message)s"))
     else:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _CurrentStderr()
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(level)
-    logger.propagate = False
+
+
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is now, so a replaced and closed stream is never used."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
 
 
 class RowCounter:
