@@ -16,7 +16,8 @@ equality is a comparison of codes, and text similarity goes through rapidfuzz ``
   ``token_set_ratio``). Such a pair gets that bound as its similarity: it is below every
   threshold, so its level is exact all the same.
 * The same two texts are scored once, however many pairs share them, always in the same
-  argument order, so swapping left and right never changes a similarity.
+  argument order, so swapping left and right never changes a similarity. A field with few
+  distinct values (cities) has every pair of them scored once, up front.
 
 Fields (the record columns are those of ``recon.match.records``):
 
@@ -211,16 +212,21 @@ class _Column:
 
 @dataclass
 class _Keys:
-    """Integer codes of the record columns, made on first use and kept with the records frame."""
+    """Integer codes of the record columns, made on first use and kept for the records frame
+    (which they refer to weakly: the cache never keeps a frame alive)."""
 
-    records: pd.DataFrame
+    source: weakref.ref[pd.DataFrame]
+    n: int
     columns: dict[str, _Column] = field(default_factory=dict)
     _xref: tuple[np.ndarray, np.ndarray] | None = None
     _extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
-    def n(self) -> int:
-        return len(self.records)
+    def records(self) -> pd.DataFrame:
+        frame = self.source()
+        if frame is None:  # only reached through compare_pairs, which holds the frame
+            raise RuntimeError("the records frame of these keys is gone")
+        return frame
 
     def column(self, name: str) -> _Column:
         if name not in self.columns:
@@ -290,16 +296,14 @@ class _KeyCache:
     candidates) and need not factorize it again. Records frames are not changed once built."""
 
     def __init__(self) -> None:
-        self._ref: weakref.ref[pd.DataFrame] | None = None
         self._keys: _Keys | None = None
 
     def get(self, records: pd.DataFrame) -> _Keys:
         n = len(records)
-        seen = self._ref() if self._ref is not None else None
-        if seen is records and self._keys is not None and self._keys.n == n:
-            return self._keys
-        keys = _Keys(records)
-        self._ref, self._keys = weakref.ref(records), keys
+        keys = self._keys
+        if keys is not None and keys.source() is records and keys.n == n:
+            return keys
+        self._keys = keys = _Keys(weakref.ref(records), n)
         return keys
 
 
