@@ -19,11 +19,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from recon.normalize.countries import to_country_code
+from recon.normalize.kernels import STRING, scatter, spaces_for, where_some
 from recon.normalize.names import (
     ARROW_TEXT,
     as_text,
@@ -31,6 +33,7 @@ from recon.normalize.names import (
     cached_for,
     clean_words,
     expand,
+    from_arrow,
     join_single_letters,
     map_tokens,
     name_rules,
@@ -47,6 +50,12 @@ if TYPE_CHECKING:
 _NUMBER = r"[0-9]+[a-z]?(?:-[0-9]+[a-z]?)?"
 _UNIT_VALUE = r"[0-9]+[a-z]?|[a-z][0-9]*"  # "12", "12a", "a", "g12"
 _PO_BOX = r"(?:^| )(?:po|gpo|pmb|post office|locked) ?(?:box|bag)(?: |$)"
+
+
+def _mask(values: pa.Array) -> np.ndarray:
+    return pc.fill_null(values, False).to_numpy(zero_copy_only=False)
+
+
 _GB = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
 _CA = r"^[A-Z][0-9][A-Z][0-9][A-Z][0-9]$"
 _NL = r"^[0-9]{4}[A-Z]{2}$"
@@ -136,92 +145,153 @@ def _canonical_word(compiled: AddressRules):
 
 
 def _pull(
-    text: pd.Series, pattern: str, fields: tuple[str, ...], replacement: str | None = " "
-) -> tuple[pd.Series, dict[str, pd.Series]]:
-    """The named groups of ``pattern``'s first match per value (NA where it does not match or
+    arr: pa.Array,
+    pattern: str,
+    fields: tuple[str, ...],
+    replacement: str | None = " ",
+    *,
+    rows: np.ndarray | None = None,
+    needs: str | None = None,
+) -> tuple[pa.Array, dict[str, pa.Array]]:
+    """The named groups of ``pattern``'s first match per value (null where it does not match or
     the group is empty), and the text with that match replaced (unless ``replacement`` is None).
 
-    A cheap match test first: the extraction runs only on the values that match.
+    Only values that can match are searched: those in ``rows`` (a mask) and containing ``needs``
+    (a literal every match contains); a cheap match test comes first, so the extraction runs
+    only on the values that match.
     """
-    arr = to_arrow(text)
-    hit = pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_numpy(zero_copy_only=False)
-    found = {f: pd.Series(pd.NA, index=text.index, dtype=ARROW_TEXT) for f in fields}
+    candidates = np.ones(len(arr), dtype=bool) if rows is None else rows
+    if needs is not None:
+        candidates = candidates & _mask(pc.match_substring(arr, needs))
+    where = np.flatnonzero(candidates)
+    if len(where) < len(arr):
+        hit = np.zeros(len(arr), dtype=bool)
+        hit[where] = _mask(pc.match_substring_regex(arr.take(pa.array(where)), pattern))
+    else:
+        hit = _mask(pc.match_substring_regex(arr, pattern))
     if not hit.any():
-        return text, found
-    mask = pa.array(hit)
-    sub = arr.filter(mask)
+        return arr, {f: pa.nulls(len(arr), STRING) for f in fields}
+    found_rows = np.flatnonzero(hit)
+    sub = arr.take(pa.array(found_rows))
     groups = pc.extract_regex(sub, pattern)
+    found = {}
     for f in fields:
-        values = pc.struct_field(groups, f).cast(pa.large_string())
-        found[f][hit] = pd.arrays.ArrowStringArray(values)
-        found[f] = blank_to_na(found[f])
+        values = pc.struct_field(groups, f).cast(STRING)
+        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, STRING), values)
+        found[f] = scatter(len(arr), found_rows, values)
     if replacement is not None:
-        text = text.copy()
         replaced = pc.replace_substring_regex(sub, pattern, replacement, max_replacements=1)
-        text[hit] = pd.arrays.ArrowStringArray(replaced.cast(pa.large_string()))
-    return text, found
+        arr = scatter(len(arr), found_rows, replaced, arr)
+    return arr, found
+
+
+def _replace(arr: pa.Array, pattern: str, replacement: str, needs: str | None = None) -> pa.Array:
+    """``pattern`` replaced by ``replacement`` everywhere, run on the values that contain
+    ``needs`` (a literal no match is without) or, without it, on those the pattern matches."""
+    if needs is not None:
+        rows = _mask(pc.match_substring(arr, needs))
+    else:
+        rows = _mask(pc.match_substring_regex(arr, pattern))
+    return where_some(arr, rows, lambda v: pc.replace_substring_regex(v, pattern, replacement))
+
+
+def _squeeze(arr: pa.Array) -> pa.Array:
+    """Runs of spaces as one, and no space (or other white space) at either end."""
+    return pc.utf8_trim_whitespace(spaces_for(arr, ""))
 
 
 def _address_parts(values: pd.Series, compiled: AddressRules) -> pd.DataFrame:
-    """address_norm, street_number, unit, and a fallback street number, for distinct addresses."""
+    """address_norm, street_number, unit, and a fallback street number, for distinct addresses.
+
+    The fallback (``later_number``) is only given where ``street_number`` is NA: it is read
+    only there.
+    """
     index = values.index
-    text = as_text(values).str.replace("#", " no ", regex=False)
-    text = clean_words(text, keep="/-")
+    n = len(values)
+    arr = to_arrow(values)
+    hashes = _mask(pc.match_substring(arr, "#"))
+    arr = where_some(arr, hashes, lambda v: pc.replace_substring(v, "#", " no "))
+    arr = to_arrow(clean_words(from_arrow(arr, pd.RangeIndex(n)), keep="/-"))
     # "/" and "-" only between digits ("3/15", "52-53"); elsewhere they separate words.
-    text = text.str.replace(" *([/-]) *", r"\1", regex=True)
-    text = text.str.replace("(^|[^0-9])[/-]+|[/-]+([^0-9]|$)", r"\1 \2", regex=True)
-    text = text.str.replace(compiled.glued, r"\1\2 \3\4", regex=True)
-    text = join_single_letters(text.str.replace(" +", " ", regex=True).str.strip())
-    text = map_tokens(text, _canonical_word(compiled))
+    dashes = _mask(pc.match_substring(arr, "/")) | _mask(pc.match_substring(arr, "-"))
+
+    def between_digits(v: pa.Array) -> pa.Array:
+        v = pc.replace_substring_regex(v, " *([/-]) *", r"\1")
+        return pc.replace_substring_regex(v, "(^|[^0-9])[/-]+|[/-]+([^0-9]|$)", r"\1 \2")
+
+    arr = where_some(arr, dashes, between_digits)
+    arr = _replace(arr, compiled.glued, r"\1\2 \3\4")
+    arr = _squeeze(arr)
+    arr = to_arrow(join_single_letters(from_arrow(arr, pd.RangeIndex(n))))
+    arr = to_arrow(map_tokens(from_arrow(arr, pd.RangeIndex(n)), _canonical_word(compiled)))
 
     # Units: "3/15 Smith St" ("15 smith st" stays), "12th floor", then up to two marked ones.
-    text, slash = _pull(text, compiled.unit_slash, ("kind", "value", "number"), r"\3 ")
-    slash["kind"] = slash["kind"].mask(slash["value"].notna() & slash["kind"].isna(), "unit")
-    text, ordinal = _pull(text, compiled.unit_ordinal, ("kind", "value"))
+    arr, slash = _pull(arr, compiled.unit_slash, ("kind", "value", "number"), r"\3 ", needs="/")
+    no_kind = pc.and_(pc.is_valid(slash["value"]), pc.is_null(slash["kind"]))
+    slash["kind"] = pc.if_else(no_kind, pa.scalar("unit", STRING), slash["kind"])
+    arr, ordinal = _pull(arr, compiled.unit_ordinal, ("kind", "value"))
     units = [slash, ordinal]
+    # A second marked unit ("Level 3, Suite 301") can only follow a first.
+    marked_rows = None
     for _ in range(2):
-        text, marked_unit = _pull(text, compiled.unit_marked, ("kind", "value"))
+        arr, marked_unit = _pull(arr, compiled.unit_marked, ("kind", "value"), rows=marked_rows)
         units.append(marked_unit)
-    unit_parts = []
+        marked_rows = _mask(pc.is_valid(marked_unit["kind"])) | _mask(
+            pc.is_valid(marked_unit["value"])
+        )
+    kinds = pa.array(list(compiled.unit_kind), STRING)
+    canonical = pa.array(list(compiled.unit_kind.values()), STRING)
+    parts = []
     for found in units:
-        kind = found["kind"]
-        known = kind.notna().to_numpy()
-        if known.any():
-            kind = kind.copy()
-            kind[known] = kind[known].map(compiled.unit_kind).astype(ARROW_TEXT)
-        unit_parts.append(kind + " " + found["value"])
-    unit = blank_to_na(_join_columns(unit_parts))
+        kind = canonical.take(pc.index_in(found["kind"], value_set=kinds))
+        parts.append(pc.binary_join_element_wise(kind, found["value"], pa.scalar(" ", STRING)))
+    unit = _join_columns(parts)
 
     # Street number: after "No."; from "3/15"; leading "15 Smith St"; else the first number.
-    _, marked = _pull(text, f"(?:^| )no (?P<n>{_NUMBER})(?: |$)", ("n",), None)
-    _, leading = _pull(text, f"^(?P<n>{_NUMBER})(?: |$)", ("n",), None)
-    _, later = _pull(text, f"^[^0-9]* (?P<n>{_NUMBER})(?: |$)", ("n",), None)
-    number = marked["n"].fillna(slash["number"]).fillna(leading["n"])
+    _, marked = _pull(arr, f"(?:^| )no (?P<n>{_NUMBER})(?: |$)", ("n",), None, needs="no ")
+    number = pc.coalesce(marked["n"], slash["number"])
+    unknown = _mask(pc.is_null(number))
+    leading = _pull_some(arr, unknown, f"^(?P<n>{_NUMBER})(?: |$)")
+    number = pc.coalesce(number, leading)
     # "PO Box 123": a box number is not a street number.
-    box = text.str.contains(_PO_BOX, regex=True).fillna(False).to_numpy(bool)
-    number = number.mask(box & marked["n"].isna().to_numpy())
-    later_number = later["n"].mask(box)
-    text = text.str.replace("(^| )no ([0-9])", r"\1\2", regex=True)
-    address = blank_to_na(text.str.replace(" +", " ", regex=True).str.strip())
+    box = _mask(pc.match_substring(arr, "box")) | _mask(pc.match_substring(arr, "bag"))
+    box[box] = _mask(pc.match_substring_regex(arr.filter(pa.array(box)), _PO_BOX))
+    number = pc.if_else(pa.array(box & _mask(pc.is_null(marked["n"]))), None, number)
+    unknown = _mask(pc.is_null(number)) & ~box
+    later_number = _pull_some(arr, unknown, f"^[^0-9]* (?P<n>{_NUMBER})(?: |$)")
+    arr = _replace(arr, "(^| )no ([0-9])", r"\1\2", needs="no ")
+    address = _squeeze(arr)
     # An address left with nothing but a missing-value word ("n/a") is no address.
-    address = address.mask(address.isin(list(compiled.missing)).fillna(False))
+    missing = pa.array(sorted(compiled.missing), STRING)
+    gone = pc.or_(pc.equal(address, ""), pc.is_in(address, value_set=missing))
+    address = pc.if_else(gone, pa.scalar(None, STRING), address)
     return pd.DataFrame(
         {
-            "address_norm": address,
-            "street_number": number,
-            "later_number": later_number,
-            "unit": unit,
+            "address_norm": from_arrow(address, index),
+            "street_number": from_arrow(number, index),
+            "later_number": from_arrow(later_number, index),
+            "unit": from_arrow(unit, index),
         },
         index=index,
     )
 
 
-def _join_columns(parts: list[pd.Series]) -> pd.Series:
-    """Space-join the non-missing values of several text columns, row by row, vectorized."""
-    out = parts[0].fillna("")
+def _pull_some(arr: pa.Array, rows: np.ndarray, pattern: str) -> pa.Array:
+    """Group ``n`` of ``pattern`` in the ``rows`` (a mask) of ``arr``; null elsewhere."""
+    where = np.flatnonzero(rows)
+    _, found = _pull(arr.take(pa.array(where)), pattern, ("n",), None)
+    return scatter(len(arr), where, found["n"])
+
+
+def _join_columns(parts: list[pa.Array]) -> pa.Array:
+    """Space-join the non-null values of several text columns, row by row; null for none."""
+    nothing = pa.scalar("", STRING)
+    out = pc.fill_null(parts[0], nothing)
     for part in parts[1:]:
-        out = out + (" " + part).fillna("")
-    return out.str.strip().astype(ARROW_TEXT)
+        spaced = pc.binary_join_element_wise(pa.scalar(" ", STRING), part, nothing)
+        out = pc.binary_join_element_wise(out, pc.fill_null(spaced, nothing), nothing)
+    out = pc.utf8_trim_whitespace(out)
+    return pc.if_else(pc.equal(out, ""), pa.scalar(None, STRING), out)
 
 
 def _cities(values: pd.Series, compiled: AddressRules) -> pd.Series:
@@ -232,43 +302,65 @@ def _cities(values: pd.Series, compiled: AddressRules) -> pd.Series:
 
 def _postcodes(values: pd.Series, country: pd.Series, compiled: AddressRules) -> pd.DataFrame:
     """postcode_norm and postcode_full for distinct (postcode, country) pairs."""
-    text = as_text(values).str.strip().str.upper()
-    text = text.str.replace(r"^([0-9]+)\.0$", r"\1", regex=True)
-    compact = clean_words(text).str.replace(" ", "", regex=False).str.upper()
-    compact = compact.mask(compact.str.fullmatch("0+").fillna(False))
-    compact = blank_to_na(compact)
-    compact = compact.mask(compact.str.lower().isin(list(compiled.missing)).fillna(False))
-    norm = compact.copy()
-    full = compact.copy()
-    unknown = country.isna().to_numpy()
+    text = pc.utf8_upper(pc.utf8_trim_whitespace(to_arrow(values)))
+    text = _replace(text, r"^([0-9]+)\.0$", r"\1", needs=".0")
+    compact = pc.utf8_upper(
+        pc.replace_substring(to_arrow(clean_words(from_arrow(text, values.index))), " ", "")
+    )
+    missing = pa.array(sorted(compiled.missing), STRING)
+    gone = pc.or_(
+        pc.or_(pc.match_substring_regex(compact, "^0+$"), pc.equal(compact, "")),
+        pc.is_in(pc.utf8_lower(compact), value_set=missing),
+    )
+    compact = pc.if_else(gone, pa.scalar(None, STRING), compact)
+    norm = full = compact
+    codes = to_arrow(country)
+    unknown = _mask(pc.is_null(codes))
     for code, pattern, split in (("GB", _GB, -3), ("CA", _CA, 3), ("NL", _NL, 4)):
-        fits = compact.str.fullmatch(pattern).fillna(False).to_numpy(bool)
-        rows = fits & ((country == code).fillna(False).to_numpy(bool) | unknown)
+        fits = _mask(pc.match_substring_regex(compact, pattern))
+        rows = fits & (_mask(pc.equal(codes, code)) | unknown)
         if rows.any():
-            spaced = compact[rows].str.slice(0, split) + " " + compact[rows].str.slice(split)
-            norm[rows] = spaced
-            full[rows] = spaced
+            spaced = pc.binary_join_element_wise(
+                pc.utf8_slice_codeunits(compact, 0, split),
+                pc.utf8_slice_codeunits(compact, split),
+                pa.scalar(" ", STRING),
+            )
+            norm = pc.if_else(pa.array(rows), spaced, norm)
+            full = pc.if_else(pa.array(rows), spaced, full)
     for code, digits in compiled.postcode_digits.items():
-        rows = (country == code).fillna(False).to_numpy(bool)
+        rows = _mask(pc.equal(codes, code))
         if not rows.any():
             continue
+        where = pa.array(rows)
         # "NSW 2000", "D-10115", "CA 94105": the digits after a short state or country prefix.
-        value = compact[rows].str.replace("^[A-Z]{1,3}([0-9]+)$", r"\1", regex=True)
-        all_digits = value.str.fullmatch("[0-9]+").fillna(False)
+        value = pc.replace_substring_regex(compact.filter(where), "^[A-Z]{1,3}([0-9]+)$", r"\1")
+        all_digits = _mask(pc.match_substring_regex(value, "^[0-9]+$"))
+        length = pc.fill_null(pc.utf8_length(value), 0).to_numpy(zero_copy_only=False)
         if code == "US":
-            plus4 = all_digits & value.str.len().isin([8, 9])
-            zip9 = value[plus4].str.zfill(9)
-            short = all_digits & (value.str.len() <= 5)
-            norm_us = value.where(~short, value.str.zfill(5))
-            norm_us = norm_us.where(~plus4, zip9.str.slice(0, 5))
-            full_us = norm_us.where(~plus4, zip9.str.slice(0, 5) + "-" + zip9.str.slice(5))
-            norm[rows], full[rows] = norm_us, full_us
-        else:
-            padded = value.where(
-                ~(all_digits & (value.str.len() < digits)), value.str.zfill(digits)
+            plus4 = pa.array(all_digits & np.isin(length, (8, 9)))
+            zip9 = pc.utf8_lpad(value, 9, "0")
+            norm_us = pc.if_else(
+                pa.array(all_digits & (length <= 5)), pc.utf8_lpad(value, 5, "0"), value
             )
-            norm[rows], full[rows] = padded, padded
-    return pd.DataFrame({"postcode_norm": norm, "postcode_full": full}, index=values.index)
+            norm_us = pc.if_else(plus4, pc.utf8_slice_codeunits(zip9, 0, 5), norm_us)
+            dashed = pc.binary_join_element_wise(
+                pc.utf8_slice_codeunits(zip9, 0, 5),
+                pc.utf8_slice_codeunits(zip9, 5),
+                pa.scalar("-", STRING),
+            )
+            new_norm, new_full = norm_us, pc.if_else(plus4, dashed, norm_us)
+        else:
+            short = pa.array(all_digits & (length < digits))
+            new_norm = new_full = pc.if_else(short, pc.utf8_lpad(value, digits, "0"), value)
+        norm = pc.replace_with_mask(norm, where, new_norm.cast(STRING))
+        full = pc.replace_with_mask(full, where, new_full.cast(STRING))
+    return pd.DataFrame(
+        {
+            "postcode_norm": from_arrow(norm, values.index),
+            "postcode_full": from_arrow(full, values.index),
+        },
+        index=values.index,
+    )
 
 
 def normalize_addresses(
@@ -302,10 +394,22 @@ def normalize_addresses(
         _postcodes(column(postcode).iloc[first], country_code.iloc[first], compiled), codes, index
     )
     # "Hauptstr. 5": the first number after the street name, unless it is the postcode.
-    later = parts["later_number"]
-    digits_of_postcode = postcodes["postcode_norm"].str.replace(" ", "", regex=False).str.lower()
-    later = later.mask((later == digits_of_postcode).fillna(False))
-    number = parts["street_number"].fillna(later) if n else parts["street_number"]
+    number = to_arrow(parts["street_number"])
+    later = to_arrow(parts["later_number"])
+    rows = np.flatnonzero(_mask(pc.is_valid(later)))
+    if rows.size:
+        taken = pa.array(rows)
+        postcode_digits = pc.utf8_lower(
+            pc.replace_substring(to_arrow(postcodes["postcode_norm"]).take(taken), " ", "")
+        )
+        fallback = later.take(taken)
+        fallback = pc.if_else(
+            pc.fill_null(pc.equal(fallback, postcode_digits), False),
+            pa.scalar(None, STRING),
+            fallback,
+        )
+        number = scatter(n, rows, pc.coalesce(number.take(taken), fallback), number)
+    number = from_arrow(number, index)
     out = pd.DataFrame(
         {
             "address_norm": parts["address_norm"],

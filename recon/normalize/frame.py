@@ -12,21 +12,29 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from recon.normalize.addresses import normalize_addresses
 from recon.normalize.countries import to_country_code
 from recon.normalize.domains import company_domain
+from recon.normalize.kernels import delete_ascii, where_some
 from recon.normalize.names import (
     ARROW_TEXT,
     as_text,
     cached_for,
     expand,
     fold_text,
+    from_arrow,
     normalize_names,
     resolve_rules,
+    to_arrow,
     unique_codes,
 )
 from recon.normalize.phones import normalize_phones
@@ -59,7 +67,12 @@ COLUMNS = (
     "tax_id_norm",
 )
 
+# From this many records on, normalize_records runs its parts on two threads.
+_THREADED_ROWS = 50_000
 _MIN_TAX_DIGITS = 6  # a prefix is only dropped when a real number remains
+_NOT_CAPITAL_OR_DIGIT = "".join(
+    chr(c) for c in range(128) if not (chr(c).isdigit() or "A" <= chr(c) <= "Z")
+)
 
 
 def _tax_labels(rules: NormalizeRules) -> str | None:
@@ -73,29 +86,50 @@ def _tax_labels(rules: NormalizeRules) -> str | None:
 def _tax_ids(values: pd.Series, country: pd.Series, rules: NormalizeRules) -> pd.Series:
     labels = cached_for(rules, "tax_labels", _tax_labels)
     prefixes = rules.text.tax_ids.vat_prefixes
-    text = fold_text(values).str.upper().str.replace("[^A-Z0-9]", "", regex=True)
+    # Capitals and digits only: other ASCII characters go byte by byte, the rest by pattern.
+    arr = pc.utf8_upper(to_arrow(fold_text(values)))
+    special = ~pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False)
+    arr = where_some(arr, special, lambda v: pc.replace_substring_regex(v, "[^A-Z0-9]", ""))
+    arr = delete_ascii(arr, _NOT_CAPITAL_OR_DIGIT)
     if labels:
-        text = text.str.replace(f"^(?:{labels})([A-Z]{{0,3}}[0-9])", r"\1", regex=True)
-        text = text.str.replace(f"([0-9])(?:{labels})$", r"\1", regex=True)
+        arr = _replace(arr, f"^(?:{labels})([A-Z]{{0,3}}[0-9])", r"\1")
+        arr = _replace(arr, f"([0-9])(?:{labels})$", r"\1")
 
-    def drop(rows: pd.Series, prefix_pattern: str) -> pd.Series:
-        stripped = rows.str.replace(f"^(?:{prefix_pattern})([0-9])", r"\1", regex=True)
-        enough = stripped.str.count("[0-9]") >= _MIN_TAX_DIGITS
-        return stripped.where(enough.fillna(False), rows)
+    def drop(prefix_pattern: str) -> Callable[[pa.Array], pa.Array]:
+        def dropped(rows: pa.Array) -> pa.Array:
+            stripped = pc.replace_substring_regex(rows, f"^(?:{prefix_pattern})([0-9])", r"\1")
+            enough = pc.match_substring_regex(stripped, f"^(?:[^0-9]*[0-9]){{{_MIN_TAX_DIGITS}}}")
+            return pc.if_else(pc.fill_null(enough, False), stripped, rows)
 
-    country = as_text(country)
+        return dropped
+
+    codes = to_arrow(country)
+    present = set(pc.unique(codes).drop_null().to_pylist())
     for code, prefix in prefixes.items():
-        rows = (country == code).fillna(False).to_numpy(bool)
-        if rows.any():
-            text[rows] = drop(text[rows], re.escape(prefix))
-    unknown = country.isna().to_numpy()
+        if code in present:
+            arr = where_some(arr, _mask(pc.equal(codes, code)), drop(re.escape(prefix)))
+    unknown = _mask(pc.is_null(codes))
     if unknown.any() and prefixes:
         any_prefix = "|".join(sorted({re.escape(p) for p in prefixes.values()}, key=len)[::-1])
-        text[unknown] = drop(text[unknown], any_prefix)
-    indonesia = ((country == "ID") & text.str.fullmatch("0[0-9]{15}")).fillna(False)
-    text = text.where(~indonesia.to_numpy(bool), text.str.slice(1))
-    no_number = ~text.str.contains("[1-9]", regex=True).fillna(False)
-    return text.mask(no_number)
+        arr = where_some(arr, unknown, drop(any_prefix))
+    if "ID" in present:
+        indonesia = _mask(pc.equal(codes, "ID")) & _mask(
+            pc.match_substring_regex(arr, "^0[0-9]{15}$")
+        )
+        arr = where_some(arr, indonesia, lambda v: pc.utf8_slice_codeunits(v, 1))
+    no_number = ~_mask(pc.match_substring_regex(arr, "[1-9]"))
+    arr = pc.if_else(pa.array(no_number), pa.scalar(None, pa.large_string()), arr)
+    return from_arrow(arr, values.index)
+
+
+def _mask(values: pa.Array) -> np.ndarray:
+    return pc.fill_null(values, False).to_numpy(zero_copy_only=False)
+
+
+def _replace(arr: pa.Array, pattern: str, replacement: str) -> pa.Array:
+    """``pattern`` replaced by ``replacement``, run on the values it matches."""
+    rows = _mask(pc.match_substring_regex(arr, pattern))
+    return where_some(arr, rows, lambda v: pc.replace_substring_regex(v, pattern, replacement))
 
 
 def normalize_tax_ids(
@@ -142,14 +176,26 @@ def normalize_records(
 
     log.debug("normalizing %d %s records", len(frame), system)
     country = to_country_code(column("country"), rules)
-    names = normalize_names(work["name"], country, rules)
-    domains = company_domain(
-        website=column("website"), email=column("email"), domain=column("domain"), rules=rules
-    )
     address_column = "address" if system == "crm" else "billing_address"
-    addresses = normalize_addresses(
-        column(address_column), column("city"), column("postcode"), country, rules
-    )
+    # Independent parts, most work first. Their time goes mostly to Arrow and numpy kernels,
+    # which run without the GIL, so two threads share a large frame's work.
+    parts: dict[str, Callable[[], pd.DataFrame | pd.Series]] = {
+        "addresses": lambda: normalize_addresses(
+            column(address_column), column("city"), column("postcode"), country, rules
+        ),
+        "names": lambda: normalize_names(work["name"], country, rules),
+        "domains": lambda: company_domain(
+            website=column("website"), email=column("email"), domain=column("domain"), rules=rules
+        ),
+        "phones": lambda: normalize_phones(column("phone"), country),
+        "tax_ids": lambda: normalize_tax_ids(column("tax_id"), country, rules),
+    }
+    if len(work) >= _THREADED_ROWS:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="recon-normalize") as pool:
+            running = {name: pool.submit(part) for name, part in parts.items()}
+            done = {name: future.result() for name, future in running.items()}
+    else:
+        done = {name: part() for name, part in parts.items()}
     out = pd.concat(
         [
             pd.DataFrame(
@@ -160,14 +206,14 @@ def normalize_records(
                 },
                 index=index,
             ),
-            names,
-            domains,
-            addresses.drop(columns="country_code"),
+            done["names"],
+            done["domains"],
+            done["addresses"].drop(columns="country_code"),
             pd.DataFrame(
                 {
                     "country_code": country,
-                    "phone_e164": normalize_phones(column("phone"), country),
-                    "tax_id_norm": normalize_tax_ids(column("tax_id"), country, rules),
+                    "phone_e164": done["phones"],
+                    "tax_id_norm": done["tax_ids"],
                 },
                 index=index,
             ),

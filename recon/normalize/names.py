@@ -26,6 +26,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from recon.normalize.kernels import (
+    Sequences,
+    Words,
+    delete_ascii,
+    join_words,
+    offsets_of,
+    sorted_unique,
+    spaces_for,
+    spans,
+    split_words,
+    unique_codes,
+    where_some,
+)
 from recon.schema import TEXT_DTYPE
 
 if TYPE_CHECKING:
@@ -109,6 +122,19 @@ def _separators(keep: str = "") -> str:
 
 
 _SEPARATORS = _separators()
+
+
+def _ascii_separators(keep: str = "") -> str:
+    """The ASCII characters of the separator class (less ``keep``), for byte-level editing."""
+    return "".join(
+        chr(p)
+        for a, b in _SEPARATOR_RANGES
+        for p in range(a, min(b, 0x7F) + 1)
+        if chr(p) not in keep
+    )
+
+
+_ASCII_APOSTROPHES = "'`"
 _APOSTROPHES = "['’‘`´ʼ]"
 _SINGLE_LETTER_RUN = r"(?:^| )[a-z] [a-z](?: |$)"
 _JOIN_SINGLE_LETTERS = re.compile(r"(?<![^ ])([a-z]) (?=[a-z](?![^ ]))")
@@ -130,24 +156,6 @@ def to_arrow(values: pd.Series) -> pa.Array:
 
 def from_arrow(values: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(values), index=index)
-
-
-def unique_codes(*columns: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows equal in every column share a code; also returns each code's first row.
-
-    Normalizers work on these distinct rows and map the answers back with ``expand``: real exports
-    repeat the same city, country, domain and company many times.
-    """
-    combined: np.ndarray | None = None
-    for column in columns:
-        codes, uniques = pd.factorize(column, use_na_sentinel=False)
-        codes = codes.astype(np.int64)
-        combined = codes if combined is None else combined * max(len(uniques), 1) + codes
-        combined, _ = pd.factorize(combined)
-    if combined is None:
-        raise ValueError("unique_codes needs at least one column")
-    _, first = np.unique(combined, return_index=True)
-    return combined, first
 
 
 def expand(unique_result: pd.DataFrame | pd.Series, codes: np.ndarray, index: pd.Index):
@@ -178,23 +186,24 @@ def cached_for(rules: NormalizeRules, what: str, build: Callable[[NormalizeRules
 
 def fold_text(values: pd.Series) -> pd.Series:
     """Lower case, German umlauts spelled out, accents removed (see the module docstring)."""
-    text = as_text(values).str.lower()
-    ascii_only = pc.fill_null(pc.string_is_ascii(to_arrow(text)), True).to_numpy(
-        zero_copy_only=False
-    )
-    if ascii_only.all():
-        return text
+    text = as_text(values)
+    return from_arrow(_fold(to_arrow(text)), text.index)
+
+
+def _fold(arr: pa.Array) -> pa.Array:
+    arr = pc.utf8_lower(arr)
     # Only values with a non-ASCII character need the slower Unicode steps.
-    rest = text[~ascii_only]
+    return where_some(arr, ~_mask(pc.string_is_ascii(arr)), _fold_unicode)
+
+
+def _fold_unicode(arr: pa.Array) -> pa.Array:
     for old, new in _UMLAUTS:
-        rest = rest.str.replace(old, new, regex=False)
-    rest = rest.str.normalize("NFKD").str.lower()
-    rest = rest.str.replace(_COMBINING, "", regex=True)
+        arr = pc.replace_substring(arr, old, new)
+    arr = pc.utf8_lower(pc.utf8_normalize(arr, "NFKD"))
+    arr = pc.replace_substring_regex(arr, _COMBINING, "")
     for old, new in _WHOLE_LETTERS:
-        rest = rest.str.replace(old, new, regex=False)
-    text = text.copy()
-    text[~ascii_only] = rest
-    return text
+        arr = pc.replace_substring(arr, old, new)
+    return arr
 
 
 def clean_words(values: pd.Series, keep: str = "") -> pd.Series:
@@ -203,40 +212,57 @@ def clean_words(values: pd.Series, keep: str = "") -> pd.Series:
 
     ``keep`` names punctuation to leave in place (addresses keep "/" and "-" of "3/15", "52-53").
     """
-    text = fold_text(values)
-    text = text.str.replace(_APOSTROPHES, "", regex=True)
-    text = text.str.replace("&", " and ", regex=False)
-    text = text.str.replace(_separators(keep) if keep else _SEPARATORS, " ", regex=True)
-    text = text.str.replace(" +", " ", regex=True).str.strip()
-    return join_single_letters(text)
+    text = as_text(values)
+    arr = _fold(to_arrow(text))
+    # Apostrophes are dropped ("Int'l" → "intl") and every separator becomes a space. Values
+    # with non-ASCII characters go through the full regular expressions; the ASCII characters
+    # of every value are edited byte by byte.
+    special = ~_mask(pc.string_is_ascii(arr))
+    if special.any():
+        separators = _separators(keep) if keep else _SEPARATORS
+
+        def unicode_steps(v: pa.Array) -> pa.Array:
+            return pc.replace_substring_regex(
+                pc.replace_substring_regex(v, _APOSTROPHES, ""), separators, " "
+            )
+
+        arr = where_some(arr, special, unicode_steps)
+    arr = delete_ascii(arr, _ASCII_APOSTROPHES)
+    ampersand = _mask(pc.match_substring(arr, "&"))
+    if ampersand.any():
+        arr = where_some(arr, ampersand, lambda v: pc.replace_substring(v, "&", " and "))
+    arr = pc.utf8_trim_whitespace(spaces_for(arr, _ascii_separators(keep)))
+    return join_single_letters(from_arrow(arr, text.index))
+
+
+def _mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return pc.fill_null(values, False).to_numpy(zero_copy_only=False)
 
 
 def join_single_letters(text: pd.Series) -> pd.Series:
     """Runs of one-letter words joined: "p t maju" → "pt maju", "u s a" → "usa"."""
-    runs = text.str.contains(_SINGLE_LETTER_RUN, regex=True).fillna(False).to_numpy(bool)
-    if runs.any():
-        # A lookahead needs Python's re: only the few values with such a run take that path.
-        text = text.copy()
-        text[runs] = text[runs].str.replace(_JOIN_SINGLE_LETTERS, r"\1", regex=True)
-    return text
+    arr = to_arrow(text)
+    runs = _mask(pc.match_substring_regex(arr, _SINGLE_LETTER_RUN))
+    if not runs.any():
+        return text
+    return from_arrow(where_some(arr, runs, _join_letter_runs), text.index)
 
 
-def _join_lists(parents: np.ndarray, tokens: pa.Array, n: int) -> pa.Array:
-    """Join ``tokens`` (sorted by parent row) into one space-separated string per row 0..n-1."""
-    counts = np.bincount(parents, minlength=n) if len(parents) else np.zeros(n, np.int64)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    lists = pa.LargeListArray.from_arrays(pa.array(offsets), tokens)
-    return pc.binary_join(lists, pa.scalar(" ", pa.large_string()))
-
-
-def _split_tokens(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, pd.Index]:
-    """Tokens of space-separated text: parent row per token, token codes, distinct tokens."""
-    lists = pc.split_pattern(arr, " ")
+def _join_letter_runs(values: pa.Array) -> pa.Array:
+    """The words of each value, split at single spaces, with every one-letter word (a-z) glued
+    to a one-letter word before it."""
+    lists = pc.split_pattern(values, " ")
     flat = pc.list_flatten(lists)
-    parents = pc.list_parent_indices(lists).to_numpy()
-    codes, uniques = pd.factorize(pd.arrays.ArrowStringArray(flat))
-    return parents, codes, pd.Index(uniques)
+    row = pc.list_parent_indices(lists).to_numpy()
+    letter = _mask(pc.match_substring_regex(flat, "^[a-z]$"))
+    glued = np.zeros(len(flat), dtype=bool)
+    glued[1:] = letter[1:] & letter[:-1] & (row[1:] == row[:-1])
+    word = np.cumsum(~glued) - 1
+    words = pc.binary_join(
+        pa.LargeListArray.from_arrays(pa.array(offsets_of(word, int(word[-1]) + 1)), flat),
+        pa.scalar("", pa.large_string()),
+    )
+    return join_words(row[~glued], words, len(values))
 
 
 def map_tokens(
@@ -247,17 +273,13 @@ def map_tokens(
     The table is consulted once per distinct word, never per row. With ``sort``, each value's
     words come out in alphabetical order, each once.
     """
-    index = values.index
     arr = to_arrow(values)
-    n = len(arr)
-    parents, codes, uniques = _split_tokens(arr)
-    if callable(table):
-        new = [table(t) if t else "" for t in uniques]
-    else:
-        new = [table.get(t, t) if t else "" for t in uniques]
+    words = split_words(arr)
+    vocab = words.vocab.to_pylist()
+    new = [table(t) for t in vocab] if callable(table) else [table.get(t, t) for t in vocab]
     new_words = pa.array(new, type=pa.large_string())
-    keep = np.array([w != "" for w in new], dtype=bool)[codes] if len(new) else codes >= 0
-    parents, codes = parents[keep], codes[keep]
+    keep = np.array([w != "" for w in new], dtype=bool)[words.code] if new else words.code >= 0
+    parents, codes = words.row[keep], words.code[keep]
     if sort and len(codes):
         rank = np.argsort(np.argsort(np.array(new, dtype=object), kind="stable"))
         order = np.lexsort((rank[codes], parents))
@@ -265,9 +287,8 @@ def map_tokens(
         first = np.ones(len(codes), dtype=bool)
         first[1:] = (parents[1:] != parents[:-1]) | (rank[codes[1:]] != rank[codes[:-1]])
         parents, codes = parents[first], codes[first]
-    joined = _join_lists(parents, new_words.take(pa.array(codes)), n)
-    joined = pc.if_else(pc.is_null(arr), pa.scalar(None, pa.large_string()), joined)
-    return from_arrow(joined, index)
+    joined = join_words(parents, new_words.take(pa.array(codes)), len(arr), null=words.null)
+    return from_arrow(joined, values.index)
 
 
 def blank_to_na(values: pd.Series) -> pd.Series:
@@ -279,8 +300,11 @@ def blank_to_na(values: pd.Series) -> pd.Series:
 
 @dataclass(frozen=True)
 class _LegalMatcher:
-    start: str | None  # regex with a named group "form", or None when no form may stand there
-    end: str | None
+    """Which legal-form spellings (``NameRules.variants``) may be removed at a name's start or
+    end, for names of one set of countries."""
+
+    start: np.ndarray
+    end: np.ndarray
 
 
 @dataclass
@@ -296,26 +320,26 @@ class NameRules:
     forms: tuple[tuple[LegalForm, tuple[str, ...]], ...]
     matchers: dict[frozenset[int], _LegalMatcher]
 
+    @property
+    def variants(self) -> tuple[str, ...]:
+        """Every legal-form spelling once, in rules order."""
+        return tuple(self.variant_code)
+
     def matcher(self, active_strict: frozenset[int]) -> _LegalMatcher:
+        """The spellings that apply when the country-limited forms ``active_strict`` (indexes into
+        ``forms``) apply, and every form not limited to countries."""
         if active_strict not in self.matchers:
-            start: list[str] = []
-            end: list[str] = []
+            where = {v: i for i, v in enumerate(self.variants)}
+            start = np.zeros(len(where), dtype=bool)
+            end = np.zeros(len(where), dtype=bool)
             for i, (form, variants) in enumerate(self.forms):
                 if self.strict[i] and i not in active_strict:
                     continue
-                if form.position in ("start", "either"):
-                    start += variants
-                if form.position in ("end", "either"):
-                    end += variants
-            self.matchers[active_strict] = _LegalMatcher(_alternation(start), _alternation(end))
+                for v in variants:
+                    start[where[v]] |= form.position in ("start", "either")
+                    end[where[v]] |= form.position in ("end", "either")
+            self.matchers[active_strict] = _LegalMatcher(start, end)
         return self.matchers[active_strict]
-
-
-def _alternation(variants: list[str]) -> str | None:
-    if not variants:
-        return None
-    ordered = sorted(set(variants), key=lambda v: (-len(v), v))
-    return "(?P<form>" + "|".join(re.escape(v) for v in ordered) + ")"
 
 
 def resolve_rules(rules: NormalizeRules | None) -> NormalizeRules:
@@ -387,14 +411,6 @@ def token_weights(rules: NormalizeRules | None = None) -> dict[str, float]:
 # --- names ------------------------------------------------------------------------------------
 
 
-def prepare_names(names: pd.Series, rules: NormalizeRules | None = None) -> pd.Series:
-    """Folded words with abbreviations written out; "n/a", "-" and the like become NA."""
-    compiled = name_rules(rules)
-    words = map_tokens(clean_words(names), compiled.abbreviations)
-    words = blank_to_na(words)
-    return words.mask(words.isin(list(compiled.missing)).fillna(False))
-
-
 def _country_groups(
     countries: pd.Series | None, compiled: NameRules, n: int
 ) -> tuple[list[frozenset[int]], np.ndarray]:
@@ -417,70 +433,78 @@ def _country_groups(
     return sets, np.append(np.array(per_value, dtype=np.int64), 0)[kinds]
 
 
-def _extract_form(arr: pa.Array, pattern: str | None) -> pa.Array:
-    if pattern is None:
-        return pa.nulls(len(arr), pa.large_string())
-    found = pc.extract_regex(arr, pattern)
-    return pc.if_else(pc.is_valid(found), pc.struct_field(found, [0]), None)
+def prepare_names(names: pd.Series, rules: NormalizeRules | None = None) -> Words:
+    """Folded words with abbreviations written out, as ``Words``; a name that is blank or a
+    missing-value word ("n/a", "-") has none."""
+    compiled = name_rules(rules)
+    words = split_words(to_arrow(clean_words(names)))
+    words = words.mapped([compiled.abbreviations.get(w, w) for w in words.vocab.to_pylist()])
+    start, end = words.start[:-1], words.start[1:]
+    missing = Sequences(sorted(compiled.missing - {""}), words.vocab)
+    length, _ = missing.longest(words.code, start, end)
+    blank = (length > 0) & (length == end - start)
+    if blank.any():
+        keep = ~blank[words.row]
+        words = Words(words.row[keep], words.code[keep], words.vocab, words.null)
+    return words
 
 
 def strip_legal_forms(
-    words: pd.Series, matcher: _LegalMatcher, compiled: NameRules
-) -> tuple[pd.Series, pd.Series]:
+    words: Words, group: np.ndarray, matchers: list[_LegalMatcher], compiled: NameRules
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Remove legal forms from the start and end of each name, as often as they stack
     ("PT Bank Negara Indonesia (Persero) Tbk"), never leaving a name empty.
 
-    Returns the stripped words and the legal-form codes, space-separated in rules order.
+    ``group`` picks each name's entry of ``matchers``. Each round looks for the longest form that
+    begins the name and the longest that ends it; the name keeps what is left between them, if
+    anything is. Returns the span of words left (start, end) and the forms found (name, variant).
     """
-    current = words.reset_index(drop=True).copy()
-    n = len(current)
-    start = f"^{matcher.start}(?: |$)" if matcher.start else None
-    end = f"(?:^| ){matcher.end}$" if matcher.end else None
-    found_rows: list[np.ndarray] = []
-    found_forms: list[np.ndarray] = []
-    active = np.flatnonzero(current.notna().to_numpy())
-    while active.size and (start or end):
-        arr = to_arrow(current.iloc[active])
-        first = _extract_form(arr, start)
-        last = _extract_form(arr, end)
-        stripped = arr
-        if start:
-            stripped = pc.replace_substring_regex(stripped, start, "", max_replacements=1)
-        if end:
-            stripped = pc.replace_substring_regex(stripped, end, "", max_replacements=1)
-        matched = pc.or_(pc.is_valid(first), pc.is_valid(last))
-        ok = pc.and_(matched, pc.not_equal(pc.utf8_length(stripped), 0))
-        ok_np = pc.fill_null(ok, False).to_numpy(zero_copy_only=False)
-        if not ok_np.any():
-            break
-        rows = active[ok_np]
-        mask = pa.array(ok_np)
-        for forms in (first, last):
-            chosen = forms.filter(mask)
-            has = pc.is_valid(chosen)
-            found_rows.append(rows[has.to_numpy(zero_copy_only=False)])
-            found_forms.append(chosen.filter(has).to_numpy(zero_copy_only=False))
-        current.iloc[rows] = pd.arrays.ArrowStringArray(stripped.filter(mask))
-        active = rows
-    legal = _legal_codes(found_rows, found_forms, compiled, n)
-    current.index = words.index
-    legal.index = words.index
-    return current, legal
+    variants = Sequences(list(compiled.variants), words.vocab)
+    starts = np.array([m.start for m in matchers]).reshape(len(matchers), -1)
+    ends = np.array([m.end for m in matchers]).reshape(len(matchers), -1)
+    offsets = words.start
+    start, end = offsets[:-1].copy(), offsets[1:].copy()
+    code = words.code
+    found_rows: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    found_forms: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    active = np.flatnonzero(end > start)
+    while active.size:
+        kind = group[active]
+        left, right = start[active], end[active]
+        first, first_form = variants.longest(code, left, right, False, (kind, starts))
+        last, last_form = variants.longest(code, left, right, True, (kind, ends))
+        # The end is stripped from what the start left; only an overlap can change it.
+        cut = last.copy()
+        overlap = np.flatnonzero((first > 0) & (last > right - left - first))
+        if overlap.size:
+            cut[overlap], _ = variants.longest(
+                code, left[overlap] + first[overlap], right[overlap], True, (kind[overlap], ends)
+            )
+        new_left, new_right = left + first, right - cut
+        ok = ((first > 0) | (last > 0)) & (new_right > new_left)
+        for length, form in ((first, first_form), (last, last_form)):
+            hit = ok & (length > 0)
+            found_rows.append(active[hit])
+            found_forms.append(form[hit])
+        active = active[ok]
+        start[active], end[active] = new_left[ok], new_right[ok]
+    return start, end, np.concatenate(found_rows), np.concatenate(found_forms)
 
 
 def _legal_codes(
-    rows: list[np.ndarray], forms: list[np.ndarray], compiled: NameRules, n: int
-) -> pd.Series:
-    if not rows or not sum(len(r) for r in rows):
-        return pd.Series(pd.NA, index=range(n), dtype=ARROW_TEXT)
-    found = pd.DataFrame({"row": np.concatenate(rows), "form": np.concatenate(forms)})
-    found["code"] = found["form"].map(compiled.variant_code)
-    found["rank"] = found["code"].map(compiled.code_rank)
-    found = found.drop_duplicates(["row", "code"]).sort_values(["row", "rank"], kind="stable")
-    joined = _join_lists(
-        found["row"].to_numpy(), pa.array(found["code"].tolist(), pa.large_string()), n
+    rows: np.ndarray, forms: np.ndarray, compiled: NameRules, n: int, drop: np.ndarray
+) -> pa.Array:
+    """Codes of the forms found per name, each once, in rules order ("PT TBK"); null for none."""
+    rank_of_variant = np.array(
+        [compiled.code_rank[compiled.variant_code[v]] for v in compiled.variants], dtype=np.int64
     )
-    return blank_to_na(from_arrow(joined, pd.RangeIndex(n)))
+    codes = pa.array(list(compiled.code_rank), pa.large_string())
+    keep = ~drop[rows]
+    key = sorted_unique(rows[keep] * len(codes) + rank_of_variant[forms[keep]])
+    row, rank = key // max(len(codes), 1), key % max(len(codes), 1)
+    none = np.ones(n, dtype=bool)
+    none[row] = False
+    return join_words(row, codes.take(pa.array(rank)), n, null=none)
 
 
 def normalize_names(
@@ -501,35 +525,54 @@ def normalize_names(
     """
     rules = resolve_rules(rules)
     compiled = name_rules(rules)
-    index = names.index
-    n = len(names)
     text = as_text(names).reset_index(drop=True)
-    codes, first = unique_codes(text)
-    prepared = expand(prepare_names(text.iloc[first], rules), codes, pd.RangeIndex(n))
-
-    sets, group = _country_groups(countries, compiled, n)
-    codes, first = unique_codes(prepared, group)
-    distinct = prepared.iloc[first].reset_index(drop=True)
-    distinct_group = group[first]
-    norm = distinct.copy()
-    legal = pd.Series(pd.NA, index=distinct.index, dtype=ARROW_TEXT)
-    for g in np.unique(distinct_group):
-        rows = np.flatnonzero(distinct_group == g)
-        stripped, forms = strip_legal_forms(
-            distinct.iloc[rows], compiled.matcher(sets[g]), compiled
-        )
-        norm.iloc[rows] = stripped.array
-        legal.iloc[rows] = forms.array
+    sets, group = _country_groups(countries, compiled, len(text))
+    # Each distinct (name, set of legal forms that apply) once.
+    codes, first = unique_codes(text, group)
+    distinct = text.iloc[first].reset_index(drop=True)
+    n = len(distinct)
+    words = prepare_names(distinct, rules)
+    matchers = [compiled.matcher(s) for s in sets]
+    start, end, rows, forms = strip_legal_forms(words, group[first], matchers, compiled)
+    code, vocab = words.code, words.vocab
 
     # "N/A Ltd" → "na": a name that is nothing but a missing-value word is no name.
-    norm = norm.mask(norm.isin(list(compiled.missing)).fillna(False))
-    legal = legal.mask(norm.isna())
-    generic = {w: "" for w in compiled.weights}
-    core = map_tokens(norm, generic)
-    core = core.mask(core.fillna("") == "", norm)
-    tokens = map_tokens(norm, {}, sort=True)
-    out = pd.DataFrame(
-        {"name_norm": norm, "name_core": core, "name_tokens": tokens, "legal_form": legal}
+    missing = Sequences(sorted(compiled.missing - {""}), vocab)
+    length, _ = missing.longest(code, start, end)
+    gone = (end == start) | ((length > 0) & (length == end - start))
+    end = np.where(gone, start, end)
+    at, owner = spans(start, end)
+    norm = join_words(owner, vocab.take(pa.array(code[at])), n, null=gone)
+
+    # name_core: without stop-words and generic words, unless that leaves nothing.
+    weighted = np.zeros(len(vocab), dtype=bool)
+    listed = pc.index_in(pa.array(list(compiled.weights), pa.large_string()), value_set=vocab)
+    weighted[listed.drop_null().to_numpy().astype(np.int64)] = True
+    keep = ~weighted[code[at]]
+    kept = np.bincount(owner[keep], minlength=n)
+    keep |= kept[owner] == 0
+    core = join_words(owner[keep], vocab.take(pa.array(code[at][keep])), n, null=gone)
+
+    # name_tokens: each word once, in alphabetical (code point) order.
+    order = pc.sort_indices(vocab).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    key = sorted_unique(owner * max(len(vocab), 1) + rank[code[at]])
+    sorted_row = key // max(len(vocab), 1)
+    tokens = join_words(
+        sorted_row, vocab.take(pa.array(order[key % max(len(vocab), 1)])), n, null=gone
     )
-    out = expand(out, codes, index)
-    return out.astype(TEXT_DTYPE)
+
+    legal = _legal_codes(rows, forms, compiled, n, gone)
+    out = pd.DataFrame(
+        {
+            name: from_arrow(values, pd.RangeIndex(n))
+            for name, values in (
+                ("name_norm", norm),
+                ("name_core", core),
+                ("name_tokens", tokens),
+                ("legal_form", legal),
+            )
+        }
+    )
+    return expand(out, codes, names.index).astype(TEXT_DTYPE)

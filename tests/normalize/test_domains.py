@@ -6,6 +6,8 @@ import socket
 
 import pandas as pd
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from recon.normalize import company_domain, default_rules, domain_from_email, domain_from_website
 from recon.normalize import domains as domains_module
@@ -140,7 +142,9 @@ def test_works_with_the_network_unavailable(monkeypatch: pytest.MonkeyPatch) -> 
         domains_module.extractor.cache_clear()
 
 
-def test_tldextract_is_asked_once_per_distinct_host(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tldextract_is_asked_only_for_unusual_hosts_once_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     calls: list[str] = []
     real = domains_module._registrable
 
@@ -150,8 +154,105 @@ def test_tldextract_is_asked_once_per_distinct_host(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(domains_module, "_registrable", counting)
     websites = pd.Series(
-        ["https://www.acme.com/a", "acme.com", "WWW.ACME.COM", "b.de", None] * 2000
+        ["https://www.acme.com/a", "acme.com", "WWW.ACME.COM", "b.de", "MÜLLER.de", None] * 2000
     )
     got = domain_from_website(websites)
-    assert values(got.iloc[:5]) == ["acme.com", "acme.com", "acme.com", "b.de", None]
-    assert sorted(calls) == ["acme.com", "b.de"]
+    assert values(got.iloc[:6]) == ["acme.com", "acme.com", "acme.com", "b.de", "müller.de", None]
+    # Plain ASCII hosts are looked up all at once; an internationalized one through tldextract,
+    # once per distinct host.
+    assert calls == ["müller.de"]
+
+
+# --- the vectorized lookup gives what tldextract gives --------------------------------------
+
+RULES_PSL = sorted(domains_module.extractor().tlds)
+
+
+def host_of(rule: str, labels: list[str]) -> str:
+    """A host under a Public Suffix List rule ("*.ck" and "!www.ck" made concrete)."""
+    concrete = rule.removeprefix("!").replace("*", labels[0] if labels else "x")
+    return ".".join([*labels, concrete])
+
+
+def registrable(hosts: list[str]) -> list[str | None]:
+    return values(domains_module._registrable_of_hosts(pd.Series(hosts, dtype="string")))
+
+
+def test_every_suffix_list_rule_matches_tldextract() -> None:
+    hosts = []
+    for rule in RULES_PSL:
+        hosts += [host_of(rule, []), host_of(rule, ["acme"]), host_of(rule, ["www", "acme"])]
+        hosts += [host_of(rule, ["city"]), host_of(rule, ["a", "b", "c"])]
+    hosts = [h.lower() for h in hosts]
+    assert registrable(hosts) == [domains_module._registrable(h) for h in hosts]
+
+
+LABEL = st.sampled_from(
+    ["acme", "www", "shop", "a", "b-c", "x1", "city", "co", "com", "_srv", "192", "1", "blogspot"]
+)
+HOST = st.builds(
+    host_of,
+    st.sampled_from(RULES_PSL),
+    st.lists(LABEL | st.from_regex(r"[a-z0-9-]{1,8}", fullmatch=True), max_size=3),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(HOST | st.from_regex(r"[a-z0-9.-]{1,20}", fullmatch=True), min_size=1, max_size=25))
+@example(["www.ck", "a.www.ck", "a.b.ck", "ck", "b.ck", "192.168.1.10", "localhost", "a..com"])
+@example(["city.kawasaki.jp", "x.city.kawasaki.jp", "a.b.kawasaki.jp", "co.uk", "-.com", ".com"])
+def test_hosts_from_real_suffixes_match_tldextract(hosts: list[str]) -> None:
+    hosts = [h.lower() for h in hosts]
+    assert registrable(hosts) == [
+        domains_module._registrable(h) if "." in h else None for h in hosts
+    ]
+
+
+def stepwise_hosts(values: pd.Series) -> list[str | None]:
+    """Every step of _HOST_STEPS on every value: how hosts were cut before the plain-URL path."""
+    arr = domains_module.as_array(values.str.strip().str.lower())
+    arr = domains_module.pc.utf8_trim(domains_module._all_host_steps(arr), ".")
+    return [v or None for v in arr.to_pylist()]
+
+
+URL_PART = st.sampled_from(
+    [
+        "https://",
+        "http://",
+        "HTTP://",
+        "//",
+        "mailto:",
+        "www.",
+        "WWW2.",
+        "user:pw@",
+        "x@",
+        ":8080",
+        ":x",
+        "/",
+        "/about",
+        "?q=1",
+        "#top",
+        " ",
+        ";",
+        ",",
+        "|",
+        "\\",
+        ".",
+        "acme",
+        "co.uk",
+        ".com",
+        "ftp://",
+        "\t",
+        "。",
+        "müller",
+        "-",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(URL_PART, max_size=7).map("".join), min_size=1, max_size=25))
+@example(["https://www.acme.com/a", "acme.com", " WWW.ACME.CO.UK. ", "acme.com:8080", "a@b.com"])
+def test_host_cutting_matches_every_step(urls: list[str]) -> None:
+    series = pd.Series(urls, dtype="string")
+    assert values(domains_module._hosts(series)) == stepwise_hosts(series)
