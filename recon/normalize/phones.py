@@ -337,4 +337,44 @@ def normalize_phones(phones: pd.Series, countries: pd.Series | None = None) -> p
                 asked[key] = _e164(*key)
             values.append(asked[key])
         result.iloc[rest] = pd.array(values, dtype=ARROW_TEXT)
+    plain = pc.match_substring_regex(text, r"^[0-9 ().-]+$")
+    digits = pc.if_else(pc.fill_null(plain, False), _digits(text), pa.scalar(None, _STRING))
+    result = _country_code_without_plus(result, digits, region)
     return expand(result, codes, phones.index).astype(TEXT_DTYPE)
+
+
+def _country_code_without_plus(found: pd.Series, digits: pa.Array, region: pd.Series) -> pd.Series:
+    """ "62614495418" of an Indonesian record is +62 61 4495418, not +62 62614495418.
+
+    libphonenumber keeps a country code written without "+" when the whole still fits the
+    national pattern. Where numbers dialled at home start with the trunk "0", digits that start
+    with the country code and no "0" were written in international form: read them so when that
+    gives a possible number. Only plain digits (spacing and brackets aside) are read again.
+    """
+    out = found.copy()
+    values = as_array(found)
+    regions = region.to_numpy(dtype=object, na_value=None)
+    for code in {r for r in regions if r is not None}:
+        if PhoneMetadata.metadata_for_region(code).national_prefix != "0":
+            continue
+        cc = _region(code).country_code
+        rows = np.flatnonzero(regions == code)
+        here = values.take(pa.array(rows))
+        raw = digits.take(pa.array(rows))
+        suspect = _mask(pc.starts_with(here, "+" + cc + cc)) & _mask(pc.starts_with(raw, cc))
+        if not suspect.any():
+            continue
+        rows = rows[suspect]
+        plus = pc.binary_join_element_wise(
+            pa.scalar("+", _STRING),
+            raw.filter(pa.array(suspect)).cast(_STRING),
+            pa.scalar("", _STRING),
+        )
+        again, settled = _fast_e164(plus, pd.Series(pd.NA, index=range(len(rows)), dtype=object))
+        answers = again.to_pylist()
+        for i in np.flatnonzero(~settled):  # the few the fast path leaves
+            answers[i] = _e164(plus[i].as_py(), None)
+        take = np.array([a is not None for a in answers], dtype=bool)
+        if take.any():
+            out.iloc[rows[take]] = pd.array([a for a in answers if a is not None], dtype=ARROW_TEXT)
+    return out

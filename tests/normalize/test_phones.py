@@ -36,6 +36,9 @@ REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
         ("+1 212 555 0142 x204", None, "+12125550142"),
         ("09 555 1234", "NZ", "+6495551234"),
         ("021-5551234 / 0812-3456-789", "ID", "+62215551234"),  # first of several
+        ("62614495418", "ID", "+62614495418"),  # international form without "+": code once
+        ("62 21 5551234", "Indonesia", "+62215551234"),
+        ("0614495418", "ID", "+62614495418"),
         ("2125550142.0", "US", "+12125550142"),  # stored as a number by a spreadsheet
         ("021-555-1234", None, None),  # national format without a country: unknown region
         ("555 1234", "US", None),  # possible only locally: no area code
@@ -80,15 +83,30 @@ def test_libphonenumber_reads_only_what_the_fast_path_leaves_once_each(monkeypat
 
 
 def oracle(phones: pd.Series, countries: pd.Series) -> list[str | None]:
-    """libphonenumber on every value, one by one: what normalize_phones did before its fast path."""
+    """libphonenumber on every value, one by one: what normalize_phones did before its fast path,
+    plus recon's one rule on top (``_international_without_plus``)."""
     text = phones_module._clean(phones.astype("string[pyarrow]"))
     region = to_country_code(countries)
-    return [
-        None
-        if pd.isna(t)
-        else phones_module._e164(str(t), str(r) if pd.notna(r) and str(r) in REGIONS else None)
-        for t, r in zip(text, region, strict=True)
-    ]
+    out = []
+    for t, r in zip(text, region, strict=True):
+        r = str(r) if pd.notna(r) and str(r) in REGIONS else None
+        found = None if pd.isna(t) else phones_module._e164(str(t), r)
+        out.append(_international_without_plus(None if pd.isna(t) else str(t), r, found))
+    return out
+
+
+def _international_without_plus(text: str | None, region: str | None, found: str | None):
+    """Plain digits that start with the country code, in a region whose home numbers start with
+    the trunk "0", are read as international when libphonenumber kept the code twice."""
+    if text is None or found is None or region is None or not text.isdigit():
+        return found
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    code = str(meta.country_code)
+    if meta.national_prefix != "0" or not found.startswith(f"+{code}{code}"):
+        return found
+    if not text.startswith(code):
+        return found
+    return phones_module._e164("+" + text, None) or found
 
 
 def values(series: pd.Series) -> list[str | None]:
