@@ -369,11 +369,13 @@ def normalize_addresses(
     postcode: pd.Series | None = None,
     country: pd.Series | None = None,
     rules: NormalizeRules | None = None,
+    region: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Normalized address parts per row (same index as ``address``); missing inputs give NA.
 
     Columns: address_norm, street_number, unit, postcode_norm, postcode_full, city_norm,
-    country_code.
+    country_code. The record's own city, region and postcode are cut from the end of a one-line
+    address ("41 Ann Tce, Melbourne VIC 3075" → "41 ann tce"), so it compares with a street line.
     """
     compiled = address_rules(rules)
     index = address.index
@@ -410,9 +412,15 @@ def normalize_addresses(
         )
         number = scatter(n, rows, pc.coalesce(number.take(taken), fallback), number)
     number = from_arrow(number, index)
+    address_norm = _strip_locality(
+        parts["address_norm"],
+        city_norm,
+        on_distinct(lambda v: _cities(v, compiled), column(region)),
+        postcodes["postcode_full"],
+    )
     out = pd.DataFrame(
         {
-            "address_norm": parts["address_norm"],
+            "address_norm": address_norm,
             "street_number": number,
             "unit": parts["unit"],
             "postcode_norm": postcodes["postcode_norm"],
@@ -423,3 +431,59 @@ def normalize_addresses(
         index=index,
     )
     return out.astype(TEXT_DTYPE)
+
+
+def _strings(values: pd.Series) -> np.ndarray:
+    return values.astype(object).fillna("").to_numpy(dtype=np.dtypes.StringDType())
+
+
+def _strip_locality(
+    address: pd.Series, city: pd.Series, region: pd.Series, postcode: pd.Series
+) -> pd.Series:
+    """The street line of an address that goes on with the record's city, region and postcode.
+
+    The trailing words that are all words of the record's city, region or postcode are cut
+    ("1 baker rd london greater london ec2m 3ff" → "1 baker rd"), when they hold the city or the
+    postcode and at least two words stay: "12 london rd" of a London record keeps its street.
+    Elementwise numpy string kernels over the words: no Python loop over rows.
+    """
+    arr = to_arrow(address)
+    words = pc.split_pattern(pc.fill_null(arr, ""), " ")
+    counts = pc.list_value_length(words).to_numpy(zero_copy_only=False).astype(np.int64)
+    flat_words = pc.list_flatten(words)
+    flat = np.asarray(flat_words.to_numpy(zero_copy_only=False)).astype(np.dtypes.StringDType())
+    if not len(flat):
+        return address
+    row = np.repeat(np.arange(len(counts)), counts)
+    space = np.array(" ", dtype=np.dtypes.StringDType())
+    key_words = np.strings.add(np.strings.add(space, _strings(city)), space)
+    code = np.strings.add(np.strings.add(space, _strings(postcode.str.lower())), space)
+    locality = np.strings.add(np.strings.add(key_words, _strings(region)), code)
+    word = np.strings.add(np.strings.add(space, flat), space)
+    local = (np.strings.str_len(flat) > 0) & (np.strings.find(locality[row], word) >= 0)
+    key = np.strings.find(np.strings.add(key_words, code)[row], word) >= 0
+    starts = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    from_end = starts[row] + counts[row] - 1 - np.arange(len(flat))  # 0 for the last word
+    # The trailing run: up to the last word (from the end) that is not of the locality.
+    stop = np.where(local, counts[row], from_end)
+    run = np.full(len(counts), 0, dtype=np.int64)
+    has = counts > 0
+    run[has] = np.minimum.reduceat(stop, starts[has])
+    in_run = from_end < run[row]
+    holds_key = np.zeros(len(counts), dtype=bool)
+    np.logical_or.at(holds_key, row[in_run & key], True)
+    cut = holds_key & (counts - run >= 2) & np.asarray(pc.is_valid(arr))
+    if not cut.any():
+        return address
+    keep = pa.array(~in_run | ~cut[row])
+    kept = pc.binary_join(
+        pa.LargeListArray.from_arrays(
+            pa.array(np.concatenate([[0], np.cumsum(counts - np.where(cut, run, 0))])),
+            flat_words.filter(keep).cast(pa.large_string()),
+        ),
+        pa.scalar(" ", pa.large_string()),
+    )
+    out = address.copy()
+    out[cut] = pd.array(np.asarray(kept.to_numpy(zero_copy_only=False))[cut], dtype=out.dtype)
+    return out

@@ -181,7 +181,12 @@ def normalize_records(
     # which run without the GIL, so two threads share a large frame's work.
     parts: dict[str, Callable[[], pd.DataFrame | pd.Series]] = {
         "addresses": lambda: normalize_addresses(
-            column(address_column), column("city"), column("postcode"), country, rules
+            column(address_column),
+            column("city"),
+            column("postcode"),
+            country,
+            rules,
+            region=column("region"),
         ),
         "names": lambda: normalize_names(work["name"], country, rules),
         "domains": lambda: company_domain(

@@ -167,3 +167,81 @@ def test_street_type_spelling_and_case_do_not_matter(words, number, street, sepa
     )
     assert got["address_norm"].iloc[0] == got["address_norm"].iloc[1]
     assert got["street_number"].tolist() == [str(number), str(number)]
+
+
+@pytest.mark.parametrize(
+    ("address", "city", "region", "postcode", "country", "expected"),
+    [
+        ("41 Ann Tce, Melbourne VIC 3075", "Melbourne", "VIC", "3075", "AU", "41 ann tce"),
+        (
+            "1 Baker Road, London Greater London EC2M 3FF",
+            "London",
+            "Greater London",
+            "EC2M 3FF",
+            "GB",
+            "1 baker rd",
+        ),
+        (
+            "Jl. Diponegoro 240, Surabaya Jatim 60119",
+            "Surabaya",
+            "Jatim",
+            "60119",
+            "ID",
+            "jl diponegoro 240",
+        ),
+        ("58 Sunset Rd Miami FL 33173-4756", "Miami", "FL", "33173-4756", "US", "58 sunset rd"),
+        ("5 King St, Melbourne", "Melbourne", None, None, "AU", "5 king st"),
+        # The city's name inside the street line stays: only a trailing run of locality words goes.
+        ("12 London Rd", "London", None, None, "GB", "12 london rd"),
+        ("7 Melbourne St, Brisbane QLD 4000", "Brisbane", "QLD", "4000", "AU", "7 melbourne st"),
+        # Only the region trails: not enough to tell it from a street word; kept.
+        ("3 Victoria Pde VIC", "Melbourne", "VIC", None, "AU", "3 victoria pde vic"),
+        # Cutting would leave a single word: kept.
+        ("Melbourne VIC 3000", "Melbourne", "VIC", "3000", "AU", "melbourne vic 3000"),
+        ("41 Ann Tce", None, None, None, "AU", "41 ann tce"),
+    ],
+)
+def test_city_region_and_postcode_cut_from_one_line_addresses(
+    address, city, region, postcode, country, expected
+) -> None:
+    def one(value: str | None) -> pd.Series:
+        return pd.Series([value], dtype="string")
+
+    got = normalize_addresses(
+        one(address), one(city), one(postcode), one(country), region=one(region)
+    )
+    assert got["address_norm"].iloc[0] == expected
+
+
+LOCALITIES = [
+    ("Melbourne", "VIC", "3000", "AU"),
+    ("London", "Greater London", "EC2M 3FF", "GB"),
+    ("Jakarta Pusat", "DKI Jakarta", "10110", "ID"),
+    ("Berlin", None, "10115", "DE"),
+    ("Auckland", None, None, "NZ"),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    street=st.sampled_from(["41 Ann Tce", "Jl. Sudirman No. 5", "12 London Rd", "Hauptstr. 7"]),
+    locality=st.sampled_from(LOCALITIES),
+    with_region=st.booleans(),
+    with_postcode=st.booleans(),
+)
+def test_one_line_address_compares_equal_to_its_street_line(
+    street, locality, with_region, with_postcode
+):
+    """An ERP one-line address and a CRM street line of one record give one address_norm."""
+    city, region, postcode, country = locality
+    tail = [x for x, used in ((region, with_region), (postcode, with_postcode)) if x and used]
+    line = ", ".join(p for p in (street, city, " ".join(tail)) if p)
+    values = pd.Series([line, street], dtype="string")
+
+    def both(value: str | None) -> pd.Series:
+        return pd.Series([value, value], dtype="string")
+
+    got = normalize_addresses(
+        values, both(city), both(postcode), both(country), region=both(region)
+    )
+    assert got["address_norm"].iloc[0] == got["address_norm"].iloc[1]
