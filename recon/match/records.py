@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from recon.normalize import NormalizeRules, normalize_records
+from recon.normalize.kernels import as_array
 
 CRM: Literal["crm"] = "crm"
 ERP: Literal["erp"] = "erp"
@@ -15,8 +18,11 @@ ERP: Literal["erp"] = "erp"
 def _activity(ids: pd.Series, child: pd.DataFrame | None, fk: str) -> pd.Series:
     if child is None or child.empty:
         return pd.Series(0, index=ids.index, dtype="int64")
-    counts = child[fk].value_counts()
-    return ids.map(counts).fillna(0).astype("int64")
+    # Each child's parent position by one Arrow hash lookup, then counted: no per-id Python work.
+    where = pc.fill_null(pc.index_in(as_array(child[fk]), value_set=as_array(ids)), -1)
+    where = where.to_numpy(zero_copy_only=False)
+    counts = np.bincount(where[where >= 0], minlength=len(ids))
+    return pd.Series(counts.astype("int64"), index=ids.index)
 
 
 def build_records(

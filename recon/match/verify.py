@@ -19,11 +19,22 @@ def verify_claims(records: pd.DataFrame, entity: pd.Series, xref_ids: pd.Series)
     claims = records["ref_id"].notna().to_numpy()
     if not claims.any():
         return pd.DataFrame({c: pd.Series(dtype="string") for c in COLUMNS})
-    other = np.where(records["system"].to_numpy() == CRM, ERP, CRM)
-    key = pd.Series(records["system"].astype(str) + ":" + records["record_id"].astype(str))
-    position = pd.Series(np.arange(len(records)), index=key.to_numpy())
-    target_key = pd.Series(other, index=records.index) + ":" + records["ref_id"].astype(str)
-    target = target_key[claims].map(position)
+    system = records["system"].to_numpy()
+    ids = records["record_id"].astype(str).to_numpy()
+    refs = records["ref_id"].astype(str).to_numpy()[claims]
+    claimer = system[claims]
+    # Each claim looked up among the other system's ids: one hash lookup per claim.
+    target_pos = np.full(int(claims.sum()), -1, dtype=np.int64)
+    for own, other in ((CRM, ERP), (ERP, CRM)):
+        mine = claimer == own
+        theirs = np.flatnonzero(system == other)
+        index = pd.Index(ids[theirs])
+        if not index.is_unique:  # the first record of an id, as the loader keeps it
+            keep = ~index.duplicated()
+            index, theirs = index[keep], theirs[keep]
+        found = index.get_indexer(refs[mine])
+        target_pos[mine] = np.where(found >= 0, theirs[np.maximum(found, 0)], -1)
+    target = pd.Series(np.where(target_pos >= 0, target_pos, np.nan))
     rows = records.loc[claims]
     own_entity = entity.to_numpy()[claims]
     known = target.notna().to_numpy()

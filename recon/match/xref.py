@@ -49,12 +49,14 @@ class XrefResult:
     system (system, xref_id, record_id, is_survivor, survivor_record_id, reasons), survivor first.
     ``crm_import`` (company_id, erp_customer_id) and ``erp_import`` (customer_id, crm_company_id):
     one row per record of that system, in xref order, the other id blank when there is none.
+    ``by_record``: the xref_id of each record, in the records' own order.
     """
 
     xref: pd.DataFrame
     duplicates: pd.DataFrame
     crm_import: pd.DataFrame
     erp_import: pd.DataFrame
+    by_record: pd.Series | None = None
 
 
 def assign_xref(
@@ -93,7 +95,8 @@ def assign_xref(
         len(duplicates),
         int(duplicates["is_survivor"].sum()),
     )
-    return XrefResult(xref, duplicates, crm_import, erp_import)
+    by_record = frame.xref_ids(np.arange(len(ent), dtype=np.int64))
+    return XrefResult(xref, duplicates, crm_import, erp_import, by_record)
 
 
 class _Records:
