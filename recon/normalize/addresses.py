@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recon.normalize.countries import to_country_code
-from recon.normalize.kernels import STRING, scatter, spaces_for, where_some
+from recon.normalize.kernels import STRING, as_array, scatter, spaces_for, where_some
 from recon.normalize.names import (
     ARROW_TEXT,
     as_text,
@@ -433,8 +433,20 @@ def normalize_addresses(
     return out.astype(TEXT_DTYPE)
 
 
-def _strings(values: pd.Series) -> np.ndarray:
-    return values.astype(object).fillna("").to_numpy(dtype=np.dtypes.StringDType())
+def _words(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """All words of each value, flattened, and how many each value has (none for null)."""
+    split = pc.split_pattern(values, " ")
+    counts = pc.fill_null(pc.list_value_length(split), 0).to_numpy(zero_copy_only=False)
+    return pc.list_flatten(split).cast(STRING), counts.astype(np.int64)
+
+
+def _isin(values: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """np.isin by binary search (numpy's own hashes, and is slow on wide int64 keys)."""
+    if not len(among):
+        return np.zeros(len(values), dtype=bool)
+    among = np.sort(among)
+    at = np.minimum(np.searchsorted(among, values), len(among) - 1)
+    return among[at] == values
 
 
 def _strip_locality(
@@ -445,45 +457,57 @@ def _strip_locality(
     The trailing words that are all words of the record's city, region or postcode are cut
     ("1 baker rd london greater london ec2m 3ff" → "1 baker rd"), when they hold the city or the
     postcode and at least two words stay: "12 london rd" of a London record keeps its street.
-    Elementwise numpy string kernels over the words: no Python loop over rows.
+    Words become integer codes (one dictionary for all), so "is this word one of its record's
+    locality words" is an integer set lookup over all words at once.
     """
-    arr = to_arrow(address)
-    words = pc.split_pattern(pc.fill_null(arr, ""), " ")
-    counts = pc.list_value_length(words).to_numpy(zero_copy_only=False).astype(np.int64)
-    flat_words = pc.list_flatten(words)
-    flat = np.asarray(flat_words.to_numpy(zero_copy_only=False)).astype(np.dtypes.StringDType())
-    if not len(flat):
+    arr = as_array(address)
+    n = len(arr)
+    space = pa.scalar(" ", STRING)
+
+    def text(values: pd.Series) -> pa.Array:  # "" for none: empty words never count
+        return pc.fill_null(as_array(values), "")
+
+    city_code = pc.binary_join_element_wise(text(city), pc.utf8_lower(text(postcode)), space)
+    locality = pc.binary_join_element_wise(city_code, text(region), space)
+    words, counts = _words(arr)
+    if not len(words):
         return address
-    row = np.repeat(np.arange(len(counts)), counts)
-    space = np.array(" ", dtype=np.dtypes.StringDType())
-    key_words = np.strings.add(np.strings.add(space, _strings(city)), space)
-    code = np.strings.add(np.strings.add(space, _strings(postcode.str.lower())), space)
-    locality = np.strings.add(np.strings.add(key_words, _strings(region)), code)
-    word = np.strings.add(np.strings.add(space, flat), space)
-    local = (np.strings.str_len(flat) > 0) & (np.strings.find(locality[row], word) >= 0)
-    key = np.strings.find(np.strings.add(key_words, code)[row], word) >= 0
-    starts = np.zeros(len(counts), dtype=np.int64)
+    loc_words, loc_counts = _words(locality)
+    key_words, key_counts = _words(city_code)
+    codes = pc.dictionary_encode(pa.concat_arrays([words, loc_words, key_words])).indices
+    codes = codes.to_numpy(zero_copy_only=False).astype(np.int64)
+    width = int(codes.max()) + 1
+    rows = np.arange(n, dtype=np.int64)
+
+    def keyed(offset: int, size: int, per_row: np.ndarray) -> np.ndarray:
+        return np.repeat(rows, per_row) * width + codes[offset : offset + size]
+
+    row = np.repeat(rows, counts)
+    word_keys = row * width + codes[: len(words)]
+    local = _isin(word_keys, keyed(len(words), len(loc_words), loc_counts))
+    local &= pc.utf8_length(words).to_numpy(zero_copy_only=False) > 0
+    key = _isin(word_keys, keyed(len(words) + len(loc_words), len(key_words), key_counts))
+    starts = np.zeros(n, dtype=np.int64)
     np.cumsum(counts[:-1], out=starts[1:])
-    from_end = starts[row] + counts[row] - 1 - np.arange(len(flat))  # 0 for the last word
+    from_end = starts[row] + counts[row] - 1 - np.arange(len(words))  # 0 for the last word
     # The trailing run: up to the last word (from the end) that is not of the locality.
     stop = np.where(local, counts[row], from_end)
-    run = np.full(len(counts), 0, dtype=np.int64)
+    run = np.zeros(n, dtype=np.int64)
     has = counts > 0
     run[has] = np.minimum.reduceat(stop, starts[has])
     in_run = from_end < run[row]
-    holds_key = np.zeros(len(counts), dtype=bool)
-    np.logical_or.at(holds_key, row[in_run & key], True)
-    cut = holds_key & (counts - run >= 2) & np.asarray(pc.is_valid(arr))
+    holds_key = np.zeros(n, dtype=bool)
+    holds_key[row[in_run & key]] = True
+    cut = holds_key & (counts - run >= 2) & _mask(pc.is_valid(arr))
     if not cut.any():
         return address
-    keep = pa.array(~in_run | ~cut[row])
+    kept_counts = counts - np.where(cut, run, 0)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(kept_counts, out=offsets[1:])
     kept = pc.binary_join(
         pa.LargeListArray.from_arrays(
-            pa.array(np.concatenate([[0], np.cumsum(counts - np.where(cut, run, 0))])),
-            flat_words.filter(keep).cast(pa.large_string()),
+            pa.array(offsets), words.filter(pa.array(~in_run | ~cut[row]))
         ),
-        pa.scalar(" ", pa.large_string()),
+        space,
     )
-    out = address.copy()
-    out[cut] = pd.array(np.asarray(kept.to_numpy(zero_copy_only=False))[cut], dtype=out.dtype)
-    return out
+    return from_arrow(pc.if_else(pa.array(cut), kept, arr), address.index)
