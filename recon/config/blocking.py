@@ -135,6 +135,8 @@ class BlockingRules(_Frozen):
     rare_token: RareTokenPass
     postcode_prefix: PostcodePrefixPass
     fuzzy: FuzzyPass
+    # Added after the first release: a rules file without it gets the default.
+    address: KeyPass = KeyPass(enabled=True, max_block_size=50)
 
     @model_validator(mode="after")
     def _something_on(self) -> BlockingRules:
@@ -143,7 +145,16 @@ class BlockingRules(_Frozen):
         return self
 
 
-PASS_NAMES = ("domain", "phone", "tax_id", "xref", "rare_token", "postcode_prefix", "fuzzy")
+PASS_NAMES = (
+    "domain",
+    "phone",
+    "tax_id",
+    "xref",
+    "rare_token",
+    "postcode_prefix",
+    "fuzzy",
+    "address",
+)
 
 
 def _display(path: Path) -> str:

@@ -333,7 +333,12 @@ def _postcode_pass(
 def _record_passes(records: pd.DataFrame, rules: BlockingRules) -> dict[str, Runs]:
     split = _name_split(records, rules.split_prefix)
     found: dict[str, Runs] = {}
-    for name, column in (("domain", "domain"), ("phone", "phone_e164"), ("tax_id", "tax_id_norm")):
+    for name, column in (
+        ("domain", "domain"),
+        ("phone", "phone_e164"),
+        ("tax_id", "tax_id_norm"),
+        ("address", "address_norm"),
+    ):
         spec = getattr(rules, name)
         if spec.enabled:
             found[name] = _timed(name, _key_pass, name, records, column, spec.max_block_size, split)
@@ -727,6 +732,7 @@ _COLUMNS = {
     "rare_token": ("name_core",),
     "postcode_prefix": ("postcode_norm", "name_core"),
     "fuzzy": ("name_core", "name_norm"),
+    "address": ("address_norm",),
 }
 
 

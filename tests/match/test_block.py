@@ -24,7 +24,7 @@ from recon.resources import rules_dir
 
 RULES = load_blocking_rules()
 TEXT = ("record_id", "system", "name_core", "name_norm", "domain", "phone_e164", "tax_id_norm")
-MORE_TEXT = ("postcode_norm", "city_norm", "ref_id")
+MORE_TEXT = ("postcode_norm", "city_norm", "ref_id", "address_norm")
 
 
 def records(*rows: dict[str, Any]) -> pd.DataFrame:
@@ -302,6 +302,7 @@ def test_passes_are_distinct_bits_and_counted() -> None:
         "rare_token",
         "postcode_prefix",
         "fuzzy",
+        "address",
     ]
     assert sorted(PASSES.values()) == [1 << i for i in range(len(PASSES))]
     frame = records(
@@ -578,3 +579,36 @@ def test_all_passes_off_and_broken_yaml_and_no_file(tmp_path: Path) -> None:
         load_blocking_rules(write_rules(tmp_path, "- domain\n"))
     with pytest.raises(ConfigError, match="file not found"):
         load_blocking_rules(tmp_path / "nowhere")
+
+
+def test_address_pass_pairs_one_street_line_despite_names_with_typos() -> None:
+    """Duplicates entered twice often share only the street line, each name with its own typo."""
+    frame = records(
+        {"name_core": "redwater regional retail", "address_norm": "21 ridge st"},
+        {"name_core": "redwater regionaliretail", "address_norm": "21 ridge st"},
+        {"name_core": "bluefield", "address_norm": "48 mill ave"},
+    )
+    assert pairs_of(frame, only("address")) == {(0, 1): PASSES["address"]}
+    assert pairs_of(frame, only("domain")) == {}
+
+
+def test_address_pass_splits_a_crowded_street_line_by_name() -> None:
+    """Many records at one common address: only those whose names start alike are paired."""
+    crowd = [
+        {"name_core": f"{prefix}co {i}", "address_norm": "1 ann rd"}
+        for i, prefix in enumerate(
+            ["oak", "pin", "red", "ash", "elm", "fir", "yew", "bay", "ivy", "sun"]
+        )
+    ]
+    frame = records(*crowd, {"name_core": "oakco other", "address_norm": "1 ann rd"})
+    assert RULES.address.max_block_size < len(frame)
+    assert set(pairs_of(frame, only("address"))) == {(0, 10)}
+
+
+def test_rules_without_an_address_section_get_the_default(tmp_path) -> None:
+    text = (rules_dir() / "blocking.yaml").read_text(encoding="utf-8")
+    start = text.index("\naddress:")
+    end = text.index("\nfuzzy:")
+    (tmp_path / "blocking.yaml").write_text(text[:start] + text[end:], encoding="utf-8")
+    rules = load_blocking_rules(tmp_path)
+    assert rules.address.enabled

@@ -83,6 +83,7 @@ def test_spellings_of_one_company_share_name_norm(spellings: list[str], expected
         ("Maju Jaya Tbk, PT", "ID", "maju jaya", "PT TBK"),  # same codes whatever the order
         ("PT Bank Negara Indonesia (Persero) Tbk", "ID", "bank negara indonesia", "PT PERSERO TBK"),
         ("Acme Pty. Ltd.", "AU", "acme", "PTY_LTD"),
+        ("Redwater Construction P/L", "AU", "redwater construction", "PTY_LTD"),
         ("Acme Ltd", "GB", "acme", "LTD"),
         ("Acme Co., Ltd.", None, "acme", "CO_LTD"),
         ("Acme Corporation", "US", "acme", "CORP"),
