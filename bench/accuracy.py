@@ -81,3 +81,23 @@ def blocking_recall(
     ]
     true = truth_pairs(truth)
     return len(true.intersection(proposed)) / len(true) if len(true) else 1.0
+
+
+def leakage_scores(
+    findings: pd.DataFrame, truth_leakage: pd.DataFrame, kinds: tuple[str, ...]
+) -> dict[str, dict[str, float | int]]:
+    """Per leakage kind: precision and recall of (deal_id, kind) against truth_leakage.csv."""
+    found = findings.loc[findings["deal_id"].notna(), ["deal_id", "kind"]].astype(str)
+    truth = truth_leakage[["deal_id", "kind"]].astype(str)
+    out: dict[str, dict[str, float | int]] = {}
+    for kind in kinds:
+        predicted = set(found.loc[found["kind"] == kind, "deal_id"])
+        planted = set(truth.loc[truth["kind"] == kind, "deal_id"])
+        hit = len(predicted & planted)
+        out[kind] = {
+            "precision": hit / len(predicted) if predicted else 1.0,
+            "recall": hit / len(planted) if planted else 1.0,
+            "predicted": len(predicted),
+            "planted": len(planted),
+        }
+    return out

@@ -2,6 +2,7 @@
 
     python bench/run.py --entities 100000 --seed 1
     python bench/run.py --entities 1000000 --stages generate,load
+    python bench/run.py --entities 100000 --stages leakage   (leakage time and precision/recall)
 
 Figures are printed and written to bench/out/results-<entities>.json. Each stage runs in its own
 process so its peak memory (max RSS) is its own.
@@ -92,7 +93,40 @@ def stage_match(entities: int, seed: int, data: Path) -> dict[str, Any]:
     }
 
 
-STAGES = {"generate": stage_generate, "load": stage_load, "match": stage_match}
+def stage_leakage(entities: int, seed: int, data: Path) -> dict[str, Any]:
+    import datetime as dt
+
+    import pandas as pd
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from accuracy import leakage_scores
+
+    from recon.config.leakage import load_leakage_rules
+    from recon.config.load import folder_config
+    from recon.extract.load import load_all
+    from recon.pipeline import leakage, match
+
+    loaded = load_all(folder_config(data))
+    matched = match(loaded)
+    as_of = dt.date.fromisoformat(json.loads((data / "truth_meta.json").read_text())["as_of"])
+    t0 = time.perf_counter()
+    result = leakage(loaded, matched, load_leakage_rules(), as_of)
+    seconds = time.perf_counter() - t0
+    truth = pd.read_csv(data / "truth_leakage.csv", dtype=str)
+    kinds = ("no_order", "under_billed", "pending", "no_erp_customer")
+    return {
+        "leakage_s": seconds,
+        "findings": result.counts,
+        "accuracy": leakage_scores(result.findings, truth, kinds),
+    }
+
+
+STAGES = {
+    "generate": stage_generate,
+    "load": stage_load,
+    "match": stage_match,
+    "leakage": stage_leakage,
+}
 
 
 def _child(stage: str, entities: int, seed: int, data: Path, queue: Any) -> None:

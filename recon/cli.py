@@ -87,6 +87,23 @@ OutOpt = Annotated[
     ),
 ]
 
+StateOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--state",
+        help="Folder of recon's memory (review decisions); default: state_dir in recon.yaml, "
+        "else ./recon-state.",
+    ),
+]
+
+
+def _stored_decisions(state: Path | None, inputs: Any) -> tuple[str, list[Any]]:
+    """Where the review decisions are kept, and the current one of each pair."""
+    from recon.state import open_decisions, state_dir
+
+    store = open_decisions(state_dir(state, inputs))
+    return store.location, store.current()
+
 
 def default_out(command: str) -> Path:
     stamp = dt.datetime.now().strftime("%Y-%m-%d_%H%M%S")
@@ -119,14 +136,17 @@ def load(data_dir: DataDir = None, config: ConfigOpt = None, out: OutOpt = None)
 
 @app.command("match")
 @handles_errors
-def match_command(data_dir: DataDir = None, config: ConfigOpt = None, out: OutOpt = None) -> None:
+def match_command(
+    data_dir: DataDir = None, config: ConfigOpt = None, out: OutOpt = None, state: StateOpt = None
+) -> None:
     """Link CRM companies and ERP customers into entities; flag duplicates; write xref files."""
     from recon.config.load import resolve_inputs
     from recon.pipeline import run_match
 
     inputs = resolve_inputs(data_dir, config)
+    _, decisions = _stored_decisions(state, inputs)
     with row_progress() as progress:
-        run = run_match(inputs, out or default_out("match"), progress)
+        run = run_match(inputs, out or default_out("match"), progress, decisions)
     _print_match(run)
 
 
@@ -135,20 +155,40 @@ def _print_match(run: Any) -> None:
 
     print_load_summary(run.load, run.out_dir, color=interactive(), footer=False)
     print_match_summary(run.match, run.out_dir, color=interactive())
+    _print_reviews(run.match)
 
 
 @app.command()
 @handles_errors
-def demo(out: OutOpt = None) -> None:
-    """Run recon end to end on the bundled sample data."""
+def demo(out: OutOpt = None, state: StateOpt = None) -> None:
+    """Run recon end to end on the bundled sample data: what `recon run` does, as of its last day."""
+    import json
+
     from recon.config.load import folder_config
-    from recon.pipeline import run_match
+    from recon.pipeline import run_all
+    from recon.report.monthend_console import print_monthend_summary
+    from recon.report.quality_console import print_quality_summary
     from recon.resources import sample_data_dir
 
-    inputs = folder_config(sample_data_dir())
+    folder = sample_data_dir()
+    inputs = folder_config(folder)
+    # The sample's history ends on its as-of day; leakage and month-end count back from it.
+    meta = json.loads((folder / "truth_meta.json").read_text(encoding="utf-8"))
+    location, decisions = _stored_decisions(state, inputs)
     with row_progress() as progress:
-        run = run_match(inputs, out or default_out("demo"), progress)
+        run = run_all(
+            inputs,
+            out or default_out("demo"),
+            progress,
+            decisions,
+            decisions_store=location,
+            as_of=dt.date.fromisoformat(meta["as_of"]),
+        )
     _print_match(run)
+    print_quality_summary(run.checks["quality"], run.out_dir, color=interactive())
+    print_monthend_summary(run.checks["monthend"], run.out_dir, color=interactive())
+    typer.echo(_leakage_line(run.checks["leakage"]))
+    typer.echo(f"report: {run.out_dir / 'report.html'}")
 
 
 @app.command("sample-data")
@@ -177,6 +217,318 @@ def sample_data(
         data = generate(entities, seed, as_of=day)
         paths = write(data, out)
     typer.echo(f"wrote {len(paths)} files for {entities} entities (seed {seed}) to {out}")
+
+
+review_app = typer.Typer(
+    help="Take review decisions back from a reviewed workbook or review.csv.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("apply")
+@handles_errors
+def review_apply(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="REVIEWED",
+            help="Reviewed .xlsx or .csv file(s), then the data folder of the run they came from "
+            "(or give --config).",
+            show_default=False,
+        ),
+    ],
+    config: ConfigOpt = None,
+    state: StateOpt = None,
+    demo: Annotated[
+        bool,
+        typer.Option("--demo", help="The files come from `recon demo`: check against its data."),
+    ] = False,
+) -> None:
+    """Check reviewed decisions against the data and store them; the next match or run honours them.
+
+    recon review apply REVIEWED.xlsx [MORE.csv ...] DATA_DIR (or --config recon.yaml, or --demo).
+    Nothing is stored when any row is wrong: every problem is listed with its file, sheet, row and
+    column, and the fixed file can be applied again.
+    """
+    from recon.config.load import folder_config, resolve_inputs
+    from recon.errors import ConfigError
+    from recon.pipeline import apply_review
+    from recon.resources import sample_data_dir
+    from recon.state import open_decisions, state_dir
+
+    folders = [p for p in paths if p.is_dir()]
+    files = [p for p in paths if not p.is_dir()]
+    if len(folders) > 1:
+        raise ConfigError(f"give one data folder; got {', '.join(map(str, folders))}")
+    if not files:
+        raise ConfigError("give the reviewed .xlsx or .csv file(s) to apply, then the data folder")
+    if demo and (folders or config):
+        raise ConfigError("--demo checks against the bundled sample data; give no data folder")
+    data_dir = folders[0] if folders else None
+    inputs = folder_config(sample_data_dir()) if demo else resolve_inputs(data_dir, config)
+    applied = apply_review(files, inputs, open_decisions(state_dir(state, inputs)))
+    typer.echo(_review_summary(applied))
+
+
+def _review_summary(applied: Any) -> str:
+    from recon.models import MATCH
+
+    n = len(applied.decisions)
+    if not n:
+        return (
+            f"no decisions found: {applied.undecided} row(s), each with an empty decision or "
+            "skip; nothing was stored"
+        )
+    matches = sum(d.decision == MATCH for d in applied.decisions)
+    return (
+        f"stored {n} decision(s) ({matches} match, {n - matches} not a match) in {applied.store}: "
+        f"{applied.added} new, {applied.changed} changed, {applied.unchanged} already stored; "
+        f"{applied.undecided} row(s) without a decision (empty or skip) left out. "
+        "The next recon match or recon run honours them."
+    )
+
+
+def _print_reviews(result: Any) -> None:
+    reviews = result.reviews
+    if reviews.get("stored"):
+        typer.echo(
+            f"review decisions: {reviews['confirmed']} confirmed and {reviews['rejected']} "
+            f"rejected pairs applied"
+            + (
+                f"; {reviews['not_applied']} name a record not in the data"
+                if reviews["not_applied"]
+                else ""
+            )
+        )
+
+
+@app.command("run")
+@handles_errors
+def run_command(
+    data_dir: DataDir = None,
+    config: ConfigOpt = None,
+    out: OutOpt = None,
+    state: StateOpt = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Day the checks count back from (YYYY-MM-DD; today)."),
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option("--period", help="Month-end: one month (YYYY-MM).")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Month-end: first month of a range (YYYY-MM).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Month-end: last month of a range (YYYY-MM).")
+    ] = None,
+) -> None:
+    """Run everything: load, match, checks and reports, plus run.json (counts, timings, checksums).
+
+    Month-end covers the twelve complete months up to --as-of unless --period or --from/--to say.
+    """
+    from recon.checks.monthend import months_in
+    from recon.config.load import resolve_inputs
+    from recon.errors import ConfigError
+    from recon.pipeline import run_all
+    from recon.report.monthend_console import print_monthend_summary
+    from recon.report.quality_console import print_quality_summary
+
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise ConfigError(f"--as-of is '{as_of}' — expected a date such as 2026-10-31") from None
+    months = months_in(period, start, end) if (period or start or end) else None
+    inputs = resolve_inputs(data_dir, config)
+    location, decisions = _stored_decisions(state, inputs)
+    with row_progress() as progress:
+        run = run_all(
+            inputs,
+            out or default_out("run"),
+            progress,
+            decisions,
+            decisions_store=location,
+            as_of=day,
+            months=months,
+        )
+    _print_match(run)
+    print_quality_summary(run.checks["quality"], run.out_dir, color=interactive())
+    print_monthend_summary(run.checks["monthend"], run.out_dir, color=interactive())
+    typer.echo(_leakage_line(run.checks["leakage"]))
+    typer.echo(f"run record: {run.manifest}")
+
+
+@app.command("quality")
+@handles_errors
+def quality_command(
+    data_dir: DataDir = None,
+    config: ConfigOpt = None,
+    out: OutOpt = None,
+    state: StateOpt = None,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules",
+            help="Folder with your own quality.yaml and/or ownership.yaml (a file it lacks is "
+            "taken from the bundled rules).",
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Day stale records count back from (YYYY-MM-DD; today)."),
+    ] = None,
+) -> None:
+    """Check data quality per record and rule, and field drift between linked CRM and ERP records."""
+    from recon.config.load import resolve_inputs
+    from recon.config.quality import load_quality_rules
+    from recon.errors import ConfigError
+    from recon.pipeline import run_quality
+    from recon.report.quality_console import print_quality_summary
+
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise ConfigError(f"--as-of is '{as_of}' — expected a date such as 2026-10-31") from None
+    load_quality_rules(rules)  # a bad rule file stops here, before any data or state is read
+    inputs = resolve_inputs(data_dir, config)
+    _, decisions = _stored_decisions(state, inputs)
+    with row_progress() as progress:
+        run = run_quality(
+            inputs,
+            out or default_out("quality"),
+            progress,
+            decisions,
+            rules_dir=rules,
+            as_of=day,
+        )
+    _print_match(run)
+    print_quality_summary(run.quality, run.out_dir, color=interactive())
+
+
+@app.command("monthend")
+@handles_errors
+def monthend_command(
+    data_dir: DataDir = None,
+    config: ConfigOpt = None,
+    out: OutOpt = None,
+    period: Annotated[
+        str | None, typer.Option("--period", help="The month to close (YYYY-MM, e.g. 2026-10).")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First month of a range (YYYY-MM).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last month of a range (YYYY-MM).")
+    ] = None,
+    state: StateOpt = None,
+) -> None:
+    """Reconcile CRM closed-won against ERP orders, invoices and payments month by month."""
+    from recon.checks.monthend import months_in
+    from recon.config.load import resolve_inputs
+    from recon.pipeline import run_monthend
+    from recon.report.monthend_console import print_monthend_summary
+
+    months = months_in(period, start, end)  # a bad period stops here, before any data is read
+    inputs = resolve_inputs(data_dir, config)
+    _, decisions = _stored_decisions(state, inputs)
+    with row_progress() as progress:
+        run = run_monthend(
+            inputs, out or default_out("monthend"), months, progress, decisions=decisions
+        )
+    print_monthend_summary(run.monthend, run.out_dir, color=interactive())
+
+
+def _day(value: str | None, option: str) -> dt.date | None:
+    from recon.errors import ConfigError
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ConfigError(f"{option} is '{value}' — expected a date such as 2026-10-31") from None
+
+
+def _since_days(value: str) -> int:
+    """``7d`` → 7, ``2w`` → 14, ``10`` → 10."""
+    import re
+
+    from recon.errors import ConfigError
+
+    found = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", value.lower())
+    if not found:
+        raise ConfigError(f"--since is '{value}' — expected days or weeks such as 7d or 2w")
+    return int(found.group(1)) * (7 if found.group(2) == "w" else 1)
+
+
+@app.command("leakage")
+@handles_errors
+def leakage_command(
+    data_dir: DataDir = None,
+    config: ConfigOpt = None,
+    out: OutOpt = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Alert on leakage that became leakage in the last 7d / 2w."),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Window start (YYYY-MM-DD) for new leakage.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Window end (YYYY-MM-DD); the as-of date by default.")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Look from this day (YYYY-MM-DD); default --to, else today."),
+    ] = None,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="A leakage.yaml to use instead of the bundled.")
+    ] = None,
+    state: StateOpt = None,
+) -> None:
+    """Find revenue leakage: won deals without ERP orders, or ordered below or above the deal.
+
+    Exit code 0 when no new leakage is found, 1 when there is new leakage (for a scheduler to
+    alert on), 2 on bad input.
+    """
+    from recon.config.load import resolve_inputs
+    from recon.errors import ConfigError
+    from recon.pipeline import run_leakage
+
+    if since is not None and (start is not None or end is not None):
+        raise ConfigError("give either --since or --from/--to, not both")
+    first, last, day = _day(start, "--from"), _day(end, "--to"), _day(as_of, "--as-of")
+    day = day or last
+    if since is not None:
+        day = day or dt.date.today()
+        first = day - dt.timedelta(days=_since_days(since))
+    if first is not None and last is not None and first > last:
+        raise ConfigError(f"--from {first} is after --to {last}")
+    inputs = resolve_inputs(data_dir, config)
+    _, decisions = _stored_decisions(state, inputs)
+    with row_progress() as progress:
+        run = run_leakage(
+            inputs,
+            out or default_out("leakage"),
+            progress,
+            as_of=day,
+            since=first,
+            rules_path=rules,
+            decisions=decisions,
+        )
+    result = run.leakage
+    typer.echo(_leakage_line(result))
+    window = f"since {first}" if first else "in total"
+    typer.echo(f"new leakage {window}: {run.new:,}; outputs written to {run.out_dir}")
+    if run.new:
+        raise typer.Exit(1)
+
+
+def _leakage_line(result: Any) -> str:
+    counts = ", ".join(f"{n:,} {k}" for k, n in result.counts.items() if n) or "no findings"
+    return f"leakage as of {result.as_of}: {counts}"
 
 
 class _nullcontext:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -109,6 +110,8 @@ class MatchResult:
     pass_counts: dict[str, int]
     model: dict[str, object]
     timings: dict[str, float]
+    # Review decisions taken into account: stored, confirmed, rejected, not_applied.
+    reviews: dict[str, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         decided = self.scored["decision"].astype(str)
@@ -128,3 +131,31 @@ class MatchResult:
             "supported_claims": int(claims.get("supported", 0)),
             "suspect_claims": int(claims.get("suspect", 0)),
         }
+
+
+MATCH, NOT_A_MATCH = "match", "not a match"
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    """A person's decision on one pair of records, as stored and as the matcher honours it.
+
+    The pair is kept in (system, record_id) order, so a pair reviewed either way round is one key.
+    """
+
+    left_system: str
+    left_id: str
+    right_system: str
+    right_id: str
+    decision: str  # MATCH or NOT_A_MATCH
+    reviewer: str
+    reviewed_on: dt.date | None = None
+    comment: str = ""
+    left_name: str = ""
+    right_name: str = ""
+    source: str = ""  # file, sheet and row it was read from
+    applied_at: dt.datetime | None = None
+
+    @property
+    def pair(self) -> tuple[str, str, str, str]:
+        return (self.left_system, self.left_id, self.right_system, self.right_id)

@@ -5,14 +5,24 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from recon import __version__
 from recon.config.load import Inputs
 from recon.extract.load import Progress, load_all
-from recon.models import LoadResult, MatchResult
+from recon.models import LoadResult, MatchResult, ReviewDecision
 from recon.report.csvfiles import write_csv
+from recon.state.decisions import DecisionStore
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from recon.checks.monthend import MonthendResult
+    from recon.checks.quality import QualityResult
+    from recon.config.quality import QualityRules
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +76,16 @@ class MatchRun:
     seconds: float
 
 
-def match(load: LoadResult, rules_dir: Path | None = None) -> MatchResult:
-    """records → block → compare → score → cluster → xref → verify existing cross-references."""
+def match(
+    load: LoadResult,
+    rules_dir: Path | None = None,
+    decisions: Sequence[ReviewDecision] | None = None,
+) -> MatchResult:
+    """records → block → compare → score → cluster → xref → verify existing cross-references.
+
+    ``decisions`` (stored review decisions) are honoured by clustering: a confirmed pair is a link,
+    a rejected pair never is, whatever its score.
+    """
     from recon.config.blocking import load_blocking_rules
     from recon.config.matching import load_matching_rules
     from recon.config.survivorship import load_entity_rules
@@ -75,6 +93,7 @@ def match(load: LoadResult, rules_dir: Path | None = None) -> MatchResult:
     from recon.match.cluster import cluster_records
     from recon.match.compare import compare_pairs
     from recon.match.records import build_records
+    from recon.match.review import review_links
     from recon.match.score import fit_model, score_pairs
     from recon.match.verify import verify_claims
     from recon.match.xref import assign_xref
@@ -110,16 +129,22 @@ def match(load: LoadResult, rules_dir: Path | None = None) -> MatchResult:
     t = step("compare", t)
     model = fit_model(records, compared, matching_rules)
     scored = score_pairs(records, pairs, compared, model, matching_rules)
+    candidates, passes = len(pairs), pass_counts(pairs)
+    del pairs, compared  # at a million records these hold gigabytes no later step reads
     t = step("score", t)
-    clustering = cluster_records(records, scored, entity_rules)
+    reviewed = review_links(records, decisions or ())
+    clustering = cluster_records(
+        records,
+        scored,
+        entity_rules,
+        must_link=reviewed.must_link,
+        cannot_link=reviewed.cannot_link,
+    )
+    del scored  # clustering.pairs carries the scored pairs on, with their decisions
     ids = assign_xref(records, clustering, entity_rules)
     xref = ids.xref
     t = step("cluster", t)
-    keyed = records[["system", "record_id"]].astype(str)
-    xref_by_record = keyed.merge(
-        xref[["system", "record_id", "xref_id"]].astype(str), on=["system", "record_id"], how="left"
-    )["xref_id"]
-    claims = verify_claims(records, clustering.entity, xref_by_record)
+    claims = verify_claims(records, clustering.entity, ids.by_record)
     step("verify", t)
     return MatchResult(
         records=records,
@@ -130,20 +155,409 @@ def match(load: LoadResult, rules_dir: Path | None = None) -> MatchResult:
         crm_import=ids.crm_import,
         erp_import=ids.erp_import,
         claims=claims,
-        candidates=len(pairs),
-        pass_counts=pass_counts(pairs),
+        candidates=candidates,
+        pass_counts=passes,
         model=model.to_dict(),
         timings=timings,
+        reviews=reviewed.counts(len(decisions or ())),
     )
 
 
-def run_match(inputs: Inputs, out_dir: Path, progress: Progress | None = None) -> MatchRun:
+def run_match(
+    inputs: Inputs,
+    out_dir: Path,
+    progress: Progress | None = None,
+    decisions: Sequence[ReviewDecision] | None = None,
+) -> MatchRun:
     """Load, then match; write the load outputs and the matcher's files."""
     from recon.report.match_outputs import write_match_outputs
 
     started = time.perf_counter()
     loaded = load_all(inputs, progress)
-    result = match(loaded)
+    result = match(loaded, decisions=decisions)
     files = write_load_outputs(loaded, out_dir) + write_match_outputs(result, out_dir)
     seconds = time.perf_counter() - started
     return MatchRun(loaded, result, out_dir, tuple(files), seconds)
+
+
+@dataclass(frozen=True)
+class ReviewApply:
+    decisions: tuple[ReviewDecision, ...]
+    undecided: int  # rows left empty or marked skip
+    added: int
+    changed: int
+    unchanged: int
+    store: str
+
+
+def apply_review(files: Sequence[Path], inputs: Inputs, store: DecisionStore) -> ReviewApply:
+    """Read reviewed files, check every row against the data, store the decisions: all or none."""
+    import datetime as dt
+
+    from recon.errors import SourceError
+    from recon.extract.load import load_table
+    from recon.extract.review import read_review_files
+    from recon.match.review import check_review_rows, review_records
+
+    rows = read_review_files(list(files))
+    companies, customers = (
+        load_table(name, inputs.config.tables[name], inputs).frame
+        for name in ("crm_companies", "erp_customers")
+    )
+    applied_at = dt.datetime.now().astimezone().replace(microsecond=0)
+    check = check_review_rows(
+        rows, review_records(companies, customers), origin=inputs.origin, applied_at=applied_at
+    )
+    if check.problems:
+        raise SourceError(check.message())
+    added = store.add(check.decisions)
+    return ReviewApply(
+        tuple(check.decisions),
+        check.undecided,
+        added.added,
+        added.changed,
+        added.unchanged,
+        store.location,
+    )
+
+
+@dataclass(frozen=True)
+class FullRun:
+    load: LoadResult
+    match: MatchResult
+    checks: dict[str, Any]  # each check's result by name, as the report reads it
+    out_dir: Path
+    files: tuple[Path, ...]
+    timings: dict[str, float]
+    manifest: Path
+
+
+def run_all(
+    inputs: Inputs,
+    out_dir: Path,
+    progress: Progress | None = None,
+    decisions: Sequence[ReviewDecision] | None = None,
+    *,
+    decisions_store: str = "",
+    as_of: dt.date | None = None,
+    months: Sequence[Any] | None = None,
+) -> FullRun:
+    """load → match → checks → reports → run.json, each stage timed; what ``recon run`` does.
+
+    ``months`` for the month-end check default to the twelve complete months up to ``as_of``
+    (today): as of 2026-10-31 that is 2025-11 to 2026-10, as of 2026-11-23 too.
+    """
+    import datetime
+
+    import pandas as pd
+
+    from recon.config.leakage import load_leakage_rules
+    from recon.config.quality import load_quality_rules
+    from recon.report.data import build_report_data
+    from recon.report.leakage_outputs import write_leakage_outputs
+    from recon.report.match_outputs import write_match_outputs
+    from recon.report.monthend_outputs import write_monthend_outputs
+    from recon.report.quality_outputs import write_quality_outputs
+    from recon.report.run_manifest import check_counts, run_manifest, write_run_manifest
+    from recon.report.write import write_reports
+    from recon.resources import rules_dir
+
+    started_at = datetime.datetime.now().astimezone()
+    if not months:
+        day_after = (as_of or started_at.date()) + datetime.timedelta(days=1)
+        last_complete = pd.Period(day_after, freq="M") - 1
+        months = tuple(pd.period_range(last_complete - 11, last_complete, freq="M"))
+    quality_rules = load_quality_rules()  # rule files are checked before any work
+    leakage_rules = load_leakage_rules()
+    timings: dict[str, float] = {}
+    last = [time.perf_counter()]
+
+    def done(stage: str) -> None:
+        now = time.perf_counter()
+        timings[stage] = round(now - last[0], 3)
+        last[0] = now
+
+    loaded = load_all(inputs, progress)
+    files = write_load_outputs(loaded, out_dir)
+    done("load")
+    result = match(loaded, decisions=decisions)
+    files += write_match_outputs(result, out_dir)
+    done("match")
+    found: dict[str, Any] = {}
+
+    def check(name: str, checked: Any, write: Callable[[Any, Path], list[Path]]) -> None:
+        """Keep one check's result, write its files, time it."""
+        found[name] = checked
+        files.extend(write(checked, out_dir))
+        done(name)
+
+    check("quality", quality(loaded, result, quality_rules, as_of), write_quality_outputs)
+    check(
+        "leakage",
+        leakage(loaded, result, leakage_rules, as_of),
+        lambda found, out: write_leakage_outputs(found, out, len(found.findings)),
+    )
+    check("monthend", monthend(loaded, result, months), write_monthend_outputs)
+    report = build_report_data(
+        loaded,
+        result,
+        leakage=found["leakage"].findings,
+        monthend=found["monthend"].summary,
+        monthend_differences=found["monthend"].differences,
+        quality=found["quality"].findings,
+        generated_at=started_at,
+    )
+    files += write_reports(report, out_dir)
+    done("report")
+    timings["total"] = round(sum(timings.values()), 3)
+    manifest = run_manifest(
+        inputs=inputs,
+        load=loaded,
+        match=result,
+        rules_dir=rules_dir(),
+        started_at=started_at,
+        as_of=found["quality"].as_of,
+        timings=timings,
+        decisions_store=decisions_store,
+        checks={name: check_counts(checked) for name, checked in found.items()},
+        outputs=files,
+        out_dir=out_dir,
+    )
+    path = write_run_manifest(manifest, out_dir)
+    log.info("run finished in %.1f s", timings["total"])
+    return FullRun(loaded, result, found, out_dir, (*files, path), timings, path)
+
+
+@dataclass(frozen=True)
+class QualityRun:
+    load: LoadResult
+    match: MatchResult
+    quality: QualityResult
+    out_dir: Path
+    files: tuple[Path, ...]
+    seconds: float
+
+
+def quality(
+    load: LoadResult,
+    matched: MatchResult,
+    rules: QualityRules | None = None,
+    as_of: dt.date | None = None,
+) -> QualityResult:
+    """Data-quality checks of every record and deal, and field drift between linked records."""
+    from recon.checks.quality import check_quality
+    from recon.config.quality import load_quality_rules
+
+    companies, customers = load.frame("crm_companies"), load.frame("erp_customers")
+    assert companies is not None and customers is not None
+    return check_quality(
+        companies,
+        customers,
+        rules or load_quality_rules(),
+        deals=load.frame("crm_deals"),
+        records=matched.records,
+        xref=matched.xref,
+        won_stages=load.won_stages,
+        as_of=as_of,
+    )
+
+
+def run_quality(
+    inputs: Inputs,
+    out_dir: Path,
+    progress: Progress | None = None,
+    decisions: Sequence[ReviewDecision] | None = None,
+    *,
+    rules_dir: Path | None = None,
+    as_of: dt.date | None = None,
+) -> QualityRun:
+    """Load → match → quality; write the load, matcher and quality files."""
+    from recon.config.quality import load_quality_rules
+    from recon.report.match_outputs import write_match_outputs
+    from recon.report.quality_outputs import write_quality_outputs
+
+    rules = load_quality_rules(rules_dir)  # a bad rule file stops the run before any work
+    started = time.perf_counter()
+    loaded = load_all(inputs, progress)
+    matched = match(loaded, decisions=decisions)
+    checked = quality(loaded, matched, rules, as_of)
+    files = (
+        write_load_outputs(loaded, out_dir)
+        + write_match_outputs(matched, out_dir)
+        + write_quality_outputs(checked, out_dir)
+    )
+    seconds = time.perf_counter() - started
+    log.info("quality finished in %.1f s", seconds)
+    return QualityRun(loaded, matched, checked, out_dir, tuple(files), seconds)
+
+
+@dataclass(frozen=True)
+class MonthendRun:
+    load: LoadResult
+    match: MatchResult
+    monthend: MonthendResult
+    out_dir: Path
+    files: tuple[Path, ...]
+    seconds: float
+
+
+def monthend(
+    load: LoadResult,
+    matched: MatchResult,
+    months: Sequence[Any],
+    rules_dir: Path | None = None,
+) -> MonthendResult:
+    """Deal–order links from the leakage assignment, then the month-end reconciliation."""
+    from dataclasses import replace
+
+    from recon.checks.leakage import Frames
+    from recon.checks.monthend import MonthendOptions
+    from recon.checks.monthend import monthend as reconcile
+    from recon.checks.monthend_links import deal_order_links
+    from recon.checks.monthend_prep import tax_rate_of_customers
+    from recon.config.leakage import load_leakage_rules
+    from recon.fx import to_base
+    from recon.normalize import load_normalize_rules
+
+    rules = load_leakage_rules(rules_dir / "leakage.yaml" if rules_dir else None)
+    base = (rules.currency.base or load.base_currency).upper()
+    cancelled = (*rules.cancelled_statuses, *load.tables["erp_orders"].cancelled_statuses)
+    deals, orders = load.frame("crm_deals"), load.frame("erp_orders")
+    companies, customers = load.frame("crm_companies"), load.frame("erp_customers")
+    fx = load.frame("fx_rates")
+    assert deals is not None and orders is not None and companies is not None
+    frames = Frames(deals, companies, customers, orders, fx, matched.xref)
+    links, how = deal_order_links(
+        frames, rules, base=base, won_stages=load.won_stages, cancelled_statuses=cancelled
+    )
+
+    def convert(amount: Any, currency: Any, on: Any) -> Any:
+        return to_base(amount, currency, on, fx, base)
+
+    options = MonthendOptions(
+        won_stages=load.won_stages,
+        base_currency=base,
+        cancelled_statuses=cancelled,
+        convert=convert,
+        tax_rate_of_customer=tax_rate_of_customers(
+            customers, rules.tax_rates, load_normalize_rules(rules_dir)
+        ),
+        orders_may_include_tax=rules.taxes.orders_may_include_tax,
+        deals_may_include_tax=rules.taxes.deals_may_include_tax,
+    )
+    result = reconcile(
+        deals,
+        orders,
+        load.frame("erp_invoices"),
+        links,
+        matched.xref,
+        months,
+        options,
+        companies=companies,
+        customers=customers,
+    )
+    return replace(result, notes=(how, *result.notes))
+
+
+def run_monthend(
+    inputs: Inputs,
+    out_dir: Path,
+    months: Sequence[Any],
+    progress: Progress | None = None,
+    *,
+    rules_dir: Path | None = None,
+    decisions: Sequence[ReviewDecision] | None = None,
+) -> MonthendRun:
+    """Load → match → month-end; write the load, matcher and month-end files."""
+    from recon.report.match_outputs import write_match_outputs
+    from recon.report.monthend_outputs import write_monthend_outputs
+
+    started = time.perf_counter()
+    loaded = load_all(inputs, progress)
+    matched = match(loaded, rules_dir, decisions=decisions)
+    result = monthend(loaded, matched, months, rules_dir)
+    files = (
+        write_load_outputs(loaded, out_dir)
+        + write_match_outputs(matched, out_dir)
+        + write_monthend_outputs(result, out_dir)
+    )
+    seconds = time.perf_counter() - started
+    log.info("monthend finished in %.1f s", seconds)
+    return MonthendRun(loaded, matched, result, out_dir, tuple(files), seconds)
+
+
+@dataclass(frozen=True)
+class LeakageRun:
+    load: LoadResult
+    match: MatchResult
+    leakage: Any  # recon.checks.leakage.LeakageResult
+    new: int  # leakage findings that became leakage inside the window
+    out_dir: Path
+    files: tuple[Path, ...]
+    seconds: float
+
+
+def leakage(
+    load: LoadResult,
+    matched: MatchResult,
+    rules: Any,  # recon.config.leakage.LeakageRules
+    as_of: dt.date | None = None,
+) -> Any:
+    """Won deals against ERP orders through the matcher's entities (recon.checks.leakage)."""
+    from recon.checks.leakage import Frames, find_leakage
+
+    deals, orders = load.frame("crm_deals"), load.frame("erp_orders")
+    companies = load.frame("crm_companies")
+    assert deals is not None and orders is not None and companies is not None
+    countries = matched.records[["system", "record_id", "country_code"]].astype(
+        {"system": str, "record_id": str}
+    )
+    xref = matched.xref[["system", "record_id", "xref_id"]].astype(str)
+    xref = xref.merge(countries, on=["system", "record_id"], how="left")
+    frames = Frames(
+        deals, companies, load.frame("erp_customers"), orders, load.frame("fx_rates"), xref
+    )
+    return find_leakage(
+        frames,
+        rules,
+        as_of=as_of,
+        base_currency=load.base_currency,
+        won_stages=load.won_stages,
+        cancelled_statuses=load.tables["erp_orders"].cancelled_statuses,
+    )
+
+
+def run_leakage(
+    inputs: Inputs,
+    out_dir: Path,
+    progress: Progress | None = None,
+    *,
+    as_of: dt.date | None = None,
+    since: dt.date | None = None,
+    rules_path: Path | None = None,
+    decisions: Sequence[ReviewDecision] | None = None,
+) -> LeakageRun:
+    """Load → match → leakage; write the load, matcher and leakage files.
+
+    ``new`` counts leakage findings that became leakage from ``since`` to the as-of date (all of
+    them when ``since`` is None): see ``recon.checks.leakage.new_leakage``.
+    """
+    from recon.checks.leakage import new_leakage
+    from recon.config.leakage import load_leakage_rules
+    from recon.report.leakage_outputs import write_leakage_outputs
+    from recon.report.match_outputs import write_match_outputs
+
+    started = time.perf_counter()
+    rules = load_leakage_rules(rules_path)  # a bad rules file stops the run before any work
+    loaded = load_all(inputs, progress)
+    matched = match(loaded, decisions=decisions)
+    result = leakage(loaded, matched, rules, as_of)
+    new = int(new_leakage(result.findings, since, result.as_of).sum())
+    files = (
+        write_load_outputs(loaded, out_dir)
+        + write_match_outputs(matched, out_dir)
+        + write_leakage_outputs(result, out_dir, new)
+    )
+    seconds = time.perf_counter() - started
+    log.info("leakage finished in %.1f s", seconds)
+    return LeakageRun(loaded, matched, result, new, out_dir, tuple(files), seconds)

@@ -79,6 +79,8 @@ class ReconConfig(_Frozen):
     tables: dict[str, TableSource]
     csv: CsvOptions = CsvOptions()
     dates: DateOptions = DateOptions()
+    # Folder of what recon remembers between runs (review decisions), relative to recon.yaml.
+    state_dir: str | None = None
 
     @field_validator("tables")
     @classmethod

@@ -1,0 +1,325 @@
+"""Assign orders to deals, globally per group of deals and orders that could belong together.
+
+The candidate pairs form a bipartite graph; each connected component (a few deals and orders of
+one entity, usually) is solved on its own. A solution gives every order one deal or none; a deal
+may take several orders (a split). It is scored per deal on how its orders' total compares with it:
+
+    no order                          1.0
+    total matches (within tolerance)  0.2 × deviation (≈ 0)
+    short of the deal                 0.5 … 1.0 (the less, the worse)
+    above the deal                    0.6 … 1.0
+    + 1.0 when the total is outside the plausible share and no order names the deal
+    + 100 when an order from the later-parts window does not complete the deal
+
+minus ``REF_BONUS`` per order that names its deal, plus a small cost per day between close and
+order. A reference the amounts contradict thus loses to a better fit (a hint only), and an order
+is never stolen by a similar deal when that leaves its own deal short. Components with at most
+``MAX_ENUMERATED`` solutions are solved exactly by scoring every solution, batched by shape;
+larger ones by local search. A deal whose orders differ between two equally good solutions is
+flagged ambiguous.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+log = logging.getLogger(__name__)
+
+NONE_COST = 1.0
+REF_BONUS = 0.3
+DAY_COST = 1e-5
+IMPLAUSIBLE = 1.0
+LATE_UNMATCHED = 100.0
+EPS = 1e-9
+MAX_ENUMERATED = 4096
+CELLS_PER_BATCH = 4_000_000
+
+
+@dataclass(frozen=True)
+class Params:
+    """Per-deal numbers the cost needs, as arrays over the won deals."""
+
+    tol: np.ndarray  # tolerance as a share of the deal
+    vat: np.ndarray
+    min_share: float
+    max_share: float
+    chain_days: int  # a later part comes at most this long after the part before it
+    orders_with_tax: bool
+    deals_with_tax: bool
+
+
+def variants(vat: np.ndarray, p: Params) -> list[np.ndarray]:
+    """The totals, as shares of the deal, that count as the deal: ex tax, with tax, tax removed."""
+    out = [np.ones_like(vat)]
+    if p.orders_with_tax:
+        out.append(1 + vat)
+    if p.deals_with_tax:
+        out.append(1 / (1 + vat))
+    return out
+
+
+def fit(
+    total: np.ndarray, tol: np.ndarray, vat: np.ndarray, p: Params
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(matched, deviation of the nearest matching variant, index of that variant)."""
+    devs = np.stack([np.abs(total - m) / m for m in variants(vat, p)])
+    ok = devs <= tol[None] * (1 + 1e-12)
+    masked = np.where(ok, devs, np.inf)
+    which = masked.argmin(axis=0)
+    return np.asarray(ok.any(axis=0)), np.take_along_axis(masked, which[None], 0)[0], which
+
+
+def deal_cost(
+    total: np.ndarray, n: np.ndarray, refs: np.ndarray, late_state: np.ndarray,
+    tol: np.ndarray, vat: np.ndarray, p: Params,
+) -> np.ndarray:  # fmt: skip
+    """Cost of each deal from its orders' total share, count, references and later parts
+    (``late_state``, see ``_late_state``)."""
+    matched, dev, _ = fit(total, tol, vat, p)
+    partial = np.where(total < 1, 0.5 + 0.5 * (1 - total), 0.6 + 0.4 * np.minimum(total - 1, 1))
+    implausible = ((total < p.min_share) | (total > p.max_share)) & (refs == 0)
+    cost = np.where(matched, 0.2 * np.where(np.isfinite(dev), dev, 0), partial)
+    broken = (late_state > 0) | ((late_state < 0) & ~matched)
+    cost = cost + implausible * IMPLAUSIBLE + broken * LATE_UNMATCHED
+    return np.where(n == 0, NONE_COST, cost)
+
+
+def _evaluate(
+    asg: np.ndarray, dense: dict[str, np.ndarray], tol: np.ndarray, vat: np.ndarray, p: Params
+) -> np.ndarray:
+    """Cost (B, K) of K solutions per component: ``asg`` (B, K, nO) names each order's local deal
+    (nD = none)."""
+    b, k, no = asg.shape
+    nd = dense["share"].shape[1]
+    cell = (np.arange(b)[:, None, None] * k + np.arange(k)[None, :, None]) * (nd + 1) + asg
+    cell = cell.ravel()
+    order = np.broadcast_to(np.arange(no), asg.shape).ravel()
+    batch = np.broadcast_to(np.arange(b)[:, None, None], asg.shape).ravel()
+    deal = asg.ravel()
+    size = b * k * (nd + 1)
+
+    def per_deal(name: str) -> np.ndarray:
+        padded = np.concatenate([dense[name], np.zeros((b, 1, no))], axis=1)
+        values = padded[batch, deal, order]
+        return np.bincount(cell, weights=values, minlength=size).reshape(b, k, nd + 1)
+
+    total, refs, late, blocked = (per_deal(x) for x in ("share", "ref", "late", "blocked"))
+    count = np.bincount(cell, minlength=size).reshape(b, k, nd + 1)
+    lag = per_deal("lag")[:, :, :nd].sum(axis=2)
+    late_state = _late_state(dense, asg, cell, batch, deal, order, size, late, count, p)
+    cost = deal_cost(
+        total[:, :, :nd], count[:, :, :nd], refs[:, :, :nd], late_state,
+        tol[:, None, :], vat[:, None, :], p,
+    )  # fmt: skip
+    bad = blocked[:, :, :nd].sum(axis=2) > 0
+    return cost.sum(axis=2) - REF_BONUS * refs[:, :, :nd].sum(axis=2) + DAY_COST * lag + 1e6 * bad
+
+
+def _late_state(dense, asg, cell, batch, deal, order, size, late, count, p) -> np.ndarray:
+    """Per deal: 1 when a later part breaks the chain (it must follow an order inside the window,
+    each later part within ``p.chain_days`` of the one before), -1 when it has a later part that
+    is fine only if the deal's total matches, 0 without later parts."""
+    b, k, no = asg.shape
+    nd = dense["share"].shape[1]
+    padded_late = np.concatenate([dense["late"], np.zeros((b, 1, no))], axis=1)
+    padded_lag = np.concatenate([dense["signed_lag"], np.zeros((b, 1, no))], axis=1)
+    is_late = padded_late[batch, deal, order] > 0
+    lag = padded_lag[batch, deal, order]
+    first = np.full(size, -1e9)
+    last = np.full(size, -1e9)
+    np.maximum.at(first, cell[~is_late], lag[~is_late])
+    np.maximum.at(last, cell[is_late], lag[is_late])
+    first, last = first.reshape(b, k, nd + 1), last.reshape(b, k, nd + 1)
+    n_late = late
+    has_late = n_late > 0
+    in_window = (count - n_late) > 0
+    chained = last <= first + p.chain_days * n_late
+    state = np.where(has_late, np.where(in_window & chained, -1, 1), 0)
+    return state[:, :, :nd]
+
+
+def _useful(pairs: pd.DataFrame, p: Params) -> np.ndarray:
+    """Pairs that can be part of a best solution. Without a reference, an order above
+    ``max_share`` of a deal would make it implausible (worse than no order), and a later part
+    larger than the deal with tax and tolerance can never complete it."""
+    share = pairs["share"].to_numpy()
+    ref = pairs["ref"].to_numpy()
+    d = pairs["d"].to_numpy()
+    top = (1 + p.vat[d] if p.orders_with_tax else 1.0) * (1 + p.tol[d])
+    fits = ~pairs["late"].to_numpy() | (share <= top)
+    return np.isfinite(share) & (ref | ((share <= p.max_share) & fits))
+
+
+@dataclass(frozen=True)
+class Assignment:
+    deal_of_order: np.ndarray  # per order: won-deal index or -1
+    ambiguous: np.ndarray  # per won deal
+
+
+@dataclass
+class _Group:
+    """Components of one shape (nD deals, nO orders, up to m - 1 candidate deals per order)."""
+
+    nd: int
+    no: int
+    m: int
+    comps: np.ndarray
+    pairs: pd.DataFrame  # sorted by component: c, dl, ol (local numbers), slot, pair values
+    deals: np.ndarray  # (B, nD) won-deal index per local deal
+    orders: np.ndarray  # (B, nO) order index per local order
+    p: Params
+    out: Assignment
+
+
+def assign(pairs: pd.DataFrame, n_deals: int, n_orders: int, p: Params) -> Assignment:
+    """The deal each order pays (or -1), and which deals' orders are ambiguous."""
+    out = Assignment(np.full(n_orders, -1, dtype=np.int64), np.zeros(n_deals, dtype=bool))
+    pairs = pairs.loc[_useful(pairs, p)]
+    if pairs.empty:
+        return out
+    d, o = pairs["d"].to_numpy(), pairs["o"].to_numpy()
+    graph = coo_matrix((np.ones(len(d)), (d, n_deals + o)), shape=(n_deals + n_orders,) * 2)
+    _, label = connected_components(graph, directed=False)
+    comp = label[d]
+    # local numbers: the deals and the orders of a component counted in index order
+    deals_in = pd.DataFrame({"c": comp, "x": d}).drop_duplicates().sort_values(["c", "x"])
+    orders_in = pd.DataFrame({"c": comp, "x": o}).drop_duplicates().sort_values(["c", "x"])
+    for frame in (deals_in, orders_in):
+        frame["local"] = frame.groupby("c").cumcount().to_numpy()
+    table = pairs.assign(
+        c=comp,
+        dl=pd.Series(deals_in["local"].to_numpy(), index=deals_in["x"].to_numpy())[d].to_numpy(),
+        ol=pd.Series(orders_in["local"].to_numpy(), index=orders_in["x"].to_numpy())[o].to_numpy(),
+    ).sort_values(["c", "ol", "dl"], kind="stable")
+    table["slot"] = table.groupby(["c", "ol"]).cumcount().to_numpy()
+    shape = pd.DataFrame(
+        {
+            "nd": deals_in.groupby("c").size(),
+            "no": orders_in.groupby("c").size(),
+            "m": table.groupby("c")["slot"].max() + 2,
+        }
+    )
+    for (nd, no, m), comps in shape.groupby(["nd", "no", "m"]).groups.items():
+        comps = np.sort(np.asarray(comps))
+        group = _Group(
+            int(nd),
+            int(no),
+            int(m),
+            comps,
+            table.loc[np.isin(table["c"].to_numpy(), comps)],
+            _members(deals_in, comps, int(nd)),
+            _members(orders_in, comps, int(no)),
+            p,
+            out,
+        )
+        if m**no <= MAX_ENUMERATED:
+            _solve_batched(group)
+        else:
+            _solve_searched(group)
+    return out
+
+
+def _dense(rows: pd.DataFrame, pos: np.ndarray, b: int, nd: int, no: int) -> dict[str, np.ndarray]:
+    """Pair values as (B, nD, nO) arrays; ``blocked`` marks deal–order pairs that are no candidate."""
+    out = {k: np.zeros((b, nd, no)) for k in ("share", "ref", "late", "lag", "signed_lag")}
+    out["blocked"] = np.ones((b, nd, no))
+    at = (pos, rows["dl"].to_numpy(), rows["ol"].to_numpy())
+    out["share"][at] = rows["share"].to_numpy()
+    out["ref"][at] = rows["ref"].to_numpy()
+    out["late"][at] = rows["late"].to_numpy()
+    out["lag"][at] = np.abs(rows["lag"].to_numpy())
+    out["signed_lag"][at] = rows["lag"].to_numpy()
+    out["blocked"][at] = 0
+    return out
+
+
+def _options(rows: pd.DataFrame, pos: np.ndarray, b: int, g: _Group) -> np.ndarray:
+    """(B, nO, m): each order's candidate deals, then none (nD) in the slots left."""
+    opt = np.full((b, g.no, g.m), g.nd, dtype=np.int64)
+    opt[pos, rows["ol"].to_numpy(), rows["slot"].to_numpy()] = rows["dl"].to_numpy()
+    return opt
+
+
+def _members(frame: pd.DataFrame, comps: np.ndarray, size: int) -> np.ndarray:
+    """(B, size) global indices of each component's deals (or orders), in local order."""
+    rows = frame.loc[frame["c"].isin(comps)]
+    order = pd.Series(np.arange(len(comps)), index=comps)[rows["c"].to_numpy()].to_numpy()
+    out = np.empty((len(comps), size), dtype=np.int64)
+    out[order, rows["local"].to_numpy()] = rows["x"].to_numpy()
+    return out
+
+
+def _choose(g: _Group, at: slice | np.ndarray, solutions: np.ndarray, cost: np.ndarray) -> None:
+    """Record the cheapest of each component's ``solutions`` (B, K, nO); flag the deals whose
+    orders differ in another solution that is as cheap."""
+    deals, orders = g.deals[at], g.orders[at]
+    weights = 2 ** np.arange(g.no)
+    sets = np.stack([((solutions == k) * weights).sum(axis=2) for k in range(g.nd)], axis=2)
+    rows = np.arange(len(cost))
+    best = cost.argmin(axis=1)
+    near = cost <= cost[rows, best][:, None] + EPS
+    differs = sets != sets[rows, best][:, None, :]  # (B, K, nD)
+    g.out.ambiguous[deals] |= (near[:, :, None] & differs).any(axis=1)
+    chosen = solutions[rows, best]
+    local = np.minimum(chosen, g.nd - 1)
+    g.out.deal_of_order[orders] = np.where(chosen < g.nd, np.take_along_axis(deals, local, 1), -1)
+
+
+def _solve_batched(g: _Group) -> None:
+    """Every combination of each order's candidate deals (or none), for many components at once."""
+    k = g.m**g.no
+    digits = (np.arange(k)[:, None] // (g.m ** np.arange(g.no))[None, :]) % g.m  # (K, nO)
+    batch = max(1, CELLS_PER_BATCH // (k * g.no * max(g.nd, 1)))
+    c_all = g.pairs["c"].to_numpy()
+    position = pd.Series(np.arange(len(g.comps)), index=g.comps)
+    for start in range(0, len(g.comps), batch):
+        part = g.comps[start : start + batch]
+        # pairs are sorted by component, so a batch of components is one slice of them
+        lo, hi = np.searchsorted(c_all, part[0], "left"), np.searchsorted(c_all, part[-1], "right")
+        rows = g.pairs.iloc[lo:hi]
+        pos = position[rows["c"].to_numpy()].to_numpy() - start
+        dense = _dense(rows, pos, len(part), g.nd, g.no)
+        options = _options(rows, pos, len(part), g)
+        solutions = options[:, np.arange(g.no)[None, :], digits]  # (B, K, nO)
+        at = slice(start, start + len(part))
+        cost = _evaluate(solutions, dense, g.p.tol[g.deals[at]], g.p.vat[g.deals[at]], g.p)
+        _choose(g, at, solutions, cost)
+
+
+def _solve_searched(g: _Group) -> None:
+    """Components too large to enumerate, one by one: from each order on the deal it names (if
+    any), the best single-order move until none improves; an equally good move left means the
+    deals it touches are ambiguous."""
+    log.debug("%d components of %d deals and %d orders: local search", len(g.comps), g.nd, g.no)
+    for i, c in enumerate(g.comps):
+        rows = g.pairs.loc[g.pairs["c"].to_numpy() == c]
+        pos = np.zeros(len(rows), dtype=np.int64)
+        dense = _dense(rows, pos, 1, g.nd, g.no)
+        options = _options(rows, pos, 1, g)[0]
+        which = np.repeat(np.arange(g.no), g.m)
+        to = options.ravel()
+        at = np.array([i])
+        tol, vat = g.p.tol[g.deals[at]], g.p.vat[g.deals[at]]
+        current = np.full(g.no, g.nd)
+        named = dense["ref"][0].max(axis=0) > 0
+        current[named] = dense["ref"][0].argmax(axis=0)[named]
+        cost = _evaluate(current[None, None], dense, tol, vat, g.p)[0, 0]
+        for _ in range(4 * g.no + 10):
+            moves = np.repeat(current[None], len(to), axis=0)
+            moves[np.arange(len(to)), which] = to
+            costs = _evaluate(moves[None], dense, tol, vat, g.p)[0]
+            best = costs.argmin()
+            if costs[best] >= cost - EPS:
+                tie = np.flatnonzero((costs <= cost + EPS) & (to != current[which]))
+                hit = np.r_[current[which[tie]], to[tie]]
+                g.out.ambiguous[g.deals[i][hit[hit < g.nd]]] = True
+                break
+            current, cost = moves[best], costs[best]
+        local = np.minimum(current, g.nd - 1)
+        g.out.deal_of_order[g.orders[i]] = np.where(current < g.nd, g.deals[i][local], -1)

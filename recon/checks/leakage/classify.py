@@ -1,0 +1,204 @@
+"""Decide each won deal's kind from the orders assigned to it, and say why in plain words."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from recon.checks.leakage.assign import Assignment, Params, fit
+from recon.checks.leakage.findings import day_text, minus, money, typed
+from recon.checks.leakage.pairs import order_base
+from recon.checks.leakage.prepare import Prepared
+from recon.config.leakage import LeakageRules
+from recon.schema import AMOUNT_DTYPE
+
+
+def _per_deal(
+    prep: Prepared,
+    pairs: pd.DataFrame,
+    chosen: Assignment,
+    rules: LeakageRules,
+    fx_rates: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Per won deal: assigned orders (ids by date), count, share total, base total, FX gaps."""
+    n = len(prep.won)
+    mine = pairs.loc[chosen.deal_of_order[pairs["o"].to_numpy()] == pairs["d"].to_numpy()]
+    d, o = mine["d"].to_numpy(), mine["o"].to_numpy()
+    base = order_base(prep, d, o, rules, fx_rates)
+    orders = pd.DataFrame(
+        {
+            "d": d,
+            "day": prep.orders["order_date"].to_numpy()[o],
+            "order_id": prep.orders["order_id"].to_numpy(dtype=object)[o],
+            "share": mine["share"].to_numpy(),
+            "base": base["amount_base"].to_numpy(),
+            "fx_missing": base["fx_missing"].to_numpy(),
+        }
+    ).sort_values(["d", "day", "order_id"])
+    orders["base"] = orders["base"].astype(AMOUNT_DTYPE)
+    grouped = orders.groupby("d", sort=True)
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    out["n"] = grouped.size().reindex(out.index, fill_value=0).to_numpy()
+    out["total"] = grouped["share"].sum().reindex(out.index, fill_value=0.0).to_numpy()
+    out["order_ids"] = _joined(orders["d"].to_numpy(), orders["order_id"].to_numpy(), n)
+    out["order_total_base"] = (
+        grouped["base"].sum(min_count=1).reindex(out.index).astype(AMOUNT_DTYPE)
+    )
+    # a rate missing for any candidate order: that order could not be weighed against the deal
+    cand_missing = np.zeros(n, dtype=bool)
+    cand_missing[pairs.loc[pairs["fx_missing"].to_numpy(), "d"].to_numpy()] = True
+    out["fx_missing"] = cand_missing | prep.won["deal_fx_missing"].to_numpy()
+    out["ambiguous"] = chosen.ambiguous
+    return out
+
+
+def _joined(group: np.ndarray, ids: np.ndarray, n: int) -> pd.Series:
+    """The ids of each group 0..n-1 joined with ", " (NA for none); ``group`` is sorted."""
+    table = pa.table({"g": group, "id": pa.array(ids, type=pa.string())})
+    lists = table.group_by("g", use_threads=False).aggregate([("id", "list")])
+    text = pc.binary_join(lists["id_list"], ", ")
+    out = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="string")
+    out.iloc[lists["g"].to_numpy()] = pd.array(text.to_pandas(), dtype="string")
+    return out
+
+
+def classify_deals(
+    prep: Prepared,
+    pairs: pd.DataFrame,
+    chosen: Assignment,
+    params: Params,
+    rules: LeakageRules,
+    fx_rates: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Findings for won deals: no_order, under/over_billed, pending, no_erp_customer, before go-live."""
+    won = prep.won
+    agg = _per_deal(prep, pairs, chosen, rules, fx_rates)
+    total = agg["total"].to_numpy()
+    matched, _, variant = fit(total, params.tol, params.vat, params)
+    n = agg["n"].to_numpy()
+    age = (prep.as_of - won["close_date"]).dt.days.to_numpy()
+    grace = age < rules.grace_period.days
+    # before go-live: the deal's whole order window had passed before the ERP took orders
+    window_end = won["close_date"] + pd.to_timedelta(rules.date_window.days_after_close, unit="D")
+    before = (
+        (window_end < prep.go_live).to_numpy(dtype=bool)
+        if prep.go_live is not None
+        else np.zeros(len(won), dtype=bool)
+    )
+    short = (n > 0) & ~matched & (total < rules.under_billed_below_percent / 100)
+    over = (n > 0) & ~matched & (total > 1)
+    no_erp = (n == 0) & ~won["has_erp"].to_numpy()
+    kind = np.select(
+        [
+            no_erp,
+            (n == 0) & before,
+            (n == 0) & grace,
+            n == 0,
+            short & grace & rules.grace_period.covers_under_billed,
+            short,
+            over,
+        ],
+        [
+            "no_erp_customer",
+            "before_erp_go_live",
+            "pending",
+            "no_order",
+            "pending",
+            "under_billed",
+            "over_billed",
+        ],
+        default="",
+    )
+    keep = kind != ""
+    out = won.loc[keep].copy()
+    sub = agg.loc[keep]
+    out["kind"] = kind[keep]
+    out["age_days"] = age[keep]
+    out["order_ids"] = sub["order_ids"].to_numpy()
+    out["order_total_base"] = sub["order_total_base"].to_numpy()
+    out["gap_amount"] = minus(
+        out["deal_amount_base"], out["order_total_base"].fillna(0).astype(AMOUNT_DTYPE)
+    ).to_numpy()
+    out["ambiguous"] = sub["ambiguous"].to_numpy()
+    out["fx_missing"] = sub["fx_missing"].to_numpy()
+    out["xref_id"] = prep.xref_ids[out["ent"].to_numpy()]
+    grace_days = pd.to_timedelta(rules.grace_period.days, unit="D")
+    delayed = (out["kind"] == "no_order") | (
+        (out["kind"] == "under_billed") & rules.grace_period.covers_under_billed
+    )
+    since = out["close_date"].where(~delayed, out["close_date"] + grace_days)
+    out["leakage_since"] = since.where(
+        out["kind"].isin(["no_order", "under_billed", "over_billed", "no_erp_customer"])
+    )
+    out["reason"] = _reasons(out, sub["total"].to_numpy(), variant[keep], prep, rules)
+    return typed(out)
+
+
+def _reasons(
+    out: pd.DataFrame, total: np.ndarray, variant: np.ndarray, prep: Prepared, rules: LeakageRules
+) -> pd.Series:
+    amount = out["deal_amount"].astype("float64").to_numpy(dtype=float, na_value=np.nan)
+    won = (
+        "won "
+        + day_text(out["close_date"])
+        + ", "
+        + pd.Series(money(out["currency"], amount), index=out.index)
+    )
+    pct = pd.Series(np.round(total * 100).astype(np.int64), index=out.index).astype("string")
+    orders = (
+        "; orders "
+        + out["order_ids"].fillna("")
+        + " total "
+        + pd.Series(money(out["currency"], total * amount), index=out.index)
+        + " ("
+        + pct
+        + "%)"
+    )
+    window = rules.date_window
+    kind = out["kind"]
+    age = out["age_days"].astype("string")
+    grace = str(rules.grace_period.days)
+    tolerance = rules.amount_tolerance.describe(prep.base)
+    vat = (
+        pd.Series(np.round(out["vat"].to_numpy() * 100, 1), index=out.index)
+        .map("{:g}".format)
+        .astype("string")
+    )
+    text = pd.Series("", index=out.index, dtype="string")
+    text[kind == "no_erp_customer"] = (
+        "; company " + out["company_id"] + " " + out["company"].fillna("") + " has no ERP customer"
+    )
+    go_live = "" if prep.go_live is None else prep.go_live.strftime("%Y-%m-%d")
+    text[kind == "before_erp_go_live"] = (
+        f"; before the ERP went live on {go_live} ({prep.go_live_source}), so no ERP order is expected"
+    )
+    text[kind == "pending"] = (
+        "; no ERP order yet, " + age + f" days after the close, within the {grace}-day grace period"
+    )
+    text[kind == "no_order"] = (
+        f"; no ERP order from {window.days_before_close} days before to {window.days_after_close} "
+        "days after the close, and none names the deal; "
+        + age
+        + f" days since the close, past the {grace}-day grace period"
+    )
+    under = orders + f"; under the {rules.under_billed_below_percent:g}% threshold"
+    text[kind == "under_billed"] = under[kind == "under_billed"]
+    text[(kind == "pending") & out["order_ids"].notna()] = (
+        under + ", within the " + grace + "-day grace period"
+    )[(kind == "pending") & out["order_ids"].notna()]
+    over = orders + f"; above the deal by more than {tolerance}" + ", also with " + vat + "% VAT"
+    over = over.where(out["vat"] > 0, orders + f"; above the deal by more than {tolerance}")
+    text[kind == "over_billed"] = over[kind == "over_billed"]
+    reason = won + text
+    reason = reason.where(
+        ~out["fx_missing"].to_numpy(),
+        reason + "; an FX rate is missing, so some amounts could not be compared",
+    )
+    reason = reason.where(
+        ~out["ambiguous"].to_numpy(),
+        reason + "; ambiguous: another assignment of the orders fits equally well",
+    )
+    del variant
+    return reason

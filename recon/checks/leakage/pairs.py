@@ -1,0 +1,116 @@
+"""Candidate (deal, order) pairs: orders of the deal's entity in the date window, and orders whose
+reference names the deal (at any date, in any entity: a reference may mend a missed match).
+
+Each pair carries ``share``, the order's amount as a share of the deal (1.0 = the whole deal), in
+the deal's own currency when both are in one currency (no FX needed) and through the base
+currency otherwise; ``share`` is NaN when a rate is missing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from recon.checks.leakage.prepare import Prepared
+from recon.config.leakage import LeakageRules
+from recon.fx import to_base
+
+PAIR_COLUMNS = ["d", "o", "ref", "late", "lag", "share", "fx_missing"]
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    return values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+
+
+def _window_pairs(prep: Prepared, rules: LeakageRules) -> pd.DataFrame:
+    window = rules.date_window
+    deals = prep.won.loc[prep.won["has_erp"], ["d", "ent"]].assign(
+        close=_days(prep.won.loc[prep.won["has_erp"], "close_date"])
+    )
+    orders = prep.orders[["o", "ent"]].assign(day=_days(prep.orders["order_date"]))
+    pairs = deals.merge(orders, on="ent", how="inner", sort=False)
+    lag = pairs["day"].to_numpy() - pairs["close"].to_numpy()
+    keep = (lag >= -window.days_before_close) & (lag <= window.later_parts_days_after_close)
+    return pd.DataFrame(
+        {
+            "d": pairs["d"].to_numpy()[keep],
+            "o": pairs["o"].to_numpy()[keep],
+            "lag": lag[keep],
+            "late": lag[keep] > window.days_after_close,
+        }
+    )
+
+
+def _ref_pairs(prep: Prepared) -> pd.DataFrame:
+    deal_of = pd.Series(prep.won["d"].to_numpy(), index=prep.won["deal_id"].astype(str).to_numpy())
+    deal_of = deal_of[~deal_of.index.duplicated()]
+    refs = prep.orders["ref"]
+    has = refs.notna().to_numpy(dtype=bool)
+    d = refs[has].astype(str).map(deal_of)
+    found = d.notna().to_numpy()
+    o = prep.orders["o"].to_numpy()[has][found]
+    d = d.to_numpy()[found].astype(np.int64)
+    lag = _days(prep.orders["order_date"])[o] - _days(prep.won["close_date"])[d]
+    return pd.DataFrame({"d": d, "o": o, "lag": lag, "late": np.zeros(len(d), dtype=bool)})
+
+
+def candidate_pairs(
+    prep: Prepared, rules: LeakageRules, fx_rates: pd.DataFrame | None
+) -> pd.DataFrame:
+    """One row per candidate (deal, order): d, o, ref, late, lag (days), share, fx_missing."""
+    window = _window_pairs(prep, rules)
+    refs = _ref_pairs(prep)
+    key = window["d"].to_numpy() * (len(prep.orders) + 1) + window["o"].to_numpy()
+    ref_key = refs["d"].to_numpy() * (len(prep.orders) + 1) + refs["o"].to_numpy()
+    window["ref"] = np.isin(key, ref_key)
+    window["late"] &= ~window["ref"]  # a reference outweighs the date
+    refs = refs.loc[~np.isin(ref_key, key)].assign(ref=True)
+    pairs = pd.concat([window, refs], ignore_index=True)
+    share, missing = _shares(prep, pairs, rules, fx_rates)
+    pairs["share"] = share
+    pairs["fx_missing"] = missing
+    return pairs[PAIR_COLUMNS]
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    return values.astype("float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _shares(
+    prep: Prepared, pairs: pd.DataFrame, rules: LeakageRules, fx_rates: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray]:
+    d, o = pairs["d"].to_numpy(), pairs["o"].to_numpy()
+    deal_amount = _floats(prep.won["deal_amount"])[d]
+    order_amount = _floats(prep.orders["amount"])[o]
+    same = (
+        prep.won["currency"].to_numpy(dtype=object)[d]
+        == prep.orders["currency"].to_numpy(dtype=object)[o]
+    )
+    share = np.where(same, order_amount / np.where(deal_amount == 0, np.nan, deal_amount), np.nan)
+    other = np.flatnonzero(~same)
+    missing = np.zeros(len(pairs), dtype=bool)
+    if len(other):
+        base = order_base(prep, d[other], o[other], rules, fx_rates)
+        deal_base = _floats(prep.won["deal_amount_base"])[d[other]]
+        share[other] = _floats(base["amount_base"]) / np.where(deal_base == 0, np.nan, deal_base)
+        missing[other] = base["fx_missing"].to_numpy() | np.isnan(deal_base)
+    return share, missing
+
+
+def order_base(
+    prep: Prepared, d: np.ndarray, o: np.ndarray, rules: LeakageRules, fx_rates: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Order amounts in the base currency, at the deal's close date or the order's own date."""
+    orders = prep.orders
+    on = (
+        prep.won["close_date"].to_numpy()[d]
+        if rules.currency.convert_at == "close_date"
+        else orders["order_date"].to_numpy()[o]
+    )
+    return to_base(
+        orders["amount"].iloc[o].reset_index(drop=True),
+        orders["currency"].iloc[o].reset_index(drop=True),
+        pd.Series(on),
+        fx_rates,
+        prep.base,
+    )

@@ -1,0 +1,294 @@
+"""Deals and orders ready for matching: entity number, base amounts, VAT rate, what is in scope.
+
+Entities come from the matcher's xref (system, record_id, xref_id): a deal belongs to the entity of
+its CRM company, an order to the entity of its ERP customer, so a deal on a duplicate CRM company
+still meets an order on a duplicate ERP customer. A deal or order whose company or customer is not
+in the xref is an entity of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from recon.checks.leakage.refs import parse_deal_refs
+from recon.config.leakage import LeakageRules
+from recon.fx import currency_codes, to_base
+from recon.normalize.countries import to_country_code
+from recon.schema import AMOUNT_DTYPE, TEXT_DTYPE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Frames:
+    """The canonical tables the check reads (``fx_rates`` and ``erp_customers`` may be None)."""
+
+    deals: pd.DataFrame
+    companies: pd.DataFrame
+    customers: pd.DataFrame | None
+    orders: pd.DataFrame
+    fx_rates: pd.DataFrame | None
+    xref: pd.DataFrame  # system, record_id, xref_id[, country_code]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    won: pd.DataFrame  # won deals closed on or before as_of
+    open_deals: pd.DataFrame  # deals neither won nor lost
+    orders: pd.DataFrame  # orders dated on or before as_of that are not cancelled
+    entity_has_erp: np.ndarray  # per entity number
+    entity_has_crm: np.ndarray
+    hold_customer: pd.Series  # entity number → an ERP customer id of it on credit hold
+    xref_ids: np.ndarray  # entity number → xref_id (None for a record outside the xref)
+    as_of: pd.Timestamp
+    base: str
+    go_live: pd.Timestamp | None
+    go_live_source: str
+
+
+def _folded(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.strip().str.casefold()
+
+
+def _col(frame: pd.DataFrame | None, name: str, n: int) -> pd.Series:
+    if frame is None or name not in frame.columns:
+        return pd.Series(pd.NA, index=range(n), dtype=TEXT_DTYPE)
+    return frame[name].reset_index(drop=True)
+
+
+def _entities(frames: Frames) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+    """Entity number of each deal and each order, and the xref rows with their number."""
+    xref = frames.xref[["system", "record_id", "xref_id"]].astype(str).copy()
+    codes, uniques = pd.factorize(xref["xref_id"])
+    xref["ent"] = codes
+    crm = xref.loc[xref["system"] == "crm"].drop_duplicates("record_id").set_index("record_id")
+    erp = xref.loc[xref["system"] == "erp"].drop_duplicates("record_id").set_index("record_id")
+    deal_ent = frames.deals["company_id"].astype(str).map(crm["ent"])
+    order_ent = frames.orders["customer_id"].astype(str).map(erp["ent"])
+    # Records outside the xref: one entity per company or customer id, after the known ones.
+    n = len(uniques)
+    lone_deals = pd.factorize(frames.deals["company_id"].astype(str).where(deal_ent.isna()))[0]
+    deal_ent = deal_ent.fillna(pd.Series(n + lone_deals, index=deal_ent.index)).astype(np.int64)
+    n = int(max(n, deal_ent.max() + 1 if len(deal_ent) else 0))
+    lone_orders = pd.factorize(frames.orders["customer_id"].astype(str).where(order_ent.isna()))[0]
+    order_ent = order_ent.fillna(pd.Series(n + lone_orders, index=order_ent.index))
+    return deal_ent, order_ent.astype(np.int64), xref
+
+
+def _joined_by_refs(
+    deals: pd.DataFrame,
+    refs: pd.Series,
+    deal_ent: pd.Series,
+    order_ent: pd.Series,
+    has_erp: np.ndarray,
+    has_crm: np.ndarray,
+) -> np.ndarray:
+    """Entity number → entity number after joining a CRM-only entity and an ERP-only entity when
+    an order of the one names a deal of the other: the matcher missed that link, the reference
+    shows it. Entities linked elsewhere are left as the matcher made them."""
+    deal_of = pd.Series(np.arange(len(deals)), index=deals["deal_id"].astype(str).to_numpy())
+    deal_of = deal_of[~deal_of.index.duplicated()]
+    named = refs.astype(str).map(deal_of).to_numpy(dtype=float, na_value=np.nan)
+    has = ~np.isnan(named)
+    a = deal_ent.to_numpy()[named[has].astype(np.int64)]
+    b = order_ent.to_numpy()[has]
+    join = (a != b) & ~has_erp[a] & ~has_crm[b]
+    n = len(has_erp)
+    if not join.any():
+        return np.arange(n)
+    graph = coo_matrix((np.ones(int(join.sum())), (a[join], b[join])), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    # keep the number of the entity with a CRM record, so its xref id stays with its deals
+    nodes = np.arange(n)
+    crm_first = np.full(label.max() + 1, n)
+    np.minimum.at(crm_first, label, np.where(has_crm, nodes, n))
+    lowest = np.full(label.max() + 1, n)
+    np.minimum.at(lowest, label, nodes)
+    return np.where(crm_first[label] < n, crm_first[label], lowest[label])
+
+
+def _entity_flags(
+    frames: Frames, xref: pd.DataFrame, n_ent: int, rules: LeakageRules
+) -> tuple[np.ndarray, np.ndarray, pd.Series, np.ndarray]:
+    """Per entity: has an ERP record, has a CRM record, a customer on credit hold, VAT rate."""
+    has_erp = np.zeros(n_ent, dtype=bool)
+    has_crm = np.zeros(n_ent, dtype=bool)
+    has_erp[xref.loc[xref["system"] == "erp", "ent"].to_numpy()] = True
+    has_crm[xref.loc[xref["system"] == "crm", "ent"].to_numpy()] = True
+    hold = pd.Series(dtype=object)
+    vat = np.zeros(n_ent, dtype=float)
+    customers = frames.customers
+    erp = xref.loc[xref["system"] == "erp", ["record_id", "ent"]]
+    if customers is not None and "credit_hold" in customers.columns:
+        on_hold = customers.loc[customers["credit_hold"].fillna(False).astype(bool), "customer_id"]
+        held = erp.loc[erp["record_id"].isin(on_hold.astype(str))].drop_duplicates("ent")
+        hold = pd.Series(held["record_id"].to_numpy(), index=held["ent"].to_numpy())
+    country = _countries(frames, xref)
+    rate = country.map(rules.tax_rates).astype(float)
+    # ERP (billing) country first, then the CRM company's; the first known rate per entity wins.
+    order = np.argsort(np.where(xref["system"].to_numpy() == "erp", 0, 1), kind="stable")
+    known = xref.assign(rate=rate.to_numpy()).iloc[order].dropna(subset=["rate"])
+    first = known.drop_duplicates("ent")
+    vat[first["ent"].to_numpy()] = first["rate"].to_numpy()
+    return has_erp, has_crm, hold, vat
+
+
+def _countries(frames: Frames, xref: pd.DataFrame) -> pd.Series:
+    """ISO country code per xref row: the matcher's when it gave one, else read from the tables."""
+    if "country_code" in frames.xref.columns:
+        return frames.xref["country_code"].reset_index(drop=True).astype("string")
+    out = pd.Series(pd.NA, index=xref.index, dtype="string")
+    for system, frame, key in (
+        ("crm", frames.companies, "company_id"),
+        ("erp", frames.customers, "customer_id"),
+    ):
+        if frame is None or "country" not in frame.columns:
+            continue
+        codes = to_country_code(frame["country"]).astype("string")
+        by_id = pd.Series(codes.to_numpy(), index=frame[key].astype(str).to_numpy())
+        by_id = by_id[~by_id.index.duplicated()]
+        rows = xref["system"] == system
+        out[rows] = xref.loc[rows, "record_id"].map(by_id).astype("string")
+    return out
+
+
+def prepare(
+    frames: Frames,
+    rules: LeakageRules,
+    *,
+    as_of: dt.date,
+    base: str,
+    won_stages: tuple[str, ...],
+    cancelled_statuses: tuple[str, ...] = (),
+) -> Prepared:
+    """Won and open deals and live orders with entity, base amounts and VAT rate."""
+    deals = frames.deals.reset_index(drop=True)
+    orders = frames.orders.reset_index(drop=True)
+    frames = Frames(deals, frames.companies, frames.customers, orders, frames.fx_rates, frames.xref)
+    cutoff = pd.Timestamp(as_of)
+    deal_ent, order_ent, xref = _entities(frames)
+    n_ent = (
+        int(max(deal_ent.max() if len(deal_ent) else -1, order_ent.max() if len(order_ent) else -1))
+        + 1
+    )
+    n_ent = max(n_ent, int(xref["ent"].max()) + 1 if len(xref) else 0)
+    has_erp, has_crm, _, _ = _entity_flags(frames, xref, n_ent, rules)
+    refs = parse_deal_refs(_col(orders, "crm_deal_ref", len(orders)))
+    joined = _joined_by_refs(deals, refs, deal_ent, order_ent, has_erp, has_crm)
+    deal_ent, order_ent = pd.Series(joined[deal_ent]), pd.Series(joined[order_ent])
+    xref["ent"] = joined[xref["ent"].to_numpy()]
+    has_erp, has_crm, hold, vat = _entity_flags(frames, xref, n_ent, rules)
+    xref_ids = np.full(n_ent, None, dtype=object)
+    first = xref.drop_duplicates("ent")
+    xref_ids[first["ent"].to_numpy()] = first["xref_id"].to_numpy()
+
+    stage = _folded(deals["stage"])
+    won = stage.isin([s.casefold() for s in won_stages]).to_numpy(dtype=bool)
+    lost = stage.isin([s.casefold() for s in rules.lost_stages]).to_numpy(dtype=bool)
+    companies = frames.companies.drop_duplicates("company_id")
+    companies = companies.set_index(companies["company_id"].astype(str))
+    company_id = deals["company_id"].astype(str)
+    owner = _col(deals, "owner", len(deals))
+    if "owner" in companies.columns:  # a deal without an owner falls to its company's
+        owner = owner.fillna(company_id.map(companies["owner"]))
+    deal_frame = pd.DataFrame(
+        {
+            "deal_id": deals["deal_id"].astype(TEXT_DTYPE),
+            "company_id": company_id.astype(TEXT_DTYPE),
+            "company": company_id.map(companies["name"]).astype(TEXT_DTYPE),
+            "ent": deal_ent.to_numpy(),
+            "owner": owner.astype(TEXT_DTYPE),
+            "stage": deals["stage"].astype(TEXT_DTYPE),
+            "close_date": deals["close_date"],
+            "currency": currency_codes(_col(deals, "currency", len(deals)), base).astype(
+                TEXT_DTYPE
+            ),
+            "deal_amount": deals["amount"].astype(AMOUNT_DTYPE),
+        }
+    )
+    deal_frame["vat"] = vat[deal_frame["ent"].to_numpy()]
+    # A won deal of zero (or a credit) has nothing to bill: it is left out.
+    positive = (deal_frame["deal_amount"] > 0).fillna(False).to_numpy(dtype=bool)
+    in_scope = won & positive & (deal_frame["close_date"] <= cutoff).to_numpy(dtype=bool)
+    won_frame = deal_frame.loc[in_scope].reset_index(drop=True)
+    converted = to_base(
+        won_frame["deal_amount"],
+        won_frame["currency"],
+        won_frame["close_date"],
+        frames.fx_rates,
+        base,
+    )
+    won_frame["deal_amount_base"] = converted["amount_base"]
+    won_frame["deal_fx_missing"] = converted["fx_missing"].to_numpy()
+    won_frame["has_erp"] = has_erp[won_frame["ent"].to_numpy()]
+    won_frame["d"] = np.arange(len(won_frame))
+    open_frame = deal_frame.loc[~won & ~lost].reset_index(drop=True)
+
+    status = _folded(_col(orders, "status", len(orders)))
+    cancelled = {s.casefold() for s in (*rules.cancelled_statuses, *cancelled_statuses)}
+    live = ~status.isin(cancelled).to_numpy(dtype=bool) & (orders["order_date"] <= cutoff).to_numpy(
+        dtype=bool
+    )
+    customer_names = (
+        frames.customers.drop_duplicates("customer_id").set_index("customer_id")["name"]
+        if frames.customers is not None
+        else pd.Series(dtype="string")
+    )
+    order_frame = (
+        pd.DataFrame(
+            {
+                "order_id": orders["order_id"].astype(TEXT_DTYPE),
+                "customer_id": orders["customer_id"].astype(TEXT_DTYPE),
+                "customer": orders["customer_id"].map(customer_names).astype(TEXT_DTYPE),
+                "ent": order_ent.to_numpy(),
+                "order_date": orders["order_date"],
+                "amount": orders["amount"].astype(AMOUNT_DTYPE),
+                "currency": currency_codes(_col(orders, "currency", len(orders)), base).astype(
+                    TEXT_DTYPE
+                ),
+                "ref": refs.to_numpy(),
+            }
+        )
+        .loc[live]
+        .reset_index(drop=True)
+    )
+    order_frame["o"] = np.arange(len(order_frame))
+    order_frame["has_crm"] = has_crm[order_frame["ent"].to_numpy()]
+
+    go_live, source = _go_live(rules, orders)
+    log.info(
+        "leakage: %d won deals, %d live orders, ERP go-live %s (%s)",
+        len(won_frame),
+        len(order_frame),
+        go_live,
+        source,
+    )
+    return Prepared(
+        won=won_frame,
+        open_deals=open_frame,
+        orders=order_frame,
+        entity_has_erp=has_erp,
+        entity_has_crm=has_crm,
+        hold_customer=hold,
+        xref_ids=xref_ids,
+        as_of=cutoff,
+        base=base.upper(),
+        go_live=go_live,
+        go_live_source=source,
+    )
+
+
+def _go_live(rules: LeakageRules, orders: pd.DataFrame) -> tuple[pd.Timestamp | None, str]:
+    if rules.erp_go_live is not None:
+        return pd.Timestamp(rules.erp_go_live), "configured in rules/leakage.yaml (erp_go_live)"
+    if len(orders) == 0 or orders["order_date"].isna().all():
+        return None, "unknown: no ERP orders"
+    first = pd.Timestamp(orders["order_date"].min())
+    return first, "inferred: the earliest ERP order"

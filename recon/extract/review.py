@@ -1,0 +1,147 @@
+"""Read reviewed pairs back from the Excel workbook's Review sheet(s) or from review.csv.
+
+Columns are found by their header in row 1 (case and spaces ignored), so a reviewer may reorder or
+add columns. In a workbook every sheet whose row 1 holds the review columns is read: the Review
+sheet, and its continuations when a large one was split over several sheets.
+"""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from recon.config.models import CsvOptions
+from recon.errors import SourceError
+from recon.extract.files import cell_text, read_csv_chunks
+
+log = logging.getLogger(__name__)
+
+KEY_COLUMNS = ("left_system", "left_id", "left_name", "right_system", "right_id", "right_name")
+REQUIRED = (*KEY_COLUMNS, "decision", "reviewer")
+OPTIONAL = ("reviewed_on", "comment")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One data row of a review file: where it is, and its cells by review column (None = empty)."""
+
+    file: str
+    sheet: str | None
+    row: int
+    cells: dict[str, str | None]
+    error: str | None = None  # the row could not be read as a whole (such as too many fields)
+
+    def where(self, column: str | None = None) -> str:
+        parts = [self.file, *([f"sheet {self.sheet}"] if self.sheet else []), f"row {self.row}"]
+        return ", ".join([*parts, *([f"column {column}"] if column else [])])
+
+
+def read_review_files(paths: list[Path]) -> list[ReviewRow]:
+    rows: list[ReviewRow] = []
+    for path in paths:
+        rows.extend(read_review_file(path))
+    return rows
+
+
+def read_review_file(path: Path) -> list[ReviewRow]:
+    if not path.is_file():
+        raise SourceError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_workbook(path)
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _read_csv(path)
+    raise SourceError(f"{path}: expected a reviewed .xlsx workbook or a review .csv file")
+
+
+def _columns(headers: list[object], where: str) -> dict[str, int] | None:
+    """Review column -> position, or None when the header row is not a review header at all."""
+    found: dict[str, int] = {}
+    for i, header in enumerate(headers):
+        key = "_".join(str(header or "").strip().lower().split())
+        if key in (*REQUIRED, *OPTIONAL):
+            if key in found:
+                raise SourceError(f"{where}: column '{key}' appears twice in the header row")
+            found[key] = i
+    if not {"left_id", "right_id", "decision"} <= set(found):
+        return None
+    missing = [c for c in REQUIRED if c not in found]
+    if missing:
+        raise SourceError(
+            f"{where}: row 1 has no column {', '.join(missing)}; the review columns are "
+            f"{', '.join((*REQUIRED, *OPTIONAL))}"
+        )
+    return found
+
+
+def _unescape(text: str | None) -> str | None:
+    """Undo the apostrophe recon puts before text a spreadsheet would run as a formula."""
+    if text is not None and text.startswith("'") and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
+
+
+def _row(
+    file: str, sheet: str | None, number: int, values: list[str | None], where: dict[str, int]
+) -> ReviewRow:
+    cells = {c: _unescape(values[i]) if i < len(values) else None for c, i in where.items()}
+    return ReviewRow(file, sheet, number, cells)
+
+
+def _read_workbook(path: Path) -> list[ReviewRow]:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise SourceError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+    rows: list[ReviewRow] = []
+    sheets = 0
+    try:
+        for ws in book.worksheets:
+            ws.reset_dimensions()  # some writers record a wrong used range; read all rows
+            lines = ws.iter_rows(values_only=True)
+            header = next(lines, None)
+            where = _columns(list(header or ()), f"{path}, sheet {ws.title}")
+            if where is None:
+                continue
+            sheets += 1
+            for number, values in enumerate(lines, start=2):
+                text = [cell_text(v) for v in values]
+                if any(t is not None for t in text):
+                    rows.append(_row(str(path), ws.title, number, text, where))
+    finally:
+        book.close()
+    if not sheets:
+        raise SourceError(
+            f"{path}: no sheet has the review columns ({', '.join(REQUIRED)}) in row 1; "
+            f"sheets: {', '.join(book.sheetnames)}"
+        )
+    log.info("%s: %d review rows from %d sheet(s)", path, len(rows), sheets)
+    return rows
+
+
+def _read_csv(path: Path) -> list[ReviewRow]:
+    rows: list[ReviewRow] = []
+    for chunk in read_csv_chunks(path, CsvOptions()):
+        data = [c for c in chunk.columns if c not in ("_row", "_error")]
+        where = _columns(list(data), str(path))
+        if where is None:
+            raise SourceError(
+                f"{path}: row 1 is not a review header; expected the columns "
+                f"{', '.join((*REQUIRED, *OPTIONAL))}"
+            )
+        errors = chunk["_error"] if "_error" in chunk.columns else None
+        for i, record in enumerate(chunk[data].itertuples(index=False, name=None)):
+            values = [None if pd.isna(v) else str(v) for v in record]
+            row = _row(str(path), None, int(chunk["_row"].iat[i]), values, where)
+            error = None if errors is None or errors.isna().iat[i] else str(errors.iat[i])
+            rows.append(ReviewRow(row.file, None, row.row, row.cells, error))
+    log.info("%s: %d review rows", path, len(rows))
+    return rows

@@ -1,0 +1,41 @@
+"""Cell values for the renderers: one column of a frame as plain Python values by its format."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from recon.report.data import Format
+
+# A text cell starting with one of these runs as a formula in Excel or LibreOffice.
+FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+
+
+def column_values(values: pd.Series, fmt: Format) -> list[object]:
+    """None for missing; float for amounts and scores; int; datetime.date; str for IDs and text."""
+    if fmt in ("amount", "score"):
+        if isinstance(values.dtype, pd.ArrowDtype):
+            values = values.astype("float64")
+        out = pd.to_numeric(values, errors="coerce").astype("float64")
+    elif fmt == "int":
+        out = pd.to_numeric(values, errors="coerce").astype("Int64")
+    elif fmt == "date":
+        stamps = pd.to_datetime(values, errors="coerce")
+        return [None if pd.isna(v) else v.date() for v in stamps]
+    else:
+        out = values.astype("string")
+    return out.astype(object).where(out.notna(), None).tolist()
+
+
+def format_value(value: object, fmt: Format) -> str:
+    """How a figure reads on the page: 1,234 and 1,234.50 and 0.9731."""
+    if value is None:
+        return ""
+    if fmt == "int" and isinstance(value, int | float):
+        return f"{value:,.0f}"
+    if fmt == "amount" and isinstance(value, int | float):
+        return f"{value:,.2f}"
+    if fmt == "score" and isinstance(value, int | float):
+        return f"{value:.4f}"
+    return str(value)

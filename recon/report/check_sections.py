@@ -1,0 +1,312 @@
+"""Sections of the checks (leakage, month-end, data quality). Each takes the check's frame, or
+None when the check did not run, and returns a Section; its columns follow issues 4 and 5."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from recon.report.data import Chart, Figure, Section, Series, table
+
+LEAKAGE_COLUMNS = (
+    "deal_id",
+    "company",
+    "xref_id",
+    "owner",
+    "close_date",
+    "deal_amount_base",
+    "order_ids",
+    "order_total_base",
+    "gap_amount",
+    "age_days",
+    "kind",
+    "reason",
+)
+# Kinds whose gap is revenue at risk; pending, over_billed, orphan_order and credit_hold are
+# listed (and totalled by kind) but not added to the value at risk.
+AT_RISK_KINDS = ("no_order", "under_billed", "no_erp_customer")
+QUALITY_COLUMNS = (
+    "system",
+    "record_id",
+    "xref_id",
+    "rule",
+    "field",
+    "value",
+    "expected",
+    "owner_system",
+    "severity",
+    "message",
+)
+MONTHEND_SERIES = ("crm_won", "erp_ordered", "invoiced", "paid")
+MONTHEND_LABELS = {
+    "crm_won": "CRM closed-won",
+    "erp_ordered": "ERP ordered",
+    "invoiced": "ERP invoiced",
+    "paid": "ERP paid",
+}
+TOP_OWNERS = 15
+
+
+def _not_run(key: str, title: str, check: str, sheets: tuple[str, ...]) -> Section:
+    note = f"The {check} check did not run for this report."
+    return Section(key=key, title=title, ran=False, notes=(note,), sheets=sheets)
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    if isinstance(values.dtype, pd.ArrowDtype):
+        values = values.astype("float64")
+    return pd.to_numeric(values, errors="coerce").astype("float64").fillna(0.0)
+
+
+def _ordered(frame: pd.DataFrame, known: tuple[str, ...]) -> pd.DataFrame:
+    first = [c for c in known if c in frame.columns]
+    return frame[first + [c for c in frame.columns if c not in first]]
+
+
+def _text(frame: pd.DataFrame, column: str, missing: str) -> pd.Series:
+    if column not in frame:
+        return pd.Series(missing, index=frame.index, dtype="string")
+    return frame[column].astype("string").fillna(missing)
+
+
+def leakage_section(findings: pd.DataFrame | None, base_currency: str) -> Section:
+    title = "Revenue leakage"
+    if findings is None:
+        return _not_run("leakage", title, "leakage", ("Leakage",))
+    frame = _ordered(findings, LEAKAGE_COLUMNS).reset_index(drop=True)
+    kind = _text(frame, "kind", "(unknown)")
+    risk = (
+        _numbers(frame["gap_amount"]).abs()
+        if "gap_amount" in frame
+        else pd.Series(0.0, index=frame.index)
+    )
+    counted = kind.isin(AT_RISK_KINDS)
+    month = pd.to_datetime(frame.get("close_date"), errors="coerce")
+    month = month.dt.strftime("%Y-%m").astype("string").fillna("(no date)")
+    owner = _text(frame, "owner", "(no owner)")
+    by_kind = (
+        pd.DataFrame({"kind": kind, "value": risk})
+        .groupby("kind", sort=True)
+        .agg(findings=("value", "size"), value=("value", "sum"))
+        .reset_index()
+    )
+    by_kind["counted_as_leakage"] = (
+        by_kind["kind"].isin(AT_RISK_KINDS).map({True: "yes", False: "no"})
+    )
+    at_risk = pd.DataFrame({"kind": kind, "owner": owner, "month": month, "value": risk})[counted]
+    by_owner = (
+        at_risk.groupby("owner", sort=True)
+        .agg(findings=("value", "size"), value_at_risk=("value", "sum"))
+        .reset_index()
+        .sort_values(["value_at_risk", "owner"], ascending=[False, True], kind="stable")
+    )
+    by_month = at_risk.pivot_table(
+        index="month", columns="kind", values="value", aggfunc="sum", fill_value=0.0
+    )
+    by_month = by_month.reindex(columns=[k for k in AT_RISK_KINDS if k in by_month.columns])
+    by_month["value_at_risk"] = by_month.sum(axis=1)
+    by_month = by_month.reset_index()
+    by_month.columns.name = None
+    figures = [
+        Figure(
+            "leakage_value_at_risk",
+            f"leakage value at risk ({base_currency})",
+            round(float(at_risk["value"].sum()), 2),
+            "amount",
+            headline=True,
+        ),
+        Figure(
+            "leakage_findings",
+            "leakage findings (counted kinds)",
+            int(counted.sum()),
+            headline=True,
+        ),
+    ]
+    for row in by_kind.itertuples():
+        figures.append(Figure(f"leakage_{row.kind}", f"{row.kind}: findings", int(row.findings)))
+        figures.append(
+            Figure(
+                f"leakage_{row.kind}_value",
+                f"{row.kind}: value ({base_currency})",
+                round(float(row.value), 2),
+                "amount",
+            )
+        )
+    charts = []
+    if len(by_month):
+        charts.append(
+            Chart(
+                "leakage_by_month",
+                f"Leakage value at risk by close month ({base_currency})",
+                tuple(by_month["month"]),
+                tuple(
+                    Series(k, tuple(by_month[k].round(2))) for k in AT_RISK_KINDS if k in by_month
+                ),
+                value_format="amount",
+            )
+        )
+        top = by_owner.head(TOP_OWNERS)
+        charts.append(
+            Chart(
+                "leakage_by_owner",
+                f"Leakage value at risk by owner, top {TOP_OWNERS} ({base_currency})",
+                tuple(top["owner"]),
+                (Series("value at risk", tuple(top["value_at_risk"].round(2))),),
+                value_format="amount",
+            )
+        )
+    return Section(
+        key="leakage",
+        title=title,
+        figures=tuple(figures),
+        tables=(
+            table("leakage_by_kind", "Leakage by kind", by_kind),
+            table("leakage_by_owner", "Leakage value at risk by owner", by_owner),
+            table(
+                "leakage_by_month",
+                "Leakage value at risk by close month",
+                by_month,
+                formats={"month": "text"},
+            ),
+            table(
+                "leakage",
+                "Leakage findings",
+                frame,
+                sheet="Leakage",
+                description="One row per finding: won deals without an order, under- or "
+                f"over-billed, pending, orphan orders, credit hold. Amounts in {base_currency}.",
+                highlight={"gap_amount": "gap"},
+                formats={"age_days": "int"} if "age_days" in frame else None,
+            ),
+        ),
+        charts=tuple(charts),
+        notes=(
+            f"Value at risk adds the gaps of {', '.join(AT_RISK_KINDS)}; other kinds are listed, not counted.",
+        ),
+        sheets=("Leakage",),
+    )
+
+
+def monthend_section(
+    summary: pd.DataFrame | None, differences: pd.DataFrame | None, base_currency: str
+) -> Section:
+    title = "Month-end reconciliation"
+    sheets = ("Month-end", "Month-end detail")
+    if summary is None:
+        return _not_run("monthend", title, "month-end", sheets)
+    frame = summary.reset_index(drop=True)
+    month_col = next((c for c in ("month", "period") if c in frame), str(frame.columns[0]))
+    numeric = [str(c) for c in frame.columns if c != month_col and _is_amount(frame[c])]
+    figures = [
+        Figure(
+            f"monthend_{c}",
+            f"{MONTHEND_LABELS.get(c, c.replace('_', ' '))} ({base_currency})",
+            round(float(_numbers(frame[c]).sum()), 2),
+            "amount",
+            headline=c in ("crm_won", "erp_ordered"),
+        )
+        for c in numeric
+    ]
+    present = [c for c in MONTHEND_SERIES if c in frame]
+    charts: tuple[Chart, ...] = ()
+    if present and len(frame):
+        charts = (
+            Chart(
+                "monthend_revenue",
+                f"CRM vs ERP revenue by month ({base_currency})",
+                tuple(frame[month_col].astype(str)),
+                tuple(
+                    Series(MONTHEND_LABELS[c], tuple(_numbers(frame[c]).round(2))) for c in present
+                ),
+                value_format="amount",
+            ),
+        )
+    tables = [
+        table(
+            "monthend",
+            "Month-end totals by month",
+            frame,
+            sheet="Month-end",
+            formats={month_col: "text"},
+            description=f"Per month: CRM closed-won, ERP ordered, invoiced and paid ({base_currency}) and their differences.",
+            highlight={c: "gap" for c in numeric if c not in MONTHEND_SERIES},
+        ),
+    ]
+    if differences is not None:
+        figures.append(
+            Figure("monthend_difference_rows", "month-end difference items", len(differences))
+        )
+        tables.append(
+            table(
+                "monthend_differences",
+                "Month-end differences traced to deals, orders and invoices",
+                differences,
+                sheet="Month-end detail",
+                description="The deals, orders and invoices behind each difference.",
+            )
+        )
+    return Section(
+        key="monthend",
+        title=title,
+        figures=tuple(figures),
+        tables=tuple(tables),
+        charts=charts,
+        sheets=sheets,
+    )
+
+
+def _is_amount(values: pd.Series) -> bool:
+    dtype = values.dtype
+    if isinstance(dtype, pd.ArrowDtype):
+        return "decimal" in str(dtype) or "double" in str(dtype)
+    return pd.api.types.is_float_dtype(dtype) or (
+        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    )
+
+
+def quality_section(findings: pd.DataFrame | None) -> Section:
+    title = "Data quality"
+    if findings is None:
+        return _not_run("quality", title, "data-quality", ("Data quality",))
+    frame = _ordered(findings, QUALITY_COLUMNS).reset_index(drop=True)
+    rule = _text(frame, "rule", "(no rule)")
+    severity = _text(frame, "severity", "(none)")
+    counts = (
+        pd.DataFrame({"rule": rule, "severity": severity})
+        .groupby(["rule", "severity"], sort=True)
+        .size()
+        .rename("issues")
+        .reset_index()
+    )
+    by_severity = severity.value_counts().sort_index()
+    figures = [Figure("quality_issues", "data-quality issues", len(frame), headline=True)]
+    figures += [Figure(f"quality_{s}", f"{s} issues", int(n)) for s, n in by_severity.items()]
+    by_rule = counts.pivot_table(
+        index="rule", columns="severity", values="issues", aggfunc="sum", fill_value=0
+    )
+    charts: tuple[Chart, ...] = ()
+    if len(by_rule):
+        charts = (
+            Chart(
+                "quality_by_rule",
+                "Data-quality issues by rule",
+                tuple(str(r) for r in by_rule.index),
+                tuple(Series(str(s), tuple(float(v) for v in by_rule[s])) for s in by_rule.columns),
+            ),
+        )
+    return Section(
+        key="quality",
+        title=title,
+        figures=tuple(figures),
+        tables=(
+            table("quality_counts", "Data-quality issues by rule and severity", counts),
+            table(
+                "quality",
+                "Data-quality findings",
+                frame,
+                sheet="Data quality",
+                description="One row per problem found in a record: the rule, the field, the value found and the value expected, and which system owns the fix.",
+            ),
+        ),
+        charts=charts,
+        sheets=("Data quality",),
+    )

@@ -1,0 +1,32 @@
+"""Write the leakage check's files: leakage.csv, leakage_totals.csv and leakage_summary.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from recon import __version__
+from recon.checks.leakage import LeakageResult
+from recon.checks.leakage.totals import totals_table
+from recon.report.csvfiles import write_csv
+
+
+def write_leakage_outputs(result: LeakageResult, out_dir: Path, new: int) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = [
+        write_csv(result.findings, out_dir / "leakage.csv"),
+        write_csv(totals_table(result.findings), out_dir / "leakage_totals.csv"),
+    ]
+    summary = {
+        "recon_version": __version__,
+        "as_of": result.as_of.isoformat(),
+        "base_currency": result.base_currency,
+        "erp_go_live": result.go_live.isoformat() if result.go_live else None,
+        "erp_go_live_source": result.go_live_source,
+        "findings_by_kind": result.counts,
+        "new_leakage": new,
+    }
+    path = out_dir / "leakage_summary.json"
+    path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    files.append(path)
+    return files

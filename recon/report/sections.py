@@ -1,0 +1,187 @@
+"""Sections every report has: matching (xref, matches, review, duplicates) and the input rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from recon.models import LoadResult, MatchResult
+from recon.report.data import REVIEW_DECISIONS, Chart, Figure, Marker, Section, Series, table
+from recon.report.match_outputs import matches_table, review_table, xref_table
+
+SCORE_BINS = 20
+
+_MATCH_LABELS = {
+    "crm_records": "CRM companies",
+    "erp_records": "ERP customers",
+    "candidate_pairs": "candidate pairs compared",
+    "auto_links": "CRM–ERP links (auto)",
+    "review_pairs": "pairs to review",
+    "entities": "entities (xref ids)",
+    "duplicate_records": "records in duplicate groups",
+    "supported_claims": "existing cross-references supported",
+    "suspect_claims": "existing cross-references suspect",
+}
+_HEADLINE = {"crm_records", "erp_records", "auto_links", "review_pairs", "duplicate_records"}
+
+
+def matching_section(match: MatchResult, thresholds: Mapping[str, float]) -> Section:
+    counts = match.counts()
+    figures = [
+        Figure(key, label, counts[key], headline=key in _HEADLINE)
+        for key, label in _MATCH_LABELS.items()
+    ]
+    figures[3:3] = _linked_figures(match)
+    histogram = score_histogram(match.scored["probability"].to_numpy(dtype=float))
+    review = review_table(match)
+    return Section(
+        key="matching",
+        title="Matching: CRM companies and ERP customers",
+        figures=tuple(figures),
+        tables=(
+            table("score_histogram", "Candidate pairs by match score", histogram),
+            table(
+                "xref",
+                "Cross-reference: every record and its entity",
+                xref_table(match),
+                sheet="Xref",
+                description="One row per CRM company and ERP customer with its xref_id and "
+                "the normalized keys the matcher compared.",
+            ),
+            table(
+                "matches",
+                "Matched CRM–ERP pairs",
+                matches_table(match),
+                sheet="Matches",
+                description="CRM–ERP pairs linked automatically or sent to review, with the "
+                "match score and the reasons in plain words.",
+                highlight={"score": "score"},
+            ),
+            table(
+                "review",
+                "Pairs to review",
+                review,
+                sheet="Review",
+                description="Pairs between the review and auto thresholds. Fill in decision "
+                f"({' / '.join(REVIEW_DECISIONS)}), reviewer, reviewed_on and comment; then run "
+                "`recon review apply` on this file. The other columns are protected.",
+                formats={"reviewed_on": "date"},
+                editable=("decision", "reviewer", "reviewed_on", "comment"),
+                choices={"decision": REVIEW_DECISIONS},
+                highlight={"score": "score"},
+            ),
+            table(
+                "duplicates",
+                "Duplicates inside one system",
+                match.duplicates,
+                sheet="Duplicates",
+                description="Records of one system in the same entity, with the suggested "
+                "survivor and why.",
+            ),
+            table(
+                "claims",
+                "Existing cross-references checked",
+                match.claims,
+                sheet="Xref claims",
+                description="Cross-references the source systems already hold: supported, "
+                "suspect or unknown id.",
+            ),
+        ),
+        charts=(_histogram_chart(histogram, thresholds),),
+        sheets=("Xref", "Matches", "Review", "Duplicates", "Xref claims"),
+    )
+
+
+def _linked_figures(match: MatchResult) -> list[Figure]:
+    """Records whose entity holds a record of the other system are matched; the rest are not."""
+    xref = match.xref[["xref_id", "system"]].astype(str)
+    both = xref.groupby("xref_id", sort=False)["system"].transform("nunique").to_numpy() > 1
+    is_crm = (xref["system"] == "crm").to_numpy()
+    crm_matched = int((both & is_crm).sum())
+    erp_matched = int((both & ~is_crm).sum())
+    crm, erp = int(is_crm.sum()), int((~is_crm).sum())
+    return [
+        Figure("crm_matched", "CRM companies matched to an ERP customer", crm_matched),
+        Figure(
+            "crm_unmatched",
+            "CRM companies without ERP customer",
+            crm - crm_matched,
+            headline=True,
+        ),
+        Figure(
+            "erp_unmatched",
+            "ERP customers without CRM company",
+            erp - erp_matched,
+            headline=True,
+        ),
+    ]
+
+
+def score_histogram(scores: np.ndarray, bins: int = SCORE_BINS) -> pd.DataFrame:
+    counts, edges = np.histogram(np.clip(scores, 0.0, 1.0), bins=bins, range=(0.0, 1.0))
+    return pd.DataFrame(
+        {
+            "score_from": np.round(edges[:-1], 4),
+            "score_to": np.round(edges[1:], 4),
+            "pairs": counts.astype("int64"),
+        }
+    )
+
+
+def _histogram_chart(histogram: pd.DataFrame, thresholds: Mapping[str, float]) -> Chart:
+    bins = len(histogram)
+    return Chart(
+        key="score_distribution",
+        title="Match-score distribution of candidate pairs",
+        categories=tuple(f"{a:.2f}" for a in histogram["score_from"]),
+        series=(Series("candidate pairs", tuple(float(v) for v in histogram["pairs"])),),
+        markers=tuple(
+            Marker(f"{name} {value:g}", value * bins) for name, value in thresholds.items()
+        ),
+        log_scale=True,
+        note="Bars on a log scale; pairs at or above auto are linked, between review and auto "
+        "go to review.",
+    )
+
+
+def input_section(load: LoadResult) -> Section:
+    quarantine = load.quarantine
+    per_row = quarantine.drop_duplicates(["table", "row", "reason_kind"])
+    by_reason = (
+        per_row.groupby(["table", "reason_kind"], sort=True)
+        .size()
+        .rename("rows")
+        .reset_index()
+        .rename(columns={"reason_kind": "reason"})
+        .astype({"table": "string", "reason": "string", "rows": "int64"})
+    )
+    summary = load.summary()
+    return Section(
+        key="inputs",
+        title="Input tables and quarantined rows",
+        figures=(
+            Figure("input_rows", "input rows read", int(summary["rows_read"].sum())),
+            Figure(
+                "quarantined_rows",
+                "quarantined input rows",
+                sum(t.rows_quarantined for t in load.tables.values()),
+                headline=True,
+            ),
+        ),
+        tables=(
+            table("inputs", "Input tables", summary),
+            table("quarantine_by_reason", "Quarantined rows by table and reason", by_reason),
+            table(
+                "quarantine",
+                "Quarantined rows",
+                quarantine,
+                sheet="Quarantined rows",
+                description="Input rows set aside: table, file, row number as a spreadsheet "
+                "shows it, column, value, reason and the whole original row.",
+                formats={"row": "int", "value": "text"},
+            ),
+        ),
+        sheets=("Quarantined rows",),
+    )

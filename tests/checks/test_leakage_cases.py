@@ -1,0 +1,30 @@
+"""Leakage decisions from written-down cases (leakage_cases.yaml): deals, orders, rule, verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from checks.leakage_helpers import frames, rules_with, run
+
+CASES = yaml.safe_load((Path(__file__).parent / "leakage_cases.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_case(case: dict[str, Any]) -> None:
+    built = frames(
+        case["deals"],
+        case["orders"],
+        crm_only=tuple(case.get("crm_only", ())),
+        countries=case.get("countries"),
+        fx=case.get("fx"),
+    )
+    findings = run(built, rules_with(case.get("rules"))).findings
+    deals = findings.loc[findings["deal_id"].notna() & (findings["kind"] != "credit_hold")]
+    got = dict(zip(deals["deal_id"], zip(deals["kind"], deals["reason"], strict=True), strict=True))
+    assert sorted(got) == sorted(case["expect"]), got
+    for deal_id, (kind, text) in case["expect"].items():
+        assert got[deal_id][0] == kind, got[deal_id]
+        assert text in got[deal_id][1], got[deal_id][1]

@@ -1,0 +1,115 @@
+"""ReportData holds the same figures as the matcher and the checks, computed once."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from report.report_fixtures import AT_RISK_FINDINGS, LEAKAGE, MONTHEND, QUALITY, VALUE_AT_RISK
+
+from recon.models import LoadResult, MatchResult
+from recon.report.data import REVIEW_DECISIONS, ReportData
+from recon.report.match_outputs import review_table
+
+
+def test_matching_figures_equal_the_match_counts(
+    report: ReportData, matched: tuple[LoadResult, MatchResult]
+) -> None:
+    load, result = matched
+    for key, value in result.counts().items():
+        assert report.figure(key) == value, key
+    matched_, unmatched = report.figure("crm_matched"), report.figure("crm_unmatched")
+    assert isinstance(matched_, int) and isinstance(unmatched, int)
+    assert matched_ + unmatched == result.counts()["crm_records"]
+    xref = result.xref.astype(str)
+    erp_entities = set(xref.loc[xref["system"] == "erp", "xref_id"])
+    crm = xref[xref["system"] == "crm"]
+    assert matched_ == sum(x in erp_entities for x in crm["xref_id"])
+    assert report.figure("quarantined_rows") == sum(
+        t.rows_quarantined for t in load.tables.values()
+    )
+
+
+def test_score_histogram_counts_every_candidate_pair(
+    report: ReportData, matched: tuple[LoadResult, MatchResult]
+) -> None:
+    section = report.section("matching")
+    assert section is not None
+    histogram = section.table("score_histogram")
+    assert histogram is not None
+    assert histogram.frame["pairs"].sum() == len(matched[1].scored)
+    (chart,) = section.charts
+    assert [m.label for m in chart.markers] == ["auto 0.9", "review 0.4"]
+    assert sum(chart.series[0].values) == len(matched[1].scored)
+
+
+def test_review_table_is_the_matchers_with_a_decision_drop_down(
+    report: ReportData, matched: tuple[LoadResult, MatchResult]
+) -> None:
+    section = report.section("matching")
+    assert section is not None
+    review = section.table("review")
+    assert review is not None
+    pd.testing.assert_frame_equal(review.frame, review_table(matched[1]))
+    assert review.choices == {"decision": REVIEW_DECISIONS}
+    assert review.editable == ("decision", "reviewer", "reviewed_on", "comment")
+
+
+def test_leakage_value_at_risk_by_kind_owner_and_month(report: ReportData) -> None:
+    assert report.figure("leakage_value_at_risk") == VALUE_AT_RISK
+    assert report.figure("leakage_findings") == AT_RISK_FINDINGS
+    assert report.figure("leakage_over_billed") == 1
+    section = report.section("leakage")
+    assert section is not None
+    by_owner = section.table("leakage_by_owner")
+    assert by_owner is not None
+    assert dict(zip(by_owner.frame["owner"], by_owner.frame["value_at_risk"], strict=True)) == {
+        "ann": 1000.50,
+        "bob": 250.25,
+    }
+    by_month = section.table("leakage_by_month")
+    assert by_month is not None
+    assert by_month.frame["value_at_risk"].sum() == pytest.approx(VALUE_AT_RISK)
+    leakage = section.table("leakage")
+    assert leakage is not None and leakage.rows == len(LEAKAGE)
+    assert leakage.formats["deal_id"] == "id" and leakage.formats["gap_amount"] == "amount"
+    assert {c.key for c in section.charts} == {"leakage_by_month", "leakage_by_owner"}
+
+
+def test_monthend_and_quality_figures(report: ReportData) -> None:
+    assert report.figure("monthend_crm_won") == MONTHEND["crm_won"].sum()
+    assert report.figure("monthend_paid") == MONTHEND["paid"].sum()
+    assert report.figure("quality_issues") == len(QUALITY)
+    assert report.figure("quality_error") == 2
+    section = report.section("quality")
+    assert section is not None
+    counts = section.table("quality_counts")
+    assert counts is not None
+    assert counts.frame.to_dict("records") == [
+        {"rule": "bad_phone", "severity": "error", "issues": 2},
+        {"rule": "missing_domain", "severity": "warning", "issues": 1},
+    ]
+
+
+def test_checks_that_did_not_run_are_sections_saying_so(bare_report: ReportData) -> None:
+    for key in ("leakage", "monthend", "quality"):
+        section = bare_report.section(key)
+        assert section is not None and not section.ran
+        assert "did not run" in section.notes[0]
+        assert section.sheets
+    assert {f.key for f in bare_report.summary} == {
+        "crm_records",
+        "erp_records",
+        "auto_links",
+        "review_pairs",
+        "crm_unmatched",
+        "erp_unmatched",
+        "duplicate_records",
+        "quarantined_rows",
+    }
+
+
+def test_run_metadata(report: ReportData) -> None:
+    run = report.run
+    assert run.thresholds == {"auto": 0.9, "review": 0.4}
+    assert "matching.yaml" in dict(run.rules)
+    assert {i.table for i in run.inputs} >= {"crm_companies", "erp_orders"}
