@@ -65,6 +65,16 @@ class KeyPass(_Frozen):
     max_block_size: BlockSize
 
 
+class AddressPass(_Frozen):
+    """Records with the same street line (``address_norm``) whose names start with the same
+    ``name_prefix`` letters are paired; a block of more than ``max_block_size`` is split by the
+    longer name prefix of ``split_prefix``, as the key passes are."""
+
+    enabled: Flag = True
+    name_prefix: Annotated[int, _whole(1, 20)] = 2
+    max_block_size: BlockSize = 8
+
+
 class XrefPass(_Frozen):
     """A record whose ``ref_id`` names a record of the other system is paired with it."""
 
@@ -136,7 +146,7 @@ class BlockingRules(_Frozen):
     postcode_prefix: PostcodePrefixPass
     fuzzy: FuzzyPass
     # Added after the first release: a rules file without it gets the default.
-    address: KeyPass = KeyPass(enabled=True, max_block_size=50)
+    address: AddressPass = AddressPass()
 
     @model_validator(mode="after")
     def _something_on(self) -> BlockingRules:

@@ -330,20 +330,32 @@ def _postcode_pass(
     return _block("postcode_prefix", keys, max_size, split)
 
 
+def _address_pass(
+    records: pd.DataFrame, prefix_length: int, max_size: int, split: Split | None
+) -> Runs:
+    """Same street line and names that start alike: many companies share a building, so the
+    address alone would pair every tenant with every other."""
+    address = _encode(records["address_norm"])[0]
+    prefix = _prefixes(_text(records["name_core"]), prefix_length)
+    keys = (_mix(address.astype(_U64) * _GOLDEN ^ prefix.astype(_U64)) >> _U64(1)).astype(_I64)
+    keys[(address < 0) | (prefix < 0)] = -1
+    return _block("address", keys, max_size, split)
+
+
 def _record_passes(records: pd.DataFrame, rules: BlockingRules) -> dict[str, Runs]:
     split = _name_split(records, rules.split_prefix)
     found: dict[str, Runs] = {}
-    for name, column in (
-        ("domain", "domain"),
-        ("phone", "phone_e164"),
-        ("tax_id", "tax_id_norm"),
-        ("address", "address_norm"),
-    ):
+    for name, column in (("domain", "domain"), ("phone", "phone_e164"), ("tax_id", "tax_id_norm")):
         spec = getattr(rules, name)
         if spec.enabled:
             found[name] = _timed(name, _key_pass, name, records, column, spec.max_block_size, split)
     if rules.xref.enabled:
         found["xref"] = _timed("xref", _xref_pass, records)
+    if rules.address.enabled:
+        spec = rules.address
+        found["address"] = _timed(
+            "address", _address_pass, records, spec.name_prefix, spec.max_block_size, split
+        )
     if rules.postcode_prefix.enabled:
         spec = rules.postcode_prefix
         found["postcode_prefix"] = _timed(
@@ -732,7 +744,7 @@ _COLUMNS = {
     "rare_token": ("name_core",),
     "postcode_prefix": ("postcode_norm", "name_core"),
     "fuzzy": ("name_core", "name_norm"),
-    "address": ("address_norm",),
+    "address": ("address_norm", "name_core"),
 }
 
 

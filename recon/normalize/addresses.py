@@ -72,6 +72,12 @@ class AddressRules:
     unit_slash: str  # "3/15 smith st", "unit 3/15 smith st"
     missing: frozenset[str]
     postcode_digits: dict[str, int]
+    city_alias: dict[str, str]  # folded other name → folded name recon uses
+    city_prefix: str | None  # "^(?:kota|city of) "
+
+
+_RT_RW = r"(?:^| )rt ?/? ?rw (?P<rt>[0-9]{1,3}) ?/ ?(?P<rw>[0-9]{1,3})(?: |$)"
+_RT_RW_SPACED = r"(?:^| )rt (?P<rt>[0-9]{1,3}) rw (?P<rw>[0-9]{1,3})(?: |$)"
 
 
 def _alt(words: list[str]) -> str:
@@ -125,7 +131,22 @@ def _compile(rules: NormalizeRules) -> AddressRules:
         ),
         missing=name_rules(rules).missing,
         postcode_digits={c: r.digits for c, r in text.postcodes.items()},
+        city_alias=_folded_pairs(text.city_aliases),
+        city_prefix=(
+            f"^(?:{_alt(list(_folded(text.city_prefixes)))}) " if text.city_prefixes else None
+        ),
     )
+
+
+def _folded(words: tuple[str, ...] | list[str]) -> list[str]:
+    cleaned = clean_words(pd.Series(list(words), dtype=ARROW_TEXT)).fillna("")
+    return [w for w in cleaned if w]
+
+
+def _folded_pairs(table: dict[str, str]) -> dict[str, str]:
+    keys = clean_words(pd.Series(list(table), dtype=ARROW_TEXT)).fillna("")
+    values = clean_words(pd.Series(list(table.values()), dtype=ARROW_TEXT)).fillna("")
+    return {k: v for k, v in zip(keys, values, strict=True) if k and v}
 
 
 def address_rules(rules: NormalizeRules | None = None) -> AddressRules:
@@ -245,6 +266,17 @@ def _address_parts(values: pd.Series, compiled: AddressRules) -> pd.DataFrame:
     for found in units:
         kind = canonical.take(pc.index_in(found["kind"], value_set=kinds))
         parts.append(pc.binary_join_element_wise(kind, found["value"], pa.scalar(" ", STRING)))
+    # Indonesian neighbourhood and hamlet numbers ("RT/RW 006/002") say where in the
+    # kelurahan, not which street: kept with the unit, out of the street line, which exports
+    # often give without them.
+    arr, slashed = _pull(arr, _RT_RW, ("rt", "rw"), " ", needs="rw")
+    arr, spaced = _pull(arr, _RT_RW_SPACED, ("rt", "rw"), " ", needs="rw")
+    rt = pc.coalesce(slashed["rt"], spaced["rt"])
+    rw = pc.coalesce(slashed["rw"], spaced["rw"])
+    value = pc.binary_join_element_wise(rt, rw, pa.scalar("/", STRING))
+    value = pc.replace_substring_regex(value, "(^|/)0+([0-9])", r"\1\2")  # 006/002 is 6/2
+    space = pa.scalar(" ", STRING)
+    parts.append(pc.binary_join_element_wise(pa.scalar("rt/rw", STRING), value, space))
     unit = _join_columns(parts)
 
     # Street number: after "No."; from "3/15"; leading "15 Smith St"; else the first number.
@@ -295,9 +327,16 @@ def _join_columns(parts: list[pa.Array]) -> pa.Array:
 
 
 def _cities(values: pd.Series, compiled: AddressRules) -> pd.Series:
+    """Folded city names, "Kota" prefixes dropped and other names mapped (rules/normalize.yaml)."""
     words = map_tokens(clean_words(values), lambda w: "" if w.isdigit() else w)
     words = blank_to_na(words)
-    return words.mask(words.isin(list(compiled.missing)).fillna(False))
+    words = words.mask(words.isin(list(compiled.missing)).fillna(False))
+    if compiled.city_prefix:
+        shorter = words.str.replace(compiled.city_prefix, "", regex=True)
+        words = words.where(shorter.str.len().fillna(0) == 0, shorter)  # "Kota" alone stays
+    if compiled.city_alias:
+        words = words.replace(compiled.city_alias)
+    return words
 
 
 def _postcodes(values: pd.Series, country: pd.Series, compiled: AddressRules) -> pd.DataFrame:

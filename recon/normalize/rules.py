@@ -149,6 +149,8 @@ class NormalizeFile(_Frozen):
     street_suffixes: dict[Word, Words] = Field(default_factory=dict)
     unit_types: dict[Word, Words] = Field(default_factory=dict)
     number_markers: Words = ()
+    city_aliases: dict[Word, Word] = Field(default_factory=dict)
+    city_prefixes: Words = ()
     country_aliases: dict[Word, Country] = Field(default_factory=dict)
     postcodes: dict[Country, PostcodeRule] = Field(default_factory=dict)
     tax_ids: TaxIdRules = TaxIdRules()

@@ -245,3 +245,34 @@ def test_one_line_address_compares_equal_to_its_street_line(
         values, both(city), both(postcode), both(country), region=both(region)
     )
     assert got["address_norm"].iloc[0] == got["address_norm"].iloc[1]
+
+
+@pytest.mark.parametrize(
+    ("spellings", "expected"),
+    [
+        (["New York", "NYC", "New York City", "new york"], "new york"),
+        (["Köln", "Koeln", "Koln", "Cologne"], "koeln"),
+        (["Kota Bekasi", "Bekasi", "BEKASI"], "bekasi"),
+        (["Jakarta Selatan", "Jakarta Sel.", "South Jakarta"], "jakarta selatan"),
+        (["Kota"], "kota"),  # the prefix alone is a name, not nothing
+    ],
+)
+def test_other_names_of_one_city_share_city_norm(spellings: list[str], expected: str) -> None:
+    cities = pd.Series(spellings, dtype="string")
+    got = normalize_addresses(pd.Series([None] * len(spellings), dtype="string"), city=cities)
+    assert got["city_norm"].tolist() == [expected] * len(spellings)
+
+
+@pytest.mark.parametrize(
+    ("address", "street", "unit"),
+    [
+        ("Jl. Hayam Wuruk 110, RT/RW 006/002", "jl hayam wuruk 110", "rt/rw 6/2"),
+        ("Jl. Veteran 134 RT.015/RW.002", "jl veteran 134", "rt/rw 15/2"),
+        ("Jl. Raya 5, Lt. 3, RT 1 RW 2", "jl raya 5", "level 3 rt/rw 1/2"),
+        ("Jl. Hayam Wuruk No. 110", "jl hayam wuruk 110", None),
+    ],
+)
+def test_rt_rw_goes_with_the_unit_not_the_street_line(address, street, unit) -> None:
+    got = normalize_addresses(pd.Series([address]), country=pd.Series(["ID"])).iloc[0]
+    assert got["address_norm"] == street
+    assert (None if pd.isna(got["unit"]) else got["unit"]) == unit
