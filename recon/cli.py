@@ -539,6 +539,65 @@ class _nullcontext:
         return None
 
 
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="State store URL (sqlite:///FILE, postgresql+psycopg://…, mysql+pymysql://…; "
+        "${VAR} reads the environment); default: recon-state.sqlite in the output folder, "
+        "else the current folder.",
+    ),
+]
+
+
+def store_url(store: str | None, out: Path | None = None) -> str:
+    """``--store``, else ``sqlite:///<out or cwd>/recon-state.sqlite``."""
+    from recon.state.store import default_store_url
+
+    return store or default_store_url(out)
+
+
+@app.command("accept")
+@handles_errors
+def accept_command(
+    finding_id: Annotated[str, typer.Argument(help="The finding's id, e.g. F-3f9a1c2b7d4e5a6b.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the difference is accepted.")],
+    until: Annotated[
+        str, typer.Option("--until", help="Last day the acceptance holds (YYYY-MM-DD).")
+    ],
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Who owns it (default: your login name).")
+    ] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Accept a finding: it stays out of the open list until --until, then opens again."""
+    import getpass
+
+    from recon.errors import StateError
+    from recon.state.findings_io import accept
+    from recon.state.store import Store
+
+    try:
+        last_day = dt.date.fromisoformat(until.strip())
+    except ValueError:
+        raise StateError(f"--until '{until}' is not a date; give YYYY-MM-DD") from None
+    if last_day < dt.date.today():
+        raise StateError(f"--until {last_day.isoformat()} is in the past; give today or later")
+    with Store.open(store_url(store), create=False) as opened, opened.transaction() as conn:
+        found = accept(
+            conn,
+            finding_id.strip(),
+            reason=reason,
+            owner=owner or getpass.getuser(),
+            until=last_day,
+            today=dt.date.today(),
+        )
+    typer.echo(
+        f"accepted {found['finding_id']} ({found['family']} {found['kind']}: {found['key']}) "
+        f"until {last_day.isoformat()} in {opened.location}"
+    )
+
+
 def main() -> None:
     app()
 

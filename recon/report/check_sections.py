@@ -36,9 +36,12 @@ QUALITY_COLUMNS = (
     "severity",
     "message",
 )
-MONTHEND_SERIES = ("crm_won", "erp_ordered", "invoiced", "paid")
+# The month-end check names its totals won/ordered/invoiced/paid (crm_won/erp_ordered also read).
+MONTHEND_SERIES = ("won", "crm_won", "ordered", "erp_ordered", "invoiced", "paid")
 MONTHEND_LABELS = {
+    "won": "CRM closed-won",
     "crm_won": "CRM closed-won",
+    "ordered": "ERP ordered",
     "erp_ordered": "ERP ordered",
     "invoiced": "ERP invoiced",
     "paid": "ERP paid",
@@ -202,7 +205,7 @@ def monthend_section(
             f"{MONTHEND_LABELS.get(c, c.replace('_', ' '))} ({base_currency})",
             round(float(_numbers(frame[c]).sum()), 2),
             "amount",
-            headline=c in ("crm_won", "erp_ordered"),
+            headline=c in ("won", "crm_won", "ordered", "erp_ordered"),
         )
         for c in numeric
     ]

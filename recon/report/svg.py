@@ -13,6 +13,7 @@ WIDTH, HEIGHT = 760, 280
 LEFT, RIGHT, TOP, BOTTOM = 70, 16, 16, 64
 PALETTE = ("#2f6db5", "#e07b39", "#3a9d5d", "#b5443a", "#7a5bb5", "#8c8c8c")
 MAX_LABELS = 24
+MAX_BAR = 48.0
 
 
 @dataclass(frozen=True)
@@ -60,35 +61,37 @@ def layout(chart: Chart) -> Layout:
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     base_y = TOP + plot_h
     peak = max((v for s in chart.series for v in s.values), default=0.0)
+    step = _nice_step(peak / 5, whole=chart.value_format == "int") if peak > 0 else 1.0
+    top = math.ceil(peak / step) * step if not chart.log_scale else peak
 
     def scale(v: float) -> float:
         v = max(v, 0.0)
         if chart.log_scale:
-            return math.log10(1 + v) / math.log10(1 + peak) if peak > 0 else 0.0
-        return v / peak if peak > 0 else 0.0
+            return math.log10(1 + v) / math.log10(1 + top) if top > 0 else 0.0
+        return v / top if top > 0 else 0.0
 
     slot = plot_w / n
-    bar_w = slot * 0.8 / max(len(chart.series), 1)
+    bar_w = min(slot * 0.8 / max(len(chart.series), 1), MAX_BAR)
     bars = []
     for i, category in enumerate(chart.categories):
         for j, series in enumerate(chart.series):
             v = series.values[i]
             h = scale(v) * plot_h
             tip = f"{category} · {series.name}: {format_value(v, chart.value_format)}"
-            x = LEFT + i * slot + slot * 0.1 + j * bar_w
+            x = LEFT + (i + 0.5) * slot - bar_w * len(chart.series) / 2 + j * bar_w
             bars.append(Bar(x, base_y - h, bar_w, h, PALETTE[j % len(PALETTE)], tip))
-    step = math.ceil(n / MAX_LABELS)
+    every = math.ceil(n / MAX_LABELS)
     xlabels = tuple(
         Text(LEFT + (i + 0.5) * slot, base_y + 12, c[:18], rotate=n > 8)
         for i, c in enumerate(chart.categories)
-        if i % step == 0
+        if i % every == 0
     )
     return Layout(
         WIDTH,
         HEIGHT,
         tuple(bars),
         xlabels,
-        _yticks(chart, peak, scale, plot_h, base_y),
+        _yticks(chart, top, step, scale, plot_h, base_y),
         tuple(
             (
                 Line(LEFT + m.at * slot, TOP, LEFT + m.at * slot, base_y),
@@ -101,20 +104,31 @@ def layout(chart: Chart) -> Layout:
     )
 
 
+def _nice_step(raw: float, *, whole: bool) -> float:
+    """1, 2, 2.5 or 5 times a power of ten: axis labels people can read."""
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    return max(step, 1.0) if whole else step
+
+
 def _yticks(
-    chart: Chart, peak: float, scale: Callable[[float], float], plot_h: float, base_y: float
+    chart: Chart,
+    top: float,
+    step: float,
+    scale: Callable[[float], float],
+    plot_h: float,
+    base_y: float,
 ) -> tuple[tuple[Line, Text], ...]:
-    if peak <= 0:
+    if top <= 0:
         return ()
     if chart.log_scale:
-        values = [10**k for k in range(int(math.log10(peak)) + 1)]
+        values = [10.0**k for k in range(int(math.log10(top)) + 1)]
     else:
-        values = [peak * k / 4 for k in range(1, 5)]
+        values = [step * k for k in range(1, round(top / step) + 1)]
     ticks = []
     for v in values:
         y = base_y - scale(v) * plot_h
-        fmt = "int" if chart.log_scale or chart.value_format == "int" else chart.value_format
-        label = _short(v) if fmt != "int" or v >= 10_000 else format_value(v, "int")
+        label = _short(v) if v >= 10_000 or not float(v).is_integer() else f"{v:,.0f}"
         ticks.append((Line(LEFT, y, WIDTH - RIGHT, y), Text(LEFT - 6, y + 4, label, anchor="end")))
     return tuple(ticks)
 
@@ -122,5 +136,5 @@ def _yticks(
 def _short(v: float) -> str:
     for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(v) >= size:
-            return f"{v / size:,.1f}{suffix}"
-    return f"{v:,.0f}"
+            return f"{v / size:,.{0 if (v / size).is_integer() else 1}f}{suffix}"
+    return f"{v:,.2f}".rstrip("0").rstrip(".")

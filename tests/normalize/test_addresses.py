@@ -258,8 +258,22 @@ def test_one_line_address_compares_equal_to_its_street_line(
     ],
 )
 def test_other_names_of_one_city_share_city_norm(spellings: list[str], expected: str) -> None:
+    text = default_rules().text
+    aliases = {
+        "NYC": "New York",
+        "New York City": "New York",
+        "Koln": "Köln",
+        "Cologne": "Köln",
+        "Jakarta Sel.": "Jakarta Selatan",
+        "South Jakarta": "Jakarta Selatan",
+    }
+    rules = default_rules().model_copy(
+        update={"text": text.model_copy(update={"city_aliases": aliases})}
+    )
     cities = pd.Series(spellings, dtype="string")
-    got = normalize_addresses(pd.Series([None] * len(spellings), dtype="string"), city=cities)
+    got = normalize_addresses(
+        pd.Series([None] * len(spellings), dtype="string"), city=cities, rules=rules
+    )
     assert got["city_norm"].tolist() == [expected] * len(spellings)
 
 

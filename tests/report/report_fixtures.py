@@ -34,11 +34,11 @@ AT_RISK_FINDINGS = 2
 MONTHEND = pd.DataFrame(
     {
         "month": ["2026-09", "2026-10"],
-        "crm_won": [1000.50, 2000.0],
-        "erp_ordered": [900.0, 2100.0],
+        "won": [1000.50, 2000.0],
+        "ordered": [900.0, 2100.0],
         "invoiced": [800.0, 2000.0],
         "paid": [700.0, 1500.0],
-        "won_minus_ordered": [100.50, -100.0],
+        "won_to_ordered": [100.50, -100.0],
     }
 )
 MONTHEND_DIFFERENCES = pd.DataFrame(

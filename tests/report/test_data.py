@@ -76,7 +76,15 @@ def test_leakage_value_at_risk_by_kind_owner_and_month(report: ReportData) -> No
 
 
 def test_monthend_and_quality_figures(report: ReportData) -> None:
-    assert report.figure("monthend_crm_won") == MONTHEND["crm_won"].sum()
+    assert report.figure("monthend_won") == MONTHEND["won"].sum()
+    section = report.section("monthend")
+    assert section is not None
+    assert [s.name for s in section.charts[0].series] == [
+        "CRM closed-won",
+        "ERP ordered",
+        "ERP invoiced",
+        "ERP paid",
+    ]
     assert report.figure("monthend_paid") == MONTHEND["paid"].sum()
     assert report.figure("quality_issues") == len(QUALITY)
     assert report.figure("quality_error") == 2

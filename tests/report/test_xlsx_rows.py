@@ -7,8 +7,10 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import pytest
 from report.report_fixtures import GENERATED_AT
 
+from recon.report import xlsx_rows
 from recon.report.data import ReportData, RunInfo, Section, table
 from recon.report.excel import write_workbook
 
@@ -29,7 +31,11 @@ def report_of(frame: pd.DataFrame) -> ReportData:
     return ReportData(run, (section,))
 
 
-def test_cells_read_back_as_written(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk", [xlsx_rows.CHUNK, 2])
+def test_cells_read_back_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(xlsx_rows, "CHUNK", chunk)  # rows are serialised a chunk at a time
     path = write_workbook(report_of(TRICKY), tmp_path / "t.xlsx")
     sheet = openpyxl.load_workbook(path)["Tricky"]
     rows = list(sheet.iter_rows(min_row=2, values_only=True))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recon.checks.leakage.assign import Params, assign
+from recon.checks.leakage.assign import Assignment, Params, assign
 from recon.checks.leakage.classify import classify_deals
 from recon.checks.leakage.findings import (
     FINDING_COLUMNS,
@@ -23,7 +23,7 @@ from recon.checks.leakage.findings import (
 )
 from recon.checks.leakage.others import credit_holds, orphan_orders
 from recon.checks.leakage.pairs import candidate_pairs
-from recon.checks.leakage.prepare import Frames, prepare
+from recon.checks.leakage.prepare import Frames, Prepared, prepare
 from recon.checks.leakage.refs import parse_deal_refs
 from recon.checks.leakage.totals import new_leakage, value_at_risk
 from recon.config.leakage import LeakageRules
@@ -31,17 +31,21 @@ from recon.config.leakage import LeakageRules
 __all__ = [
     "FINDING_COLUMNS",
     "KINDS",
+    "LINK_COLUMNS",
     "LEAKAGE_KINDS",
     "Frames",
     "LeakageResult",
     "empty_findings",
     "find_leakage",
+    "link_orders",
     "new_leakage",
     "parse_deal_refs",
     "value_at_risk",
 ]
 
 log = logging.getLogger(__name__)
+
+WON_STAGES = ("closedwon", "Closed Won", "won", "Won")
 
 
 @dataclass(frozen=True)
@@ -72,22 +76,29 @@ def _params(prep_won: pd.DataFrame, rules: LeakageRules) -> Params:
     )
 
 
-def find_leakage(
+@dataclass(frozen=True)
+class _Solved:
+    """The assignment and everything it was computed from."""
+
+    prep: Prepared
+    pairs: pd.DataFrame
+    params: Params
+    chosen: Assignment
+
+
+def _solve(
     frames: Frames,
     rules: LeakageRules,
     *,
-    as_of: dt.date | None = None,
-    base_currency: str = "USD",
-    won_stages: tuple[str, ...] = ("closedwon", "Closed Won", "won", "Won"),
-    cancelled_statuses: tuple[str, ...] = (),
-) -> LeakageResult:
-    """Every leakage finding as of ``as_of`` (else the rules' as_of, else today)."""
-    day = as_of or rules.as_of or dt.date.today()
-    base = (rules.currency.base or base_currency).upper()
+    as_of: dt.date,
+    base: str,
+    won_stages: tuple[str, ...],
+    cancelled_statuses: tuple[str, ...],
+) -> _Solved:
     prep = prepare(
         frames,
         rules,
-        as_of=day,
+        as_of=as_of,
         base=base,
         won_stages=won_stages,
         cancelled_statuses=cancelled_statuses,
@@ -95,6 +106,76 @@ def find_leakage(
     pairs = candidate_pairs(prep, rules, frames.fx_rates)
     params = _params(prep.won, rules)
     chosen = assign(pairs, len(prep.won), len(prep.orders), params)
+    return _Solved(prep, pairs, params, chosen)
+
+
+LINK_COLUMNS = {
+    "deal_id": "string",
+    "order_id": "string",
+    "by_reference": "bool",
+    "lag_days": "int64",
+    "share": "float64",
+    "ambiguous": "bool",
+}
+
+
+def link_orders(
+    frames: Frames,
+    rules: LeakageRules,
+    *,
+    as_of: dt.date | None = None,
+    base_currency: str = "USD",
+    won_stages: tuple[str, ...] = WON_STAGES,
+    cancelled_statuses: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """The deal each live order pays, as the leakage check assigns it: one row per linked
+    (deal, order) with ``LINK_COLUMNS`` — whether the order names the deal, days from the close to
+    the order, the order as a share of the deal, and whether the deal's orders are ambiguous.
+    Won deals closed after ``as_of``, cancelled orders and orders paying no deal are left out."""
+    solved = _solve(
+        frames,
+        rules,
+        as_of=as_of or rules.as_of or dt.date.today(),
+        base=(rules.currency.base or base_currency).upper(),
+        won_stages=won_stages,
+        cancelled_statuses=cancelled_statuses,
+    )
+    prep, pairs, chosen = solved.prep, solved.pairs, solved.chosen
+    mine = pairs.loc[chosen.deal_of_order[pairs["o"].to_numpy()] == pairs["d"].to_numpy()]
+    d, o = mine["d"].to_numpy(), mine["o"].to_numpy()
+    return pd.DataFrame(
+        {
+            "deal_id": prep.won["deal_id"].to_numpy()[d],
+            "order_id": prep.orders["order_id"].to_numpy()[o],
+            "by_reference": mine["ref"].to_numpy(dtype=bool),
+            "lag_days": mine["lag"].to_numpy(dtype=np.int64),
+            "share": mine["share"].to_numpy(dtype=float),
+            "ambiguous": chosen.ambiguous[d],
+        }
+    ).astype(LINK_COLUMNS)
+
+
+def find_leakage(
+    frames: Frames,
+    rules: LeakageRules,
+    *,
+    as_of: dt.date | None = None,
+    base_currency: str = "USD",
+    won_stages: tuple[str, ...] = WON_STAGES,
+    cancelled_statuses: tuple[str, ...] = (),
+) -> LeakageResult:
+    """Every leakage finding as of ``as_of`` (else the rules' as_of, else today)."""
+    day = as_of or rules.as_of or dt.date.today()
+    base = (rules.currency.base or base_currency).upper()
+    solved = _solve(
+        frames,
+        rules,
+        as_of=day,
+        base=base,
+        won_stages=won_stages,
+        cancelled_statuses=cancelled_statuses,
+    )
+    prep, pairs, params, chosen = solved.prep, solved.pairs, solved.params, solved.chosen
     parts = [
         classify_deals(prep, pairs, chosen, params, rules, frames.fx_rates),
         orphan_orders(prep, chosen.deal_of_order, frames.fx_rates),

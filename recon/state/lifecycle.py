@@ -1,0 +1,140 @@
+"""The life of a finding across runs (pure: frames in, frames out, no database).
+
+A finding is identified by its family (``leakage``, ``duplicate``, ``quality``) and its key, the
+columns that say what it is about and never its amounts (see ``recon.state.keys``). Its stable id
+is ``F-`` and the first 16 hex digits of sha256("<family>\\x1f<key>"): the same finding gets the
+same id in every run and every store, and 64 bits keep a million findings free of collisions.
+
+Each run classifies every finding it found, and every finding still live in the store:
+
+``new``       found now, not live before (a finding that was resolved and comes back is new again)
+``open``      found now and open before: still open, with its age in days and in runs
+``accepted``  found now and covered by an acceptance whose ``until`` is today or later
+``expired``   found now, accepted before, and its acceptance has expired: open again
+``resolved``  live before and not found now: it disappeared, because it was fixed
+
+Statuses stored: ``open``, ``accepted``, ``resolved``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+OPEN, ACCEPTED, RESOLVED = "open", "accepted", "resolved"
+NEW, EXPIRED = "new", "expired"
+LIVE = (OPEN, ACCEPTED)
+CURRENT_COLUMNS = ["finding_id", "family", "key", "kind", "value", "payload"]
+STORED_COLUMNS = [
+    "finding_id",
+    "family",
+    "key",
+    "kind",
+    "status",
+    "first_seen_run",
+    "last_seen_run",
+    "resolved_run",
+]
+RESULT_COLUMNS = [
+    "finding_id",
+    "family",
+    "key",
+    "kind",
+    "status",
+    "change",
+    "first_seen_run",
+    "last_seen_run",
+    "resolved_run",
+    "age_days",
+    "age_runs",
+    "accepted_until",
+    "value",
+    "payload",
+]
+
+
+def finding_id(family: str, key: str) -> str:
+    """``F-`` + 16 hex digits of sha256 of family and key: stable across runs and stores."""
+    digest = hashlib.sha256(f"{family}\x1f{key}".encode()).hexdigest()
+    return "F-" + digest[:16]
+
+
+def finding_ids(family: str, keys: pd.Series) -> pd.Series:
+    return pd.Series([finding_id(family, k) for k in keys.astype("str")], index=keys.index)
+
+
+def classify(
+    previous: pd.DataFrame,
+    current: pd.DataFrame,
+    acceptances: pd.DataFrame,
+    *,
+    run_id: int,
+    as_of: dt.date,
+    runs: pd.DataFrame,
+) -> pd.DataFrame:
+    """Every finding found now or live before, with its new status and what changed.
+
+    ``previous``: STORED_COLUMNS of the stored findings (any status). ``current``: CURRENT_COLUMNS
+    of this run's findings. ``acceptances``: finding_id, until (date) — the newest per finding.
+    ``runs``: run_id, started_at of every run including this one (for the ages).
+    """
+    prev = previous[STORED_COLUMNS].drop_duplicates("finding_id").set_index("finding_id")
+    cur = current[CURRENT_COLUMNS].drop_duplicates("finding_id").set_index("finding_id")
+    live = prev.index[prev["status"].isin(LIVE).to_numpy()]
+    ids = cur.index.union(live, sort=False)
+    out = pd.DataFrame(index=ids)
+    found = ids.isin(cur.index)
+    was = prev["status"].reindex(ids)
+    was_live = was.isin(LIVE).to_numpy()
+    for column in ("family", "key", "kind"):
+        out[column] = cur[column].reindex(ids).where(found, prev[column].reindex(ids))
+
+    until = _until(acceptances).reindex(ids)
+    covered = found & until.notna().to_numpy() & (until >= pd.Timestamp(as_of)).to_numpy()
+    status = np.where(found, np.where(covered, ACCEPTED, OPEN), RESOLVED)
+    change = np.select(
+        [~found, covered, ~was_live, (was == ACCEPTED).to_numpy()],
+        [RESOLVED, ACCEPTED, NEW, EXPIRED],
+        default=OPEN,
+    )
+    out["status"] = status
+    out["change"] = change
+    first = prev["first_seen_run"].reindex(ids).to_numpy(dtype=np.float64)
+    out["first_seen_run"] = np.where(found & ~was_live, run_id, first).astype(np.int64)
+    last = prev["last_seen_run"].reindex(ids).to_numpy(dtype=np.float64)
+    out["last_seen_run"] = np.where(found, run_id, last).astype(np.int64)
+    out["resolved_run"] = pd.array(np.where(found, pd.NA, run_id), dtype="Int64")
+    out["age_days"], out["age_runs"] = _ages(out["first_seen_run"].to_numpy(), run_id, as_of, runs)
+    out["accepted_until"] = until.dt.date.where(until.notna(), None).to_numpy(dtype=object)
+    out["value"] = cur["value"].reindex(ids).astype(object).where(found, None)
+    out["payload"] = cur["payload"].reindex(ids).astype(object).where(found, None)
+    out = out.reset_index(names="finding_id")[RESULT_COLUMNS]
+    return out.sort_values(["family", "key"], kind="stable").reset_index(drop=True)
+
+
+def _until(acceptances: pd.DataFrame) -> pd.Series:
+    if not len(acceptances):
+        return pd.Series(dtype="datetime64[ns]")
+    frame = acceptances.assign(until=pd.to_datetime(acceptances["until"]))
+    return frame.groupby("finding_id")["until"].max()
+
+
+def _ages(
+    first_seen: np.ndarray, run_id: int, as_of: dt.date, runs: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Days since the run that first saw each finding, and runs since then (0 = first seen now)."""
+    ids = np.sort(runs["run_id"].to_numpy(dtype=np.int64))
+    started = pd.to_datetime(runs.set_index("run_id")["started_at"]).dt.normalize()
+    first_day = started.reindex(first_seen).to_numpy()
+    today = np.datetime64(as_of, "D")
+    known = ~np.isnat(first_day)
+    first_day = np.where(known, first_day, np.datetime64(as_of, "ns")).astype("datetime64[D]")
+    days = (today - first_day).astype(np.int64)
+    days = np.where(first_seen == run_id, 0, np.maximum(days, 0))
+    age_runs = np.searchsorted(ids, run_id, side="right") - np.searchsorted(
+        ids, first_seen, side="right"
+    )
+    return days, age_runs.astype(np.int64)

@@ -1,0 +1,137 @@
+"""The state store's tables (schema version 1), as SQLAlchemy Core metadata.
+
+Names start with ``recon_`` so the store can share a database with other tables. Times are UTC
+without a time zone (MariaDB DATETIME and SQLite keep none). InnoDB and utf8mb4 on MariaDB/MySQL:
+transactions and any text. Ids are bounded VARCHARs so that MariaDB can index them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+_ID = 255
+_MYSQL: dict[str, Any] = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
+
+
+def _run_ref(name: str, nullable: bool = False) -> sa.Column[int]:
+    return sa.Column(name, sa.Integer, sa.ForeignKey("recon_runs.run_id"), nullable=nullable)
+
+
+schema_version = sa.Table(
+    "recon_schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("applied_at", sa.DateTime, nullable=False),
+    sa.Column("recon_version", sa.String(40), nullable=False),
+    **_MYSQL,
+)
+
+# Named counters: next_xref is the smallest xref number never issued (ids are never reused).
+counters = sa.Table(
+    "recon_counters",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+    **_MYSQL,
+)
+
+runs = sa.Table(
+    "recon_runs",
+    metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column("user", sa.String(_ID), nullable=False),
+    sa.Column("host", sa.String(_ID), nullable=False),
+    sa.Column("recon_version", sa.String(40), nullable=False),
+    sa.Column("command", sa.String(_ID), nullable=False),
+    sa.Column("as_of", sa.Date),
+    sa.Column("inputs", sa.JSON, nullable=False),  # [{table, path or sql, sha256, rows...}]
+    sa.Column("rules_hash", sa.String(64), nullable=False),
+    sa.Column("rules", sa.JSON, nullable=False),  # [{path, sha256}]
+    sa.Column("counts", sa.JSON, nullable=False),
+    sa.Column("timings", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    **_MYSQL,
+)
+
+xref_registry = sa.Table(
+    "recon_xref_registry",
+    metadata,
+    sa.Column("system", sa.String(16), primary_key=True),
+    sa.Column("record_id", sa.String(_ID), primary_key=True),
+    sa.Column("xref_id", sa.String(32), nullable=False, index=True),
+    _run_ref("first_seen_run"),
+    _run_ref("last_seen_run"),
+    sa.Column("active", sa.Boolean, nullable=False),
+    **_MYSQL,
+)
+
+xref_changes = sa.Table(
+    "recon_xref_changes",
+    metadata,
+    sa.Column("change_id", sa.Integer, primary_key=True, autoincrement=True),
+    _run_ref("run_id"),
+    sa.Column("kind", sa.String(16), nullable=False),  # new, merge, split, retired
+    sa.Column("from_xref", sa.String(32)),
+    sa.Column("to_xref", sa.String(32)),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("record_ids", sa.JSON, nullable=False),  # ["crm:123", "erp:C-9", ...]
+    **_MYSQL,
+)
+
+decisions = sa.Table(
+    "recon_decisions",
+    metadata,
+    sa.Column("decision_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("left_system", sa.String(16), nullable=False),
+    sa.Column("left_id", sa.String(_ID), nullable=False),
+    sa.Column("right_system", sa.String(16), nullable=False),
+    sa.Column("right_id", sa.String(_ID), nullable=False),
+    sa.Column("decision", sa.String(20), nullable=False),
+    sa.Column("reviewer", sa.String(_ID), nullable=False),
+    sa.Column("reviewed_on", sa.Date),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("applied_at", sa.DateTime),
+    _run_ref("applied_run", nullable=True),
+    sa.Index("ix_recon_decisions_pair", "left_system", "left_id", "right_system", "right_id"),
+    **_MYSQL,
+)
+
+findings = sa.Table(
+    "recon_findings",
+    metadata,
+    sa.Column("finding_id", sa.String(32), primary_key=True),
+    sa.Column("family", sa.String(16), nullable=False),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    _run_ref("first_seen_run"),
+    _run_ref("last_seen_run"),
+    _run_ref("resolved_run", nullable=True),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("payload", sa.Text),  # the finding's row as JSON text, as last seen
+    sa.Column("value", sa.Numeric(38, 4, asdecimal=True)),
+    **_MYSQL,
+)
+
+acceptances = sa.Table(
+    "recon_acceptances",
+    metadata,
+    sa.Column("acceptance_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "finding_id",
+        sa.String(32),
+        sa.ForeignKey("recon_findings.finding_id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("owner", sa.String(_ID), nullable=False),
+    sa.Column("until", sa.Date, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    **_MYSQL,
+)
