@@ -31,8 +31,8 @@ from recon.config.leakage import LeakageRules
 __all__ = [
     "FINDING_COLUMNS",
     "KINDS",
-    "LINK_COLUMNS",
     "LEAKAGE_KINDS",
+    "LINK_COLUMNS",
     "Frames",
     "LeakageResult",
     "empty_findings",
