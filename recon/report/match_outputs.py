@@ -36,9 +36,10 @@ def xref_table(result: MatchResult) -> pd.DataFrame:
 def pair_table(result: MatchResult, decisions: tuple[str, ...]) -> pd.DataFrame:
     """Pairs with the given final decisions, CRM side first for cross-system pairs."""
     scored = result.scored
-    keep = scored["decision"].astype(str).isin(decisions).to_numpy()
-    left = scored["left"].to_numpy()[keep]
-    right = scored["right"].to_numpy()[keep]
+    # Millions of pairs, a few thousand kept: select first, convert only what is kept.
+    scored = scored.iloc[np.flatnonzero(scored["decision"].isin(decisions).to_numpy())]
+    left = scored["left"].to_numpy()
+    right = scored["right"].to_numpy()
     system = result.records["system"].astype(str).to_numpy()
     # ERP on the left only when both are ERP: swap so a CRM record comes first.
     swap = (system[left] == "erp") & (system[right] == "crm")
@@ -51,10 +52,10 @@ def pair_table(result: MatchResult, decisions: tuple[str, ...]) -> pd.DataFrame:
             "right_system": system[b],
             "right_id": _side(result, b, "record_id"),
             "right_name": _side(result, b, "name"),
-            "score": np.round(scored["probability"].to_numpy()[keep].astype(float), 4),
-            "decision": scored["decision"].astype(str).to_numpy()[keep],
-            "reasons": scored["reasons"].astype("string").to_numpy()[keep],
-            "decision_reason": scored["decision_reason"].astype("string").to_numpy()[keep]
+            "score": np.round(scored["probability"].to_numpy().astype(float), 4),
+            "decision": scored["decision"].astype(str).to_numpy(),
+            "reasons": scored["reasons"].astype("string").to_numpy(),
+            "decision_reason": scored["decision_reason"].astype("string").to_numpy()
             if "decision_reason" in scored
             else pd.NA,
         }
