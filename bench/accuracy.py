@@ -101,3 +101,37 @@ def leakage_scores(
             "planted": len(planted),
         }
     return out
+
+
+def matcher_affected_deals(
+    deals: pd.DataFrame,
+    orders: pd.DataFrame,
+    xref: pd.DataFrame,
+    truth_entities: pd.DataFrame,
+    truth_orders: pd.DataFrame,
+) -> set[str]:
+    """Deals whose entity the matcher got wrong, as far as leakage can tell: the company has an
+    ERP customer in the truth but none in the xref (or the other way round), or an order made for
+    the deal sits on an ERP customer of another xref entity. The leakage check sees the matcher's
+    entities only, so its verdict on these deals is the matcher's error, not its own."""
+    ent = truth_entities.assign(key=truth_entities["system"] + ":" + truth_entities["record_id"])
+    erp_entities = set(ent.loc[ent["system"] == "erp", "entity_id"])
+    truth_ent = ent.set_index("key")["entity_id"]
+    xr = xref.astype({"system": str, "record_id": str, "xref_id": str})
+    xr_of = pd.Series(xr["xref_id"].to_numpy(), index=(xr["system"] + ":" + xr["record_id"]))
+    xr_of = xr_of[~xr_of.index.duplicated()]
+    erp_xrefs = set(xr.loc[xr["system"] == "erp", "xref_id"])
+    company = "crm:" + deals["company_id"].astype(str)
+    in_erp = company.map(truth_ent).isin(erp_entities)
+    deal_xref = company.map(xr_of)
+    linked = deal_xref.isin(erp_xrefs)
+    affected = set(deals.loc[(in_erp != linked).to_numpy(), "deal_id"].astype(str))
+    made = truth_orders.dropna().astype(str)
+    customer = orders.astype({"order_id": str, "customer_id": str}).set_index("order_id")
+    made = made.loc[made["order_id"].isin(customer.index)]
+    order_xref = ("erp:" + customer.loc[made["order_id"], "customer_id"]).map(xr_of).to_numpy()
+    xref_of_deal = pd.Series(deal_xref.to_numpy(), index=deals["deal_id"].astype(str).to_numpy())
+    xref_of_deal = xref_of_deal[~xref_of_deal.index.duplicated()]
+    apart = made["deal_id"].map(xref_of_deal).to_numpy() != order_xref
+    affected |= set(made.loc[apart, "deal_id"])
+    return affected

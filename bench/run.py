@@ -99,7 +99,7 @@ def stage_leakage(entities: int, seed: int, data: Path) -> dict[str, Any]:
     import pandas as pd
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from accuracy import leakage_scores
+    from accuracy import leakage_scores, matcher_affected_deals
 
     from recon.config.leakage import load_leakage_rules
     from recon.config.load import folder_config
@@ -114,10 +114,24 @@ def stage_leakage(entities: int, seed: int, data: Path) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     truth = pd.read_csv(data / "truth_leakage.csv", dtype=str)
     kinds = ("no_order", "under_billed", "pending", "no_erp_customer")
+    # the same scores on the deals the matcher got right: what the leakage check itself decides
+    affected = matcher_affected_deals(
+        loaded.frame("crm_deals"),
+        loaded.frame("erp_orders"),
+        matched.xref,
+        pd.read_csv(data / "truth_entities.csv", dtype=str),
+        pd.read_csv(data / "truth_orders.csv", dtype=str),
+    )
+    findings = result.findings
+    clean = findings.loc[~findings["deal_id"].astype(str).isin(affected)]
     return {
         "leakage_s": seconds,
         "findings": result.counts,
-        "accuracy": leakage_scores(result.findings, truth, kinds),
+        "accuracy": leakage_scores(findings, truth, kinds),
+        "matcher_affected_deals": len(affected),
+        "accuracy_given_matcher": leakage_scores(
+            clean, truth.loc[~truth["deal_id"].isin(affected)], kinds
+        ),
     }
 
 

@@ -1,6 +1,7 @@
 """The recon command line: parse options, set up logging, call the pipeline, map errors to exit codes.
 
-Exit codes: 0 success, 1 findings (for commands asked to fail on them), 2 bad input or configuration.
+Exit codes: 0 success, 1 findings (for commands asked to fail on them), 2 bad input or configuration,
+3 the report could not be delivered (``recon.report.deliver``; the outputs are kept).
 """
 
 from __future__ import annotations
@@ -92,17 +93,133 @@ StateOpt = Annotated[
     typer.Option(
         "--state",
         help="Folder of recon's memory (review decisions); default: state_dir in recon.yaml, "
-        "else ./recon-state.",
+        "else ./recon-state. With --store the decisions live in the state store instead.",
     ),
 ]
 
 
-def _stored_decisions(state: Path | None, inputs: Any) -> tuple[str, list[Any]]:
-    """Where the review decisions are kept, and the current one of each pair."""
+def _stored_decisions(
+    state: Path | None, inputs: Any, store: str | None = None
+) -> tuple[str, list[Any]]:
+    """Where the review decisions are kept (the state store given by ``--store``, else the CSV log
+    in the state folder), and the current one of each pair."""
     from recon.state import open_decisions, state_dir
 
-    store = open_decisions(state_dir(state, inputs))
-    return store.location, store.current()
+    opened = open_decisions(state_dir(state, inputs), store)
+    return opened.location, opened.current()
+
+
+EmailToOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--email-to",
+        help="E-mail the report to these addresses (comma-separated): report.html as the body, "
+        "report.xlsx attached. Credentials: environment variables RECON_SMTP_USER and "
+        "RECON_SMTP_PASSWORD, never options.",
+        rich_help_panel="Delivery",
+    ),
+]
+EmailFromOpt = Annotated[
+    str | None,
+    typer.Option("--email-from", help="Sender address of the e-mail.", rich_help_panel="Delivery"),
+]
+SmtpHostOpt = Annotated[
+    str | None,
+    typer.Option("--smtp-host", help="SMTP server to send through.", rich_help_panel="Delivery"),
+]
+SmtpPortOpt = Annotated[
+    int, typer.Option("--smtp-port", help="SMTP port.", rich_help_panel="Delivery")
+]
+StartTlsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--starttls/--no-starttls",
+        help="Encrypt the SMTP session with STARTTLS (required when credentials are set).",
+        rich_help_panel="Delivery",
+    ),
+]
+DeliverToOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--deliver-to",
+        help="Copy report.html and report.xlsx into this folder (created if missing).",
+        rich_help_panel="Delivery",
+    ),
+]
+AttemptsOpt = Annotated[
+    int,
+    typer.Option(
+        "--delivery-attempts",
+        min=1,
+        help="Tries per delivery before it counts as failed (exit code 3).",
+        rich_help_panel="Delivery",
+    ),
+]
+BackoffOpt = Annotated[
+    float,
+    typer.Option(
+        "--delivery-backoff",
+        min=0,
+        help="Seconds to wait after the first failed try, doubled after each further one.",
+        rich_help_panel="Delivery",
+    ),
+]
+
+
+class _Delivery:
+    """Where a run's report goes, checked before the run starts (a bad option is exit code 2)."""
+
+    def __init__(
+        self,
+        email_to: str | None,
+        email_from: str | None,
+        smtp_host: str | None,
+        smtp_port: int,
+        starttls: bool,
+        deliver_to: Path | None,
+        attempts: int,
+        backoff: float,
+    ) -> None:
+        from recon.errors import ConfigError
+        from recon.report.deliver import Retry, email_settings
+
+        if email_to is None and (email_from or smtp_host):
+            raise ConfigError("--email-from and --smtp-host need --email-to, the recipients")
+        self.email = (
+            email_settings(email_to, email_from, smtp_host, smtp_port, starttls)
+            if email_to is not None
+            else None
+        )
+        if deliver_to is not None and deliver_to.exists() and not deliver_to.is_dir():
+            raise ConfigError(f"--deliver-to {deliver_to} is a file; give a folder")
+        self.folder = deliver_to
+        self.retry = Retry(attempts, backoff)
+
+    def __call__(self, out_dir: Path, subject: str) -> None:
+        """Deliver report.html and report.xlsx; DeliveryError (exit code 3) when it failed."""
+        from recon.report.deliver import DeliveryError, build_message, copy_to_folder, send_email
+        from recon.report.write import EXCEL_NAME, HTML_NAME
+
+        html, excel = out_dir / HTML_NAME, out_dir / EXCEL_NAME
+        failures = []
+        if self.folder is not None:
+            try:
+                copy_to_folder([html, excel], self.folder, self.retry)
+                typer.echo(f"report copied to {self.folder}")
+            except DeliveryError as exc:
+                failures.append(str(exc))
+        if self.email is not None:
+            try:
+                message = build_message(self.email, subject, html, [excel])
+                tries = send_email(self.email, message, self.retry)
+                typer.echo(
+                    f"report e-mailed to {', '.join(self.email.to)}"
+                    + (f" (after {tries} attempts)" if tries > 1 else "")
+                )
+            except DeliveryError as exc:
+                failures.append(str(exc))
+        if failures:
+            raise DeliveryError("; ".join(failures))
 
 
 def default_out(command: str) -> Path:
@@ -245,6 +362,7 @@ def review_apply(
         bool,
         typer.Option("--demo", help="The files come from `recon demo`: check against its data."),
     ] = False,
+    store: StoreOpt = None,
 ) -> None:
     """Check reviewed decisions against the data and store them; the next match or run honours them.
 
@@ -268,7 +386,7 @@ def review_apply(
         raise ConfigError("--demo checks against the bundled sample data; give no data folder")
     data_dir = folders[0] if folders else None
     inputs = folder_config(sample_data_dir()) if demo else resolve_inputs(data_dir, config)
-    applied = apply_review(files, inputs, open_decisions(state_dir(state, inputs)))
+    applied = apply_review(files, inputs, open_decisions(state_dir(state, inputs), store))
     typer.echo(_review_summary(applied))
 
 
@@ -324,10 +442,23 @@ def run_command(
     end: Annotated[
         str | None, typer.Option("--to", help="Month-end: last month of a range (YYYY-MM).")
     ] = None,
+    store: StoreOpt = None,
+    email_to: EmailToOpt = None,
+    email_from: EmailFromOpt = None,
+    smtp_host: SmtpHostOpt = None,
+    smtp_port: SmtpPortOpt = 587,
+    starttls: StartTlsOpt = True,
+    deliver_to: DeliverToOpt = None,
+    delivery_attempts: AttemptsOpt = 3,
+    delivery_backoff: BackoffOpt = 5.0,
 ) -> None:
-    """Run everything: load, match, checks and reports, plus run.json (counts, timings, checksums).
+    """Run everything: load, match, checks, state store and reports, plus run.json (counts,
+    timings, checksums, the store's run id).
 
     Month-end covers the twelve complete months up to --as-of unless --period or --from/--to say.
+    The run is recorded in the state store (--store; default recon-state.sqlite in --out, else
+    the current folder); with --store the review decisions are read from it too. Exit codes:
+    0 done, 2 bad input, 3 the report could not be delivered (the outputs are kept).
     """
     from recon.checks.monthend import months_in
     from recon.config.load import resolve_inputs
@@ -341,8 +472,12 @@ def run_command(
     except ValueError:
         raise ConfigError(f"--as-of is '{as_of}' — expected a date such as 2026-10-31") from None
     months = months_in(period, start, end) if (period or start or end) else None
+    deliver = _Delivery(
+        email_to, email_from, smtp_host, smtp_port, starttls, deliver_to,
+        delivery_attempts, delivery_backoff,
+    )  # fmt: skip
     inputs = resolve_inputs(data_dir, config)
-    location, decisions = _stored_decisions(state, inputs)
+    location, decisions = _stored_decisions(state, inputs, store)
     with row_progress() as progress:
         run = run_all(
             inputs,
@@ -352,12 +487,16 @@ def run_command(
             decisions_store=location,
             as_of=day,
             months=months,
+            store=store_url(store, out),
         )
     _print_match(run)
     print_quality_summary(run.checks["quality"], run.out_dir, color=interactive())
     print_monthend_summary(run.checks["monthend"], run.out_dir, color=interactive())
     typer.echo(_leakage_line(run.checks["leakage"]))
+    if run.state is not None:
+        typer.echo(_changes_line(run.state))
     typer.echo(f"run record: {run.manifest}")
+    deliver(run.out_dir, f"recon report as of {run.checks['leakage'].as_of}")
 
 
 @app.command("quality")
@@ -487,11 +626,23 @@ def leakage_command(
         Path | None, typer.Option("--rules", help="A leakage.yaml to use instead of the bundled.")
     ] = None,
     state: StateOpt = None,
+    store: StoreOpt = None,
+    email_to: EmailToOpt = None,
+    email_from: EmailFromOpt = None,
+    smtp_host: SmtpHostOpt = None,
+    smtp_port: SmtpPortOpt = 587,
+    starttls: StartTlsOpt = True,
+    deliver_to: DeliverToOpt = None,
+    delivery_attempts: AttemptsOpt = 3,
+    delivery_backoff: BackoffOpt = 5.0,
 ) -> None:
     """Find revenue leakage: won deals without ERP orders, or ordered below or above the deal.
 
+    The run is recorded in the state store (--store; default recon-state.sqlite in --out, else
+    the current folder) and compared with the previous run there: new findings, still open (with
+    age), resolved, accepted. On a store's first run "new" is decided by --since/--from/--to.
     Exit code 0 when no new leakage is found, 1 when there is new leakage (for a scheduler to
-    alert on), 2 on bad input.
+    alert on), 2 on bad input, 3 when the report could not be delivered (outputs kept).
     """
     from recon.config.load import resolve_inputs
     from recon.errors import ConfigError
@@ -506,8 +657,12 @@ def leakage_command(
         first = day - dt.timedelta(days=_since_days(since))
     if first is not None and last is not None and first > last:
         raise ConfigError(f"--from {first} is after --to {last}")
+    deliver = _Delivery(
+        email_to, email_from, smtp_host, smtp_port, starttls, deliver_to,
+        delivery_attempts, delivery_backoff,
+    )  # fmt: skip
     inputs = resolve_inputs(data_dir, config)
-    _, decisions = _stored_decisions(state, inputs)
+    location, decisions = _stored_decisions(state, inputs, store)
     with row_progress() as progress:
         run = run_leakage(
             inputs,
@@ -517,13 +672,39 @@ def leakage_command(
             since=first,
             rules_path=rules,
             decisions=decisions,
+            store=store_url(store, out),
+            decisions_store=location,
         )
     result = run.leakage
     typer.echo(_leakage_line(result))
-    window = f"since {first}" if first else "in total"
+    if run.state is not None and run.state.previous_run is not None:
+        window = f"since run {run.state.previous_run}"
+    else:
+        window = f"since {first}" if first else "in total"
     typer.echo(f"new leakage {window}: {run.new:,}; outputs written to {run.out_dir}")
+    if run.state is not None:
+        typer.echo(_changes_line(run.state))
+    subject = f"recon leakage as of {result.as_of}: {run.new:,} new"
+    deliver(run.out_dir, subject)  # a failed delivery is exit code 3, even with new leakage
     if run.new:
         raise typer.Exit(1)
+
+
+def _changes_line(state: Any) -> str:
+    """The leakage lifecycle in one line, and where the run was recorded."""
+    counts = state.changes()
+    told = ", ".join(
+        f"{counts.get(k, 0):,} {label}"
+        for k, label in (
+            ("new", "new"),
+            ("open", "still open"),
+            ("expired", "open again (acceptance expired)"),
+            ("accepted", "accepted"),
+            ("resolved", "resolved"),
+        )
+        if counts.get(k, 0) or k in ("new", "open", "resolved")
+    )
+    return f"leakage findings: {told}; recorded as run {state.run_id} in {state.location}"
 
 
 def _leakage_line(result: Any) -> str:

@@ -6,7 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -230,6 +230,7 @@ class FullRun:
     files: tuple[Path, ...]
     timings: dict[str, float]
     manifest: Path
+    state: Recorded | None = None  # what the state store recorded (None without a store)
 
 
 def run_all(
@@ -241,8 +242,12 @@ def run_all(
     decisions_store: str = "",
     as_of: dt.date | None = None,
     months: Sequence[Any] | None = None,
+    store: str | None = None,
 ) -> FullRun:
-    """load → match → checks → reports → run.json, each stage timed; what ``recon run`` does.
+    """load → match → checks → state → reports → run.json, each stage timed; what ``recon run`` does.
+
+    With ``store`` (a state-store URL) the run is recorded there in one transaction after the
+    checks, and every output carries the store's stable xref ids and the leakage lifecycle.
 
     ``months`` for the month-end check default to the twelve complete months up to ``as_of``
     (today): as of 2026-10-31 that is 2025-11 to 2026-10, as of 2026-11-23 too.
@@ -281,14 +286,14 @@ def run_all(
     files = write_load_outputs(loaded, out_dir)
     done("load")
     result = match(loaded, decisions=decisions)
-    files += write_match_outputs(result, out_dir)
     done("match")
     found: dict[str, Any] = {}
+    writers: dict[str, Callable[[Any, Path], list[Path]]] = {}
 
     def check(name: str, checked: Any, write: Callable[[Any, Path], list[Path]]) -> None:
-        """Keep one check's result, write its files, time it."""
+        """Keep one check's result and how to write its files (after the state store), time it."""
         found[name] = checked
-        files.extend(write(checked, out_dir))
+        writers[name] = write
         done(name)
 
     check("quality", quality(loaded, result, quality_rules, as_of), write_quality_outputs)
@@ -298,14 +303,39 @@ def run_all(
         lambda found, out: write_leakage_outputs(found, out, len(found.findings)),
     )
     check("monthend", monthend(loaded, result, months), write_monthend_outputs)
+    state = None
+    leakage_frame = found["leakage"].findings
+    if store:
+        state = record_state(
+            store,
+            "run",
+            inputs,
+            loaded,
+            result,
+            found["leakage"],
+            {"quality": found["quality"].findings},
+            started_at=started_at,
+            timings=timings,
+        )
+        result = stable_ids(result, state.record)
+        found = {name: stable_ids(checked, state.record) for name, checked in found.items()}
+        found["leakage"] = replace(found["leakage"], findings=state.current)
+        leakage_frame = state.leakage
+        done("state")
+    files += write_match_outputs(result, out_dir)
+    for name, checked in found.items():
+        files += writers[name](checked, out_dir)
+    if state is not None:  # leakage.csv: the lifecycle columns, and the resolved findings too
+        write_csv(state.leakage, out_dir / "leakage.csv")
     report = build_report_data(
         loaded,
         result,
-        leakage=found["leakage"].findings,
+        leakage=leakage_frame,
         monthend=found["monthend"].summary,
         monthend_differences=found["monthend"].differences,
         quality=found["quality"].findings,
         generated_at=started_at,
+        leakage_history=state.history if state is not None else None,
     )
     files += write_reports(report, out_dir)
     done("report")
@@ -322,10 +352,134 @@ def run_all(
         checks={name: check_counts(checked) for name, checked in found.items()},
         outputs=files,
         out_dir=out_dir,
+        state=state.manifest() if state is not None else None,
     )
     path = write_run_manifest(manifest, out_dir)
     log.info("run finished in %.1f s", timings["total"])
-    return FullRun(loaded, result, found, out_dir, (*files, path), timings, path)
+    return FullRun(loaded, result, found, out_dir, (*files, path), timings, path, state)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What the state store recorded for a run, and what the outputs take from it.
+
+    ``leakage``: the leakage findings with the lifecycle columns (``recon.state.history``), then
+    the rows of findings resolved since the previous run. ``current``: the same without the
+    resolved rows. ``previous_run``: the last earlier run that checked leakage (None on a store's
+    first). ``new``: leakage findings not live in the store before (of the kinds counted as
+    leakage).
+    """
+
+    location: str
+    record: Any  # recon.state.record.RunRecord
+    leakage: Any  # pd.DataFrame
+    current: Any  # pd.DataFrame
+    previous_run: int | None
+    new: int
+    history: Any  # recon.report.data.LeakageHistory
+
+    @property
+    def run_id(self) -> int:
+        return int(self.record.run_id)
+
+    def changes(self) -> dict[str, int]:
+        """Leakage findings by change: new, open, expired, accepted, resolved."""
+        counts = self.leakage["change"].value_counts()
+        return {str(k): int(v) for k, v in counts.items()}
+
+    def manifest(self) -> dict[str, Any]:
+        """run.json's ``state``: where the run was recorded, as which run, and what changed."""
+        return {
+            "store": self.location,
+            "run_id": self.run_id,
+            "previous_run": self.previous_run,
+            "leakage_changes": self.changes(),
+            "xref_changes": self.record.counts()["xref_changes"],
+        }
+
+
+def record_state(
+    store_url: str,
+    command: str,
+    inputs: Inputs,
+    loaded: LoadResult,
+    matched: MatchResult,
+    leakage_result: Any,
+    other_findings: dict[str, Any],
+    *,
+    started_at: dt.datetime,
+    timings: dict[str, float],
+    extra_rules: Sequence[Path] = (),
+) -> Recorded:
+    """Record the run in the state store (one ``record_run``, one transaction), then read back the
+    leakage lifecycle and the value-at-risk trend for the outputs."""
+    from recon.checks.leakage.findings import LEAKAGE_KINDS
+    from recon.report.check_sections import at_risk_values
+    from recon.report.data import LeakageHistory
+    from recon.report.run_manifest import input_files, rule_files, sha256_file
+    from recon.resources import rules_dir
+    from recon.state import history
+    from recon.state.record import RunInfo, record_run
+    from recon.state.store import Store
+
+    findings = leakage_result.findings.reset_index(drop=True)
+    as_of = leakage_result.as_of
+    rules = rule_files(rules_dir())
+    rules += [{"path": str(p), "sha256": sha256_file(p)} for p in extra_rules]
+    with Store.open(store_url) as store:
+        # Acceptances are known before the run: its value at risk leaves the accepted ones out.
+        accepted = history.leakage_ids(findings).isin(history.accepted_ids(store, as_of))
+        value = float(at_risk_values(findings[~accepted.to_numpy()]).sum())
+        info = RunInfo(
+            command=command,
+            started_at=started_at,
+            as_of=as_of,
+            inputs=input_files(inputs, loaded),
+            rules=rules,
+            counts={
+                "match": matched.counts(),
+                "leakage": {**leakage_result.counts, "value_at_risk": round(value, 2)},
+            },
+            timings=dict(timings),
+        )
+        record = record_run(store, info, matched, {"leakage": findings, **other_findings})
+        frame = history.with_lifecycle(record.stable(findings), record, store)
+        runs = history.leakage_runs(store, record.run_id)
+        location = store.location
+    earlier = runs[runs["run_id"] < record.run_id]
+    previous = earlier.iloc[-1] if len(earlier) else None
+    valued = runs[runs["value_at_risk"].notna()].tail(history.TREND_RUNS)
+    trend = tuple(
+        (f"{d} #{r}" if d else f"run #{r}", float(v))
+        for r, d, v in valued[["run_id", "as_of", "value_at_risk"]].itertuples(
+            index=False, name=None
+        )
+    )
+    label = f"{previous['as_of']}, run {previous['run_id']}" if previous is not None else ""
+    change = frame["change"].astype("string")
+    new = int((change.eq("new") & frame["kind"].astype("string").isin(LEAKAGE_KINDS)).sum())
+    return Recorded(
+        location=location,
+        record=record,
+        leakage=frame,
+        current=frame[change.ne("resolved").fillna(True).to_numpy()].reset_index(drop=True),
+        previous_run=int(previous["run_id"]) if previous is not None else None,
+        new=new,
+        history=LeakageHistory(label, trend),
+    )
+
+
+def stable_ids(result: Any, record: Any) -> Any:
+    """A frozen result (MatchResult, a check's result) with every frame's xref_id column rewritten
+    to the store's stable ids (``RunRecord.stable``); frames without one are left as they are."""
+    import pandas as pd
+
+    changed = {
+        f.name: record.stable(value)
+        for f in fields(result)
+        if isinstance(value := getattr(result, f.name), pd.DataFrame) and "xref_id" in value
+    }
+    return replace(result, **changed) if changed else result
 
 
 @dataclass(frozen=True)
@@ -491,10 +645,12 @@ class LeakageRun:
     load: LoadResult
     match: MatchResult
     leakage: Any  # recon.checks.leakage.LeakageResult
-    new: int  # leakage findings that became leakage inside the window
+    new: int  # leakage findings new since the previous run (else: inside the window)
     out_dir: Path
     files: tuple[Path, ...]
     seconds: float
+    state: Recorded | None = None  # what the state store recorded (None without a store)
+    manifest: Path | None = None  # run.json
 
 
 def leakage(
@@ -536,28 +692,87 @@ def run_leakage(
     since: dt.date | None = None,
     rules_path: Path | None = None,
     decisions: Sequence[ReviewDecision] | None = None,
+    store: str | None = None,
+    decisions_store: str = "",
 ) -> LeakageRun:
-    """Load → match → leakage; write the load, matcher and leakage files.
+    """Load → match → leakage → state → files, report and run.json.
 
-    ``new`` counts leakage findings that became leakage from ``since`` to the as-of date (all of
-    them when ``since`` is None): see ``recon.checks.leakage.new_leakage``.
+    With ``store`` the run is recorded in the state store and ``new`` counts the leakage findings
+    that were not live in it before (compared with the previous run). On a store's first run,
+    and without a store, ``new`` counts the leakage findings that became leakage from ``since`` to
+    the as-of date (all of them when ``since`` is None): see ``recon.checks.leakage.new_leakage``.
     """
+    import datetime
+
     from recon.checks.leakage import new_leakage
     from recon.config.leakage import load_leakage_rules
+    from recon.report.data import build_report_data
     from recon.report.leakage_outputs import write_leakage_outputs
     from recon.report.match_outputs import write_match_outputs
+    from recon.report.run_manifest import check_counts, run_manifest, write_run_manifest
+    from recon.report.write import write_reports
+    from recon.resources import rules_dir
 
     started = time.perf_counter()
+    started_at = datetime.datetime.now().astimezone()
     rules = load_leakage_rules(rules_path)  # a bad rules file stops the run before any work
     loaded = load_all(inputs, progress)
     matched = match(loaded, decisions=decisions)
     result = leakage(loaded, matched, rules, as_of)
     new = int(new_leakage(result.findings, since, result.as_of).sum())
+    timings = {"checks": round(time.perf_counter() - started, 3)}
+    state = None
+    frame = result.findings
+    if store:
+        out_dir.mkdir(parents=True, exist_ok=True)  # the default store lives there
+        state = record_state(
+            store,
+            "leakage",
+            inputs,
+            loaded,
+            matched,
+            result,
+            {},
+            started_at=started_at,
+            timings=timings,
+            extra_rules=(rules_path,) if rules_path is not None else (),
+        )
+        matched = stable_ids(matched, state.record)
+        result = replace(result, findings=state.current)
+        frame = state.leakage
+        if state.previous_run is not None:
+            new = state.new
     files = (
         write_load_outputs(loaded, out_dir)
         + write_match_outputs(matched, out_dir)
         + write_leakage_outputs(result, out_dir, new)
     )
+    if state is not None:  # leakage.csv: the lifecycle columns, and the resolved findings too
+        write_csv(frame, out_dir / "leakage.csv")
+    report = build_report_data(
+        loaded,
+        matched,
+        leakage=frame,
+        generated_at=started_at,
+        leakage_history=state.history if state is not None else None,
+    )
+    files += write_reports(report, out_dir)
     seconds = time.perf_counter() - started
+    timings["total"] = round(seconds, 3)
+    manifest = run_manifest(
+        inputs=inputs,
+        load=loaded,
+        match=matched,
+        rules_dir=rules_dir(),
+        started_at=started_at,
+        as_of=result.as_of,
+        timings=timings,
+        decisions_store=decisions_store,
+        checks={"leakage": {**check_counts(result), "new_leakage": new}},
+        outputs=files,
+        out_dir=out_dir,
+        state=state.manifest() if state is not None else None,
+    )
+    path = write_run_manifest(manifest, out_dir)
     log.info("leakage finished in %.1f s", seconds)
-    return LeakageRun(loaded, matched, result, new, out_dir, tuple(files), seconds)
+    return LeakageRun(loaded, matched, result, new, out_dir, (*files, path), seconds, state, path)

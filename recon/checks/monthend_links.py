@@ -7,10 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-import numpy as np
 import pandas as pd
 
-from recon.checks.leakage import Frames, parse_deal_refs
+from recon.checks.leakage import Frames, link_orders, parse_deal_refs
 from recon.checks.monthend_prep import is_in
 from recon.config.leakage import LeakageRules
 
@@ -50,11 +49,6 @@ def links_from_assignment(
     Its cut-off is the last date in the data, so an order booked after the period of a month-end
     run still links to its deal and shows as a timing difference rather than a missing order.
     """
-    from recon.checks.leakage import _params  # the assignment's parameters, as find_leakage uses
-    from recon.checks.leakage.assign import assign
-    from recon.checks.leakage.pairs import candidate_pairs
-    from recon.checks.leakage.prepare import prepare
-
     last = max(
         (
             d
@@ -63,23 +57,15 @@ def links_from_assignment(
         ),
         default=pd.Timestamp.today(),
     )
-    prep = prepare(
+    links = link_orders(
         frames,
         rules,
         as_of=max(pd.Timestamp(last).date(), dt.date.today()),
-        base=base,
+        base_currency=base,
         won_stages=won_stages,
         cancelled_statuses=cancelled_statuses,
     )
-    pairs = candidate_pairs(prep, rules, frames.fx_rates)
-    chosen = assign(pairs, len(prep.won), len(prep.orders), _params(prep.won, rules))
-    paid = np.flatnonzero(chosen.deal_of_order >= 0)
-    return pd.DataFrame(
-        {
-            "deal_id": prep.won["deal_id"].to_numpy()[chosen.deal_of_order[paid]],
-            "order_id": prep.orders["order_id"].to_numpy()[paid],
-        }
-    ).astype("string")
+    return links[LINK_COLUMNS].astype("string")
 
 
 def deal_order_links(
@@ -91,21 +77,12 @@ def deal_order_links(
     cancelled_statuses: tuple[str, ...],
 ) -> tuple[pd.DataFrame, str]:
     """Assigned live orders plus cancelled orders by their deal reference, and how they were
-    linked. Should the assignment be unusable (its internals are not a public API yet), every
-    order is linked by its own deal reference instead, and the returned note says so."""
+    linked."""
     status = frames.orders.get("status", pd.Series(pd.NA, index=frames.orders.index))
     cancelled = is_in(status, (*rules.cancelled_statuses, *cancelled_statuses)).to_numpy()
-    try:
-        assigned = links_from_assignment(
-            frames, rules, base=base, won_stages=won_stages, cancelled_statuses=cancelled_statuses
-        )
-    except (ImportError, AttributeError, TypeError) as exc:
-        log.warning("leakage assignment unavailable (%s); linking orders by deal reference", exc)
-        links = links_by_reference(frames.orders, frames.deals)
-        return links, (
-            f"orders linked to deals by their crm_deal_ref only ({len(links):,} links): the "
-            f"leakage assignment could not be used ({type(exc).__name__}: {exc})"
-        )
+    assigned = links_from_assignment(
+        frames, rules, base=base, won_stages=won_stages, cancelled_statuses=cancelled_statuses
+    )
     by_ref = links_by_reference(frames.orders[cancelled], frames.deals)
     log.info("month-end links: %d assigned, %d by reference", len(assigned), len(by_ref))
     note = (

@@ -193,9 +193,11 @@ class Taxes(_Frozen):
 
 
 class TaxRates(_Frozen):
-    """rules/tax_rates.yaml: VAT/GST percent by ISO country code."""
+    """rules/tax_rates.yaml: VAT/GST percent by ISO country code, and the country whose rate
+    applies, by currency, to a customer whose records name no country."""
 
     rates: dict[Country, TaxPercent]
+    currencies: dict[Currency, Country] = Field(default_factory=dict)
 
 
 class LeakageRules(_Frozen):
@@ -216,6 +218,7 @@ class LeakageRules(_Frozen):
     lost_stages: Words
     # Filled by the loader from taxes.rates_file (a fraction: 0.2 for 20%), not written in YAML.
     tax_rates: dict[str, float] = Field(default_factory=dict, exclude=True)
+    tax_currency_countries: dict[str, str] = Field(default_factory=dict, exclude=True)
 
 
 def _display(path: Path) -> str:
@@ -238,11 +241,13 @@ def _validate(model: type[BaseModel], data: Any, shown: str, example: str) -> An
         raise ConfigError("\n".join(lines)) from None
 
 
+def _tax_file(path: Path) -> TaxRates:
+    return _validate(TaxRates, read_yaml(path), _display(path), "rates")
+
+
 def load_tax_rates(path: Path) -> dict[str, float]:
     """VAT/GST rates by country as fractions (20% → 0.2); ConfigError naming file and key."""
-    shown = _display(path)
-    rates: TaxRates = _validate(TaxRates, read_yaml(path), shown, "rates")
-    return {country: pct / 100 for country, pct in rates.rates.items()}
+    return {country: pct / 100 for country, pct in _tax_file(path).rates.items()}
 
 
 def load_leakage_rules(path: Path | None = None) -> LeakageRules:
@@ -256,8 +261,11 @@ def load_leakage_rules(path: Path | None = None) -> LeakageRules:
             "taxes.rates_file"
         )
     rules: LeakageRules = _validate(LeakageRules, data, shown, "date_window")
-    tax = load_tax_rates(path.parent / rules.taxes.rates_file)
-    return rules.model_copy(update={"tax_rates": tax})
+    tax = _tax_file(path.parent / rules.taxes.rates_file)
+    rates = {country: pct / 100 for country, pct in tax.rates.items()}
+    return rules.model_copy(
+        update={"tax_rates": rates, "tax_currency_countries": dict(tax.currencies)}
+    )
 
 
 @functools.cache

@@ -3,9 +3,11 @@ None when the check did not run, and returns a Section; its columns follow issue
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
-from recon.report.data import Chart, Figure, Section, Series, table
+from recon.report.data import Chart, Figure, Format, LeakageHistory, Section, Series, Table, table
 
 LEAKAGE_COLUMNS = (
     "deal_id",
@@ -21,6 +23,16 @@ LEAKAGE_COLUMNS = (
     "kind",
     "reason",
 )
+# The state store's lifecycle columns (recon.state.history), first in the table when present.
+LIFECYCLE_FIRST = ("finding_id", "change", "first_seen", "days_open", "accepted_until")
+CHANGE = "change"
+OUT_OF_OPEN_LIST = ("resolved", "accepted")
+CHANGE_LABELS = {
+    "new": "new",
+    "open": "still open",
+    "resolved": "resolved",
+    "accepted": "accepted",
+}
 # Kinds whose gap is revenue at risk; pending, over_billed, orphan_order and credit_hold are
 # listed (and totalled by kind) but not added to the value at risk.
 AT_RISK_KINDS = ("no_order", "under_billed", "no_erp_customer")
@@ -71,11 +83,37 @@ def _text(frame: pd.DataFrame, column: str, missing: str) -> pd.Series:
     return frame[column].astype("string").fillna(missing)
 
 
-def leakage_section(findings: pd.DataFrame | None, base_currency: str) -> Section:
+def at_risk_values(findings: pd.DataFrame) -> pd.Series:
+    """Each finding's share of the value at risk: |gap_amount| for the kinds counted as leakage
+    that are in the open list (not resolved, not accepted), else 0."""
+    kind = _text(findings, "kind", "(unknown)")
+    gap = (
+        _numbers(findings["gap_amount"]).abs()
+        if "gap_amount" in findings
+        else pd.Series(0.0, index=findings.index)
+    )
+    return gap.where(kind.isin(AT_RISK_KINDS) & _open(findings), 0.0)
+
+
+def _open(findings: pd.DataFrame) -> pd.Series:
+    if CHANGE not in findings:
+        return pd.Series(True, index=findings.index)
+    return ~findings[CHANGE].astype("string").isin(OUT_OF_OPEN_LIST).fillna(False)
+
+
+def leakage_section(
+    findings: pd.DataFrame | None,
+    base_currency: str,
+    history: LeakageHistory | None = None,
+) -> Section:
+    """With ``history`` (a state store): what changed since the previous run first, the value at
+    risk over the last runs, and figures of the open list only (resolved and accepted rows are
+    listed in the table, not counted)."""
     title = "Revenue leakage"
     if findings is None:
         return _not_run("leakage", title, "leakage", ("Leakage",))
-    frame = _ordered(findings, LEAKAGE_COLUMNS).reset_index(drop=True)
+    everything = _ordered(findings, (*LIFECYCLE_FIRST, *LEAKAGE_COLUMNS)).reset_index(drop=True)
+    frame = everything[_open(everything).to_numpy()].reset_index(drop=True)
     kind = _text(frame, "kind", "(unknown)")
     risk = (
         _numbers(frame["gap_amount"]).abs()
@@ -135,6 +173,10 @@ def leakage_section(findings: pd.DataFrame | None, base_currency: str) -> Sectio
             )
         )
     charts = []
+    changes = _changes(everything, base_currency, history) if history is not None else None
+    if changes is not None:
+        figures = [*changes.figures, *figures]
+        charts.append(changes.trend)
     if len(by_month):
         charts.append(
             Chart(
@@ -162,6 +204,7 @@ def leakage_section(findings: pd.DataFrame | None, base_currency: str) -> Sectio
         title=title,
         figures=tuple(figures),
         tables=(
+            *((changes.table,) if changes is not None else ()),
             table("leakage_by_kind", "Leakage by kind", by_kind),
             table("leakage_by_owner", "Leakage value at risk by owner", by_owner),
             table(
@@ -173,20 +216,101 @@ def leakage_section(findings: pd.DataFrame | None, base_currency: str) -> Sectio
             table(
                 "leakage",
                 "Leakage findings",
-                frame,
+                everything,
                 sheet="Leakage",
                 description="One row per finding: won deals without an order, under- or "
-                f"over-billed, pending, orphan orders, credit hold. Amounts in {base_currency}.",
+                f"over-billed, pending, orphan orders, credit hold. Amounts in {base_currency}."
+                + (
+                    " change: new, open, expired (accepted until a past day: open again), "
+                    "accepted (out of the open list until accepted_until) or resolved (gone "
+                    "since the previous run; shown as last seen)."
+                    if CHANGE in everything
+                    else ""
+                ),
                 highlight={"gap_amount": "gap"},
-                formats={"age_days": "int"} if "age_days" in frame else None,
+                formats=_lifecycle_formats(everything),
+                preface=(changes.line,) if changes is not None else (),
             ),
         ),
         charts=tuple(charts),
         notes=(
-            f"Value at risk adds the gaps of {', '.join(AT_RISK_KINDS)}; other kinds are listed, not counted.",
+            *((changes.line,) if changes is not None else ()),
+            f"Value at risk adds the gaps of {', '.join(AT_RISK_KINDS)}; other kinds are listed, not counted."
+            + (
+                " Resolved and accepted findings are listed, not counted."
+                if CHANGE in everything
+                else ""
+            ),
         ),
         sheets=("Leakage",),
     )
+
+
+def _lifecycle_formats(frame: pd.DataFrame) -> dict[str, Format]:
+    """Ages as counts; the lifecycle's dates as text (they may be empty on some rows)."""
+    formats: dict[str, Format] = {c: "int" for c in ("age_days", "days_open") if c in frame}
+    formats.update({c: "text" for c in ("first_seen", "accepted_until") if c in frame})
+    return formats
+
+
+@dataclass(frozen=True)
+class _Changes:
+    figures: tuple[Figure, ...]
+    table: Table
+    trend: Chart
+    line: str  # the summary in one line (the Excel Leakage sheet's first row)
+
+
+def _changes(frame: pd.DataFrame, base_currency: str, history: LeakageHistory) -> _Changes:
+    """New / still open / resolved / accepted: findings and value at risk (|gap| of the counted
+    kinds; a resolved finding's as last seen)."""
+    change = _text(frame, CHANGE, "new")
+    change = change.where(change != "expired", "open")  # an expired acceptance is open again
+    kind = _text(frame, "kind", "(unknown)")
+    gap = (
+        _numbers(frame["gap_amount"]).abs()
+        if "gap_amount" in frame
+        else pd.Series(0.0, index=frame.index)
+    )
+    value = gap.where(kind.isin(AT_RISK_KINDS), 0.0)
+    rows = []
+    for key, label in CHANGE_LABELS.items():
+        rows.append(
+            (label, int((change == key).sum()), round(float(value[change == key].sum()), 2))
+        )
+    summary = pd.DataFrame(rows, columns=["change", "findings", "value_at_risk"])
+    since = f"the previous run ({history.previous})" if history.previous else None
+    title = (
+        f"What changed since last week: compared with {since}"
+        if since
+        else (
+            "What changed since last week: the first run recorded in this store (every finding is new)"
+        )
+    )
+    figures: list[Figure] = []
+    for key, (label, n, v) in zip(CHANGE_LABELS, rows, strict=True):
+        figures.append(
+            Figure(f"leakage_change_{key}", f"{label}: findings", n, headline=key == "new")
+        )
+        figures.append(
+            Figure(f"leakage_change_{key}_value", f"{label}: value ({base_currency})", v, "amount")
+        )
+    line = (
+        f"{title}. "
+        + "; ".join(
+            f"{label}: {n:,} ({base_currency} {v:,.2f})"
+            for label, n, v in summary.itertuples(index=False, name=None)
+        )
+        + "."
+    )
+    trend = Chart(
+        "leakage_trend",
+        f"Leakage value at risk over the last runs ({base_currency})",
+        tuple(label for label, _ in history.trend),
+        (Series("value at risk", tuple(round(v, 2) for _, v in history.trend)),),
+        value_format="amount",
+    )
+    return _Changes(tuple(figures), table("leakage_changes", title, summary), trend, line)
 
 
 def monthend_section(

@@ -60,6 +60,7 @@ class Table:
     editable: tuple[str, ...] = ()
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     highlight: Mapping[str, str] = field(default_factory=dict)
+    preface: tuple[str, ...] = ()  # lines above the header on its own sheet (a summary first)
 
     @property
     def rows(self) -> int:
@@ -109,6 +110,16 @@ class Section:
 
     def table(self, key: str) -> Table | None:
         return next((t for t in self.tables if t.key == key), None)
+
+
+@dataclass(frozen=True)
+class LeakageHistory:
+    """What the state store adds to the leakage section: the run this one is compared with
+    (``previous``, e.g. "2026-10-24, run 3"; empty on a store's first run) and value at risk run by
+    run, oldest first, this run last."""
+
+    previous: str
+    trend: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,6 +206,7 @@ def table(
     editable: tuple[str, ...] = (),
     choices: Mapping[str, tuple[str, ...]] | None = None,
     highlight: Mapping[str, str] | None = None,
+    preface: tuple[str, ...] = (),
 ) -> Table:
     """A Table with formats inferred from ``frame`` (``formats`` entries override)."""
     return Table(
@@ -207,6 +219,7 @@ def table(
         editable=editable,
         choices=choices or {},
         highlight=highlight or {},
+        preface=preface,
     )
 
 
@@ -220,12 +233,15 @@ def build_report_data(
     quality: pd.DataFrame | None = None,
     rules_dir: Path | None = None,
     generated_at: dt.datetime | None = None,
+    leakage_history: LeakageHistory | None = None,
 ) -> ReportData:
     """Every figure of the report, from the load, the matcher and the checks that ran.
 
     A check passed as ``None`` did not run: its section says so. ``monthend`` is one row per month
     (crm_won, erp_ordered, invoiced, paid and differences); ``monthend_differences`` the deals,
-    orders and invoices behind them.
+    orders and invoices behind them. ``leakage_history`` (from the state store) adds what changed
+    since the previous run and the value-at-risk trend; ``leakage`` then carries the lifecycle
+    columns (``change`` …) and the rows of resolved findings.
     """
     from recon.config.matching import load_matching_rules
     from recon.report import check_sections, sections
@@ -249,7 +265,7 @@ def build_report_data(
     base = load.base_currency
     parts = (
         sections.matching_section(match, thresholds),
-        check_sections.leakage_section(leakage, base),
+        check_sections.leakage_section(leakage, base, leakage_history),
         check_sections.monthend_section(monthend, monthend_differences, base),
         check_sections.quality_section(quality),
         sections.input_section(load),

@@ -178,12 +178,14 @@ def _write_table(sheet: object, part: SheetPart, rows_file: Path) -> tuple[Path,
     formats = [table.formats.get(c, "text") for c in columns]
     n = len(frame)
     last = get_column_letter(max(len(columns), 1))
+    preface = table.preface if part.part == 1 else ()
+    top = len(preface) + 1  # the header's row: below the table's summary lines, if any
     for i, (name, fmt) in enumerate(zip(columns, formats, strict=True), start=1):
         sample = column_values(frame[name].head(500), fmt)
         sheet.column_dimensions[get_column_letter(i)].width = _width(name, sample)  # type: ignore[attr-defined]
-    sheet.freeze_panes = "A2"  # type: ignore[attr-defined]
+    sheet.freeze_panes = f"A{top + 1}"  # type: ignore[attr-defined]
     if columns:
-        sheet.auto_filter.ref = f"A1:{last}{n + 1}"  # type: ignore[attr-defined]
+        sheet.auto_filter.ref = f"A{top}:{last}{n + top}"  # type: ignore[attr-defined]
     makers = [
         CellMaker(sheet, f, unlocked=c in table.editable)
         for c, f in zip(columns, formats, strict=True)
@@ -193,6 +195,8 @@ def _write_table(sheet: object, part: SheetPart, rows_file: Path) -> tuple[Path,
         where = f"rows {part.start + 1:,}–{part.stop:,} of {table.rows:,}"
         more = f"; continued on {table.sheet} ({part.part + 1})" if part.part < part.parts else ""
         header.append(note_cell(sheet, f"A sheet holds {part.limit:,} rows: {where}{more}."))
+    for line in preface:
+        sheet.append([note_cell(sheet, line)])  # type: ignore[attr-defined]
     sheet.append(header)  # type: ignore[attr-defined]
     styles = [
         ColumnStyle(
@@ -204,9 +208,9 @@ def _write_table(sheet: object, part: SheetPart, rows_file: Path) -> tuple[Path,
         for m in makers
     ]
     with rows_file.open("w", encoding="utf-8") as out:
-        write_rows(out, [frame[c] for c in columns], styles, first_row=2)
-    _decorate(sheet, table, columns, n)
-    return rows_file, f"A1:{last}{n + 1}"
+        write_rows(out, [frame[c] for c in columns], styles, first_row=top + 1)
+    _decorate(sheet, table, columns, n, top)
+    return rows_file, f"A1:{last}{n + top}"
 
 
 def _width(name: str, values: list[object]) -> float:
@@ -215,13 +219,14 @@ def _width(name: str, values: list[object]) -> float:
     return float(min(max(longest + 1, 8), 60))
 
 
-def _decorate(sheet: object, table: Table, columns: list[str], n: int) -> None:
-    """Conditional formats, drop-downs and protection; all written after the rows."""
-    last_row = max(n + 1, 2)
+def _decorate(sheet: object, table: Table, columns: list[str], n: int, top: int = 1) -> None:
+    """Conditional formats, drop-downs and protection; all written after the rows (the header
+    is on row ``top``)."""
+    last_row = max(n + top, top + 1)
 
     def span(column: str) -> str:
         letter = get_column_letter(columns.index(column) + 1)
-        return f"{letter}2:{letter}{last_row}"
+        return f"{letter}{top + 1}:{letter}{last_row}"
 
     formatting = sheet.conditional_formatting  # type: ignore[attr-defined]
     for column, kind in table.highlight.items():

@@ -96,8 +96,11 @@ def run_manifest(
     checks: Mapping[str, Mapping[str, Any]],
     outputs: Sequence[Path],
     out_dir: Path,
+    state: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return {
+    """run.json's content; ``state`` (store, run_id, previous_run, changes) when a state store
+    recorded the run."""
+    manifest = {
         "recon_version": __version__,
         "python": platform.python_version(),
         "started_at": started_at.isoformat(timespec="seconds"),
@@ -120,6 +123,9 @@ def run_manifest(
         "decisions": {"store": decisions_store, **match.reviews},
         "outputs": sorted(p.relative_to(out_dir).as_posix() for p in outputs),
     }
+    if state is not None:
+        manifest["state"] = dict(state)
+    return manifest
 
 
 def write_run_manifest(manifest: Mapping[str, Any], out_dir: Path) -> Path:

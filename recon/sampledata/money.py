@@ -8,7 +8,8 @@ Planted leakage, among won deals:
     no_erp_customer  the company has no ERP record at all
     pending          closed within the last ``pending_days`` before as_of, no order yet
     no_order         company in the ERP, closed more than ``no_order_min_age`` days ago, no order
-    under_billed     orders (ex tax) total 40-80% of the deal
+    under_billed     orders (ex tax) total 40-75% of the deal (above 75% a VAT-inclusive order
+                     would read as a legitimate tax difference, not leakage)
 Every other won deal is fulfilled: orders (non-cancelled) within ±3% of the deal, ex tax, or
 exactly that times (1 + VAT) when the ERP booked the order tax-inclusive.
 """
@@ -59,7 +60,7 @@ class Params:
     no_order: float = 0.03
     no_order_min_age: int = 30
     under_billed: float = 0.02
-    under_billed_range: tuple[float, float] = (0.4, 0.8)
+    under_billed_range: tuple[float, float] = (0.4, 0.75)
     pending_days: int = 14
     pending: float = 0.5  # of won deals closed in the last pending_days
     repeat_orders: float = 0.3  # non-deal orders per ERP record of a company also in the CRM

@@ -1,9 +1,9 @@
 """Where review decisions are kept between runs, behind a small interface.
 
-Today a CSV file, ``<state dir>/decisions.csv``: an append-only log, one row per decision applied,
-so the history of who decided what stays readable; the newest row of a pair is its decision. A
-later SQL store implements the same ``DecisionStore`` protocol, so ``review apply`` and the matching
-commands do not change when it arrives.
+A CSV file, ``<state dir>/decisions.csv``: an append-only log, one row per decision applied,
+so the history of who decided what stays readable; the newest row of a pair is its decision. With
+``--store URL`` the SQL state store keeps them instead (``sql_decisions.SqlDecisionStore``, the same
+``DecisionStore`` protocol), so ``review apply`` and the runs read and write one place.
 
 The state folder is ``--state DIR``, else ``state_dir:`` in recon.yaml (relative to the file),
 else ``./recon-state``: ``review apply`` and ``match``/``demo``/``run`` resolve it the same way.
@@ -65,7 +65,13 @@ def state_dir(option: Path | None, inputs: Inputs | None) -> Path:
     return DEFAULT_STATE_DIR
 
 
-def open_decisions(folder: Path) -> DecisionStore:
+def open_decisions(folder: Path, store: str | None = None) -> DecisionStore:
+    """The SQL state store's decisions when a store URL is given (``--store``), else the CSV log
+    in ``folder``."""
+    if store:
+        from recon.state.sql_decisions import SqlDecisionStore
+
+        return SqlDecisionStore(store)
     return CsvDecisionStore(folder / FILE_NAME)
 
 
@@ -100,7 +106,7 @@ class CsvDecisionStore:
 
     def add(self, decisions: Sequence[ReviewDecision]) -> AddSummary:
         before = {d.pair: d for d in self.current()}
-        new = [d for d in decisions if not _same(before.get(d.pair), d)]
+        new = [d for d in decisions if not same_decision(before.get(d.pair), d)]
         changed = sum(d.pair in before and before[d.pair].decision != d.decision for d in new)
         summary = AddSummary(
             added=sum(d.pair not in before for d in new),
@@ -131,7 +137,7 @@ class CsvDecisionStore:
         log.info("%s: %d decisions added", self.path, len(new))
 
 
-def _same(a: ReviewDecision | None, b: ReviewDecision) -> bool:
+def same_decision(a: ReviewDecision | None, b: ReviewDecision) -> bool:
     """The same decision again (a re-applied file): only where it came from and when differ."""
     keys = ("decision", "reviewer", "reviewed_on", "comment")
     return a is not None and all(getattr(a, k) == getattr(b, k) for k in keys)

@@ -5,15 +5,19 @@ one entity, usually) is solved on its own. A solution gives every order one deal
 may take several orders (a split). It is scored per deal on how its orders' total compares with it:
 
     no order                          1.0
-    total matches (within tolerance)  0.2 × deviation (≈ 0)
+    total matches (within tolerance)  0.2 × deviation (≈ 0), plus 0.02 when it matches only with
+                                      the order's tax added, 0.1 only with the deal's tax taken off
     short of the deal                 0.5 … 1.0 (the less, the worse)
     above the deal                    0.6 … 1.0
     + 1.0 when the total is outside the plausible share and no order names the deal
     + 100 when an order from the later-parts window does not complete the deal
 
-minus ``REF_BONUS`` per order that names its deal, plus a small cost per day between close and
-order. A reference the amounts contradict thus loses to a better fit (a hint only), and an order
-is never stolen by a similar deal when that leaves its own deal short. Components with at most
+minus ``REF_BONUS`` per order that names its deal, plus ``ORDER_COST`` per order that does not
+(taking an unnamed order is a claim that needs its amount as evidence: an order that only nudges
+a total already within tolerance is left alone), plus a small cost per day between close and
+order. A reference the amounts contradict thus loses to a better fit (a hint only), an order is
+never stolen by a similar deal when that leaves its own deal short, and of two deals an order
+fits, the one it fits as it stands beats the one it fits only through a tax assumption. Components with at most
 ``MAX_ENUMERATED`` solutions are solved exactly by scoring every solution, batched by shape;
 larger ones by local search. A deal whose orders differ between two equally good solutions is
 flagged ambiguous.
@@ -33,6 +37,8 @@ log = logging.getLogger(__name__)
 
 NONE_COST = 1.0
 REF_BONUS = 0.3
+ORDER_COST = 0.05
+VARIANT_COST = (0.0, 0.02, 0.1)  # as booked, order with tax, deal with tax (see ``variants``)
 DAY_COST = 1e-5
 IMPLAUSIBLE = 1.0
 LATE_UNMATCHED = 100.0
@@ -55,20 +61,22 @@ class Params:
 
 
 def variants(vat: np.ndarray, p: Params) -> list[np.ndarray]:
-    """The totals, as shares of the deal, that count as the deal: ex tax, with tax, tax removed."""
-    out = [np.ones_like(vat)]
-    if p.orders_with_tax:
-        out.append(1 + vat)
-    if p.deals_with_tax:
-        out.append(1 / (1 + vat))
-    return out
+    """The totals, as shares of the deal, that count as the deal: ex tax, with tax, tax removed
+    (always three, in that order; one a rule turns off never matches)."""
+    off = np.full_like(vat, np.inf)
+    return [
+        np.ones_like(vat),
+        1 + vat if p.orders_with_tax else off,
+        1 / (1 + vat) if p.deals_with_tax else off,
+    ]
 
 
 def fit(
     total: np.ndarray, tol: np.ndarray, vat: np.ndarray, p: Params
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(matched, deviation of the nearest matching variant, index of that variant)."""
-    devs = np.stack([np.abs(total - m) / m for m in variants(vat, p)])
+    with np.errstate(invalid="ignore"):  # a variant turned off (inf) never matches
+        devs = np.stack([np.abs(total - m) / m for m in variants(vat, p)])
     ok = devs <= tol[None] * (1 + 1e-12)
     masked = np.where(ok, devs, np.inf)
     which = masked.argmin(axis=0)
@@ -81,12 +89,13 @@ def deal_cost(
 ) -> np.ndarray:  # fmt: skip
     """Cost of each deal from its orders' total share, count, references and later parts
     (``late_state``, see ``_late_state``)."""
-    matched, dev, _ = fit(total, tol, vat, p)
+    matched, dev, which = fit(total, tol, vat, p)
     partial = np.where(total < 1, 0.5 + 0.5 * (1 - total), 0.6 + 0.4 * np.minimum(total - 1, 1))
     implausible = ((total < p.min_share) | (total > p.max_share)) & (refs == 0)
-    cost = np.where(matched, 0.2 * np.where(np.isfinite(dev), dev, 0), partial)
+    fitted = 0.2 * np.where(np.isfinite(dev), dev, 0) + np.asarray(VARIANT_COST)[which]
+    cost = np.where(matched, fitted, partial)
     broken = (late_state > 0) | ((late_state < 0) & ~matched)
-    cost = cost + implausible * IMPLAUSIBLE + broken * LATE_UNMATCHED
+    cost = cost + implausible * IMPLAUSIBLE + broken * LATE_UNMATCHED + ORDER_COST * (n - refs)
     return np.where(n == 0, NONE_COST, cost)
 
 
@@ -292,32 +301,59 @@ def _solve_batched(g: _Group) -> None:
         _choose(g, at, solutions, cost)
 
 
+def _moves(options: np.ndarray, nd: int) -> tuple[np.ndarray, np.ndarray]:
+    """Moves of a local search as (K, 2) orders and (K, 2) targets: every order to each of its
+    options, and every two orders together to an option they share (a split whose parts only
+    complete the deal together; -1 = no second order)."""
+    no, m = options.shape
+    which = np.repeat(np.arange(no), m)
+    to = options.ravel()
+    i, j = np.triu_indices(len(to), k=1)
+    pair = (to[i] == to[j]) & (which[i] != which[j])
+    i, j = i[pair], j[pair]
+    single = np.stack([which, np.full(len(to), -1)], axis=1)
+    double = np.stack([which[i], which[j]], axis=1)
+    targets = np.r_[np.stack([to, to], axis=1), np.stack([to[i], to[j]], axis=1)]
+    del nd
+    return np.r_[single, double], targets
+
+
 def _solve_searched(g: _Group) -> None:
     """Components too large to enumerate, one by one: from each order on the deal it names (if
-    any), the best single-order move until none improves; an equally good move left means the
-    deals it touches are ambiguous."""
+    any), the best move of one order, or of two orders to one deal, until none improves; an
+    equally good move left means the deals it touches are ambiguous."""
     log.debug("%d components of %d deals and %d orders: local search", len(g.comps), g.nd, g.no)
     for i, c in enumerate(g.comps):
         rows = g.pairs.loc[g.pairs["c"].to_numpy() == c]
         pos = np.zeros(len(rows), dtype=np.int64)
         dense = _dense(rows, pos, 1, g.nd, g.no)
         options = _options(rows, pos, 1, g)[0]
-        which = np.repeat(np.arange(g.no), g.m)
-        to = options.ravel()
+        which, to = _moves(options, g.nd)
+        first, second = which[:, 0], which[:, 1]
+        has_second = second >= 0
         at = np.array([i])
         tol, vat = g.p.tol[g.deals[at]], g.p.vat[g.deals[at]]
         current = np.full(g.no, g.nd)
         named = dense["ref"][0].max(axis=0) > 0
         current[named] = dense["ref"][0].argmax(axis=0)[named]
         cost = _evaluate(current[None, None], dense, tol, vat, g.p)[0, 0]
+        singles = np.flatnonzero(~has_second)
         for _ in range(4 * g.no + 10):
-            moves = np.repeat(current[None], len(to), axis=0)
-            moves[np.arange(len(to)), which] = to
-            costs = _evaluate(moves[None], dense, tol, vat, g.p)[0]
-            best = costs.argmin()
+            # single moves first; pairs only when no single move helps (they are many more)
+            for pick in (singles, np.arange(len(first))):
+                moves = np.repeat(current[None], len(pick), axis=0)
+                k = np.arange(len(pick))
+                moves[k, first[pick]] = to[pick, 0]
+                two = has_second[pick]
+                moves[k[two], second[pick][two]] = to[pick][two, 1]
+                costs = _evaluate(moves[None], dense, tol, vat, g.p)[0]
+                best = costs.argmin()
+                if costs[best] < cost - EPS:
+                    break
             if costs[best] >= cost - EPS:
-                tie = np.flatnonzero((costs <= cost + EPS) & (to != current[which]))
-                hit = np.r_[current[which[tie]], to[tie]]
+                changed = (moves != current[None]).any(axis=1)
+                tie = changed & (costs <= cost + EPS)
+                hit = np.r_[current[first[pick][tie]], to[pick][tie, 0]]
                 g.out.ambiguous[g.deals[i][hit[hit < g.nd]]] = True
                 break
             current, cost = moves[best], costs[best]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from recon.checks.leakage.prepare import Prepared
+from recon.checks.leakage.prepare import Prepared, positions
 from recon.config.leakage import LeakageRules
 from recon.fx import to_base
 
@@ -42,14 +42,10 @@ def _window_pairs(prep: Prepared, rules: LeakageRules) -> pd.DataFrame:
 
 
 def _ref_pairs(prep: Prepared) -> pd.DataFrame:
-    deal_of = pd.Series(prep.won["d"].to_numpy(), index=prep.won["deal_id"].astype(str).to_numpy())
-    deal_of = deal_of[~deal_of.index.duplicated()]
-    refs = prep.orders["ref"]
-    has = refs.notna().to_numpy(dtype=bool)
-    d = refs[has].astype(str).map(deal_of)
-    found = d.notna().to_numpy()
-    o = prep.orders["o"].to_numpy()[has][found]
-    d = d.to_numpy()[found].astype(np.int64)
+    at = positions(prep.orders["ref"], prep.won["deal_id"])
+    found = at >= 0
+    o = prep.orders["o"].to_numpy()[found]
+    d = prep.won["d"].to_numpy()[at[found]]
     lag = _days(prep.orders["order_date"])[o] - _days(prep.won["close_date"])[d]
     return pd.DataFrame({"d": d, "o": o, "lag": lag, "late": np.zeros(len(d), dtype=bool)})
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -63,15 +65,41 @@ def _col(frame: pd.DataFrame | None, name: str, n: int) -> pd.Series:
     return frame[name].reset_index(drop=True)
 
 
+def _text(values: pd.Series | pd.Index | np.ndarray) -> pa.Array:
+    """Values as an Arrow string array (zero-copy for Arrow-backed text)."""
+    if isinstance(values, pd.Series | pd.Index) and values.dtype == object:
+        values = values.astype("string[pyarrow]")
+    arr = pa.array(values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr if arr.type == pa.string() else pc.cast(arr, pa.string())
+
+
+def positions(keys: pd.Series | np.ndarray, index: pd.Series | pd.Index | np.ndarray) -> np.ndarray:
+    """Position in ``index`` of each key, compared as text (the first where ``index`` repeats a
+    value; -1 where a key is missing or null). A hash join in Arrow: no Python per row."""
+    found = pc.index_in(_text(keys), value_set=_text(index))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _take(values: pd.Series, at: np.ndarray) -> pd.Series:
+    """``values`` at positions ``at`` (NA where -1), as a fresh RangeIndex series."""
+    if len(values) == 0:  # NaN for numbers, as ``where`` gives them below
+        numeric = pd.api.types.is_numeric_dtype(values.dtype)
+        return pd.Series(np.nan if numeric else pd.NA, index=range(len(at)), dtype=object)
+    out = values.reset_index(drop=True).take(np.maximum(at, 0)).reset_index(drop=True)
+    return out.where(pd.Series(at >= 0))
+
+
 def _entities(frames: Frames) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
     """Entity number of each deal and each order, and the xref rows with their number."""
     xref = frames.xref[["system", "record_id", "xref_id"]].astype(str).copy()
     codes, uniques = pd.factorize(xref["xref_id"])
     xref["ent"] = codes
-    crm = xref.loc[xref["system"] == "crm"].drop_duplicates("record_id").set_index("record_id")
-    erp = xref.loc[xref["system"] == "erp"].drop_duplicates("record_id").set_index("record_id")
-    deal_ent = frames.deals["company_id"].astype(str).map(crm["ent"])
-    order_ent = frames.orders["customer_id"].astype(str).map(erp["ent"])
+    crm = xref.loc[xref["system"] == "crm"]
+    erp = xref.loc[xref["system"] == "erp"]
+    deal_ent = _take(crm["ent"], positions(frames.deals["company_id"], crm["record_id"]))
+    order_ent = _take(erp["ent"], positions(frames.orders["customer_id"], erp["record_id"]))
     # Records outside the xref: one entity per company or customer id, after the known ones.
     n = len(uniques)
     lone_deals = pd.factorize(frames.deals["company_id"].astype(str).where(deal_ent.isna()))[0]
@@ -93,11 +121,9 @@ def _joined_by_refs(
     """Entity number → entity number after joining a CRM-only entity and an ERP-only entity when
     an order of the one names a deal of the other: the matcher missed that link, the reference
     shows it. Entities linked elsewhere are left as the matcher made them."""
-    deal_of = pd.Series(np.arange(len(deals)), index=deals["deal_id"].astype(str).to_numpy())
-    deal_of = deal_of[~deal_of.index.duplicated()]
-    named = refs.astype(str).map(deal_of).to_numpy(dtype=float, na_value=np.nan)
-    has = ~np.isnan(named)
-    a = deal_ent.to_numpy()[named[has].astype(np.int64)]
+    named = positions(refs, deals["deal_id"])
+    has = named >= 0
+    a = deal_ent.to_numpy()[named[has]]
     b = order_ent.to_numpy()[has]
     join = (a != b) & ~has_erp[a] & ~has_crm[b]
     n = len(has_erp)
@@ -116,8 +142,9 @@ def _joined_by_refs(
 
 def _entity_flags(
     frames: Frames, xref: pd.DataFrame, n_ent: int, rules: LeakageRules
-) -> tuple[np.ndarray, np.ndarray, pd.Series, np.ndarray]:
-    """Per entity: has an ERP record, has a CRM record, a customer on credit hold, VAT rate."""
+) -> tuple[np.ndarray, np.ndarray, pd.Series, np.ndarray, np.ndarray]:
+    """Per entity: has an ERP record, has a CRM record, a customer on credit hold, VAT rate, and
+    whether that rate comes from a known country."""
     has_erp = np.zeros(n_ent, dtype=bool)
     has_crm = np.zeros(n_ent, dtype=bool)
     has_erp[xref.loc[xref["system"] == "erp", "ent"].to_numpy()] = True
@@ -137,25 +164,51 @@ def _entity_flags(
     known = xref.assign(rate=rate.to_numpy()).iloc[order].dropna(subset=["rate"])
     first = known.drop_duplicates("ent")
     vat[first["ent"].to_numpy()] = first["rate"].to_numpy()
-    return has_erp, has_crm, hold, vat
+    known = np.zeros(n_ent, dtype=bool)
+    known[first["ent"].to_numpy()] = True
+    return has_erp, has_crm, hold, vat, known
 
 
 def _countries(frames: Frames, xref: pd.DataFrame) -> pd.Series:
-    """ISO country code per xref row: the matcher's when it gave one, else read from the tables."""
-    if "country_code" in frames.xref.columns:
-        return frames.xref["country_code"].reset_index(drop=True).astype("string")
+    """ISO country code per xref row: the matcher's when it gave one, else read from the tables
+    (a record the matcher gave no country may still name one the table spells oddly)."""
     out = pd.Series(pd.NA, index=xref.index, dtype="string")
+    if "country_code" in frames.xref.columns:
+        out = frames.xref["country_code"].reset_index(drop=True).astype("string")
     for system, frame, key in (
         ("crm", frames.companies, "company_id"),
         ("erp", frames.customers, "customer_id"),
     ):
-        if frame is None or "country" not in frame.columns:
+        rows = (xref["system"] == system).to_numpy() & out.isna().to_numpy(dtype=bool)
+        if frame is None or "country" not in frame.columns or not rows.any():
             continue
         codes = to_country_code(frame["country"]).astype("string")
-        by_id = pd.Series(codes.to_numpy(), index=frame[key].astype(str).to_numpy())
-        by_id = by_id[~by_id.index.duplicated()]
-        rows = xref["system"] == system
-        out[rows] = xref.loc[rows, "record_id"].map(by_id).astype("string")
+        at = positions(xref.loc[rows, "record_id"], frame[key])
+        out[rows] = _take(codes, at).astype("string").to_numpy()
+    return out
+
+
+def _vat_by_currency(
+    vat: np.ndarray,
+    known: np.ndarray,
+    ents: tuple[np.ndarray, ...],
+    currencies: tuple[pd.Series, ...],
+    rules: LeakageRules,
+) -> np.ndarray:
+    """The VAT rate of entities whose records name no country, from the country of the currency
+    they trade in (``tax_rates.yaml: currencies``, single-country currencies only): orders first,
+    then deals. An entity trading only in USD or EUR keeps no rate."""
+    out = vat.copy()
+    done = known.copy()
+    for ent, currency in zip(ents, currencies, strict=True):
+        rate = (
+            currency.astype("string").str.upper().map(rules.tax_currency_countries)
+            .map(rules.tax_rates).astype(float).to_numpy()
+        )  # fmt: skip
+        use = ~np.isnan(rate) & ~done[ent]
+        first = pd.DataFrame({"ent": ent[use], "rate": rate[use]}).drop_duplicates("ent")
+        out[first["ent"].to_numpy()] = first["rate"].to_numpy()
+        done[first["ent"].to_numpy()] = True
     return out
 
 
@@ -179,12 +232,19 @@ def prepare(
         + 1
     )
     n_ent = max(n_ent, int(xref["ent"].max()) + 1 if len(xref) else 0)
-    has_erp, has_crm, _, _ = _entity_flags(frames, xref, n_ent, rules)
+    has_erp, has_crm, _, _, _ = _entity_flags(frames, xref, n_ent, rules)
     refs = parse_deal_refs(_col(orders, "crm_deal_ref", len(orders)))
     joined = _joined_by_refs(deals, refs, deal_ent, order_ent, has_erp, has_crm)
     deal_ent, order_ent = pd.Series(joined[deal_ent]), pd.Series(joined[order_ent])
     xref["ent"] = joined[xref["ent"].to_numpy()]
-    has_erp, has_crm, hold, vat = _entity_flags(frames, xref, n_ent, rules)
+    has_erp, has_crm, hold, vat, known = _entity_flags(frames, xref, n_ent, rules)
+    vat = _vat_by_currency(
+        vat,
+        known,
+        (order_ent.to_numpy(), deal_ent.to_numpy()),
+        (_col(orders, "currency", len(orders)), _col(deals, "currency", len(deals))),
+        rules,
+    )
     xref_ids = np.full(n_ent, None, dtype=object)
     first = xref.drop_duplicates("ent")
     xref_ids[first["ent"].to_numpy()] = first["xref_id"].to_numpy()
@@ -192,17 +252,17 @@ def prepare(
     stage = _folded(deals["stage"])
     won = stage.isin([s.casefold() for s in won_stages]).to_numpy(dtype=bool)
     lost = stage.isin([s.casefold() for s in rules.lost_stages]).to_numpy(dtype=bool)
-    companies = frames.companies.drop_duplicates("company_id")
-    companies = companies.set_index(companies["company_id"].astype(str))
-    company_id = deals["company_id"].astype(str)
+    companies = frames.companies
+    company_id = deals["company_id"].astype(TEXT_DTYPE)
+    company_at = positions(company_id, companies["company_id"])
     owner = _col(deals, "owner", len(deals))
     if "owner" in companies.columns:  # a deal without an owner falls to its company's
-        owner = owner.fillna(company_id.map(companies["owner"]))
+        owner = owner.fillna(_take(companies["owner"], company_at))
     deal_frame = pd.DataFrame(
         {
             "deal_id": deals["deal_id"].astype(TEXT_DTYPE),
             "company_id": company_id.astype(TEXT_DTYPE),
-            "company": company_id.map(companies["name"]).astype(TEXT_DTYPE),
+            "company": _take(companies["name"], company_at).astype(TEXT_DTYPE),
             "ent": deal_ent.to_numpy(),
             "owner": owner.astype(TEXT_DTYPE),
             "stage": deals["stage"].astype(TEXT_DTYPE),
@@ -236,17 +296,18 @@ def prepare(
     live = ~status.isin(cancelled).to_numpy(dtype=bool) & (orders["order_date"] <= cutoff).to_numpy(
         dtype=bool
     )
-    customer_names = (
-        frames.customers.drop_duplicates("customer_id").set_index("customer_id")["name"]
-        if frames.customers is not None
-        else pd.Series(dtype="string")
+    customers = frames.customers
+    customer = (
+        _take(customers["name"], positions(orders["customer_id"], customers["customer_id"]))
+        if customers is not None
+        else pd.Series(pd.NA, index=range(len(orders)))
     )
     order_frame = (
         pd.DataFrame(
             {
                 "order_id": orders["order_id"].astype(TEXT_DTYPE),
                 "customer_id": orders["customer_id"].astype(TEXT_DTYPE),
-                "customer": orders["customer_id"].map(customer_names).astype(TEXT_DTYPE),
+                "customer": customer.astype(TEXT_DTYPE).to_numpy(),
                 "ent": order_ent.to_numpy(),
                 "order_date": orders["order_date"],
                 "amount": orders["amount"].astype(AMOUNT_DTYPE),
