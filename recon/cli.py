@@ -779,6 +779,32 @@ def accept_command(
     )
 
 
+@app.command("rerun")
+@handles_errors
+def rerun_command(
+    run_json: Annotated[Path, typer.Argument(help="The run.json of the run to re-run.")],
+    out: OutOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Re-run a recorded run from its inputs and rules and compare xref ids and findings.
+
+    Every input file and rule file must still have the sha256 run.json recorded (else exit 2).
+    The re-run uses the recorded as-of day, months and review decisions, and a copy of the
+    recorded SQLite state store (or --store). Exit codes: 0 same xref ids and findings as the
+    run, 1 differences (the first are listed), 2 bad input or changed files.
+    """
+    from recon.report.rerun import summary
+    from recon.rerun import rerun
+
+    with row_progress() as progress:
+        done = rerun(run_json, out or default_out("rerun"), store, progress)
+    for line in summary(done.differences, f"{done.record.name} ({done.record.run_json})"):
+        typer.echo(line)
+    typer.echo(f"re-run outputs: {done.run.out_dir}")
+    if done.differences:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()
 

@@ -83,6 +83,20 @@ def check_counts(result: Any) -> dict[str, Any]:
     }
 
 
+def input_source(inputs: Inputs) -> dict[str, str]:
+    """Where the inputs were described, absolute, so ``recon rerun`` can rebuild them from any
+    folder: a data folder, or a recon.yaml with its sha256 (its table list is part of the input)."""
+    origin = Path(inputs.origin)
+    if origin.is_dir():
+        return {"kind": "folder", "path": str(origin.resolve())}
+    return {"kind": "config", "path": str(origin.resolve()), "sha256": sha256_file(origin)}
+
+
+def _location(store: str) -> str:
+    """A decisions CSV path made absolute (a store URL is kept as it is)."""
+    return store if not store or "://" in store else str(Path(store).resolve())
+
+
 def run_manifest(
     *,
     inputs: Inputs,
@@ -100,7 +114,7 @@ def run_manifest(
 ) -> dict[str, Any]:
     """run.json's content; ``state`` (store, run_id, previous_run, changes) when a state store
     recorded the run."""
-    manifest = {
+    manifest: dict[str, Any] = {
         "recon_version": __version__,
         "python": platform.python_version(),
         "started_at": started_at.isoformat(timespec="seconds"),
@@ -125,6 +139,11 @@ def run_manifest(
     }
     if state is not None:
         manifest["state"] = dict(state)
+    # What `recon rerun` needs beyond the above (added later; older run.json files lack them).
+    manifest["source"] = input_source(inputs)
+    if "monthend" in checks and "months" in checks["monthend"]:
+        manifest["months"] = list(checks["monthend"]["months"])
+    manifest["decisions_location"] = _location(decisions_store)
     return manifest
 
 
