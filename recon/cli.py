@@ -267,6 +267,17 @@ def match_command(
     _print_match(run)
 
 
+def _print_full_run(run: Any) -> None:
+    """What `recon run` and `recon demo` print: matching, quality, month-end, leakage."""
+    from recon.report.monthend_console import print_monthend_summary
+    from recon.report.quality_console import print_quality_summary
+
+    _print_match(run)
+    print_quality_summary(run.checks["quality"], run.out_dir, color=interactive())
+    print_monthend_summary(run.checks["monthend"], run.out_dir, color=interactive())
+    typer.echo(_leakage_line(run.checks["leakage"]))
+
+
 def _print_match(run: Any) -> None:
     from recon.report.console import print_load_summary, print_match_summary
 
@@ -283,8 +294,6 @@ def demo(out: OutOpt = None, state: StateOpt = None) -> None:
 
     from recon.config.load import folder_config
     from recon.pipeline import run_all
-    from recon.report.monthend_console import print_monthend_summary
-    from recon.report.quality_console import print_quality_summary
     from recon.resources import sample_data_dir
 
     folder = sample_data_dir()
@@ -301,10 +310,7 @@ def demo(out: OutOpt = None, state: StateOpt = None) -> None:
             decisions_store=location,
             as_of=dt.date.fromisoformat(meta["as_of"]),
         )
-    _print_match(run)
-    print_quality_summary(run.checks["quality"], run.out_dir, color=interactive())
-    print_monthend_summary(run.checks["monthend"], run.out_dir, color=interactive())
-    typer.echo(_leakage_line(run.checks["leakage"]))
+    _print_full_run(run)
     typer.echo(f"report: {run.out_dir / 'report.html'}")
 
 
@@ -323,13 +329,9 @@ def sample_data(
     ] = "2026-10-31",
 ) -> None:
     """Generate realistic CRM and ERP sample data with ground-truth files."""
-    from recon.errors import ConfigError
     from recon.sampledata import generate, write
 
-    try:
-        day = dt.date.fromisoformat(as_of)
-    except ValueError:
-        raise ConfigError(f"--as-of is '{as_of}' — expected a date such as 2026-10-31") from None
+    day = _day(as_of, "--as-of")
     with console.status("generating", spinner="dots") if interactive() else _nullcontext():
         data = generate(entities, seed, as_of=day)
         paths = write(data, out)
@@ -462,15 +464,9 @@ def run_command(
     """
     from recon.checks.monthend import months_in
     from recon.config.load import resolve_inputs
-    from recon.errors import ConfigError
     from recon.pipeline import run_all
-    from recon.report.monthend_console import print_monthend_summary
-    from recon.report.quality_console import print_quality_summary
 
-    try:
-        day = dt.date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        raise ConfigError(f"--as-of is '{as_of}' — expected a date such as 2026-10-31") from None
+    day = _day(as_of, "--as-of")
     months = months_in(period, start, end) if (period or start or end) else None
     deliver = _Delivery(
         email_to, email_from, smtp_host, smtp_port, starttls, deliver_to,
@@ -489,10 +485,7 @@ def run_command(
             months=months,
             store=store_url(store, out),
         )
-    _print_match(run)
-    print_quality_summary(run.checks["quality"], run.out_dir, color=interactive())
-    print_monthend_summary(run.checks["monthend"], run.out_dir, color=interactive())
-    typer.echo(_leakage_line(run.checks["leakage"]))
+    _print_full_run(run)
     if run.state is not None:
         typer.echo(_changes_line(run.state))
     typer.echo(f"run record: {run.manifest}")
@@ -522,14 +515,10 @@ def quality_command(
     """Check data quality per record and rule, and field drift between linked CRM and ERP records."""
     from recon.config.load import resolve_inputs
     from recon.config.quality import load_quality_rules
-    from recon.errors import ConfigError
     from recon.pipeline import run_quality
     from recon.report.quality_console import print_quality_summary
 
-    try:
-        day = dt.date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        raise ConfigError(f"--as-of is '{as_of}' — expected a date such as 2026-10-31") from None
+    day = _day(as_of, "--as-of")
     load_quality_rules(rules)  # a bad rule file stops here, before any data or state is read
     inputs = resolve_inputs(data_dir, config)
     _, decisions = _stored_decisions(state, inputs)

@@ -527,22 +527,46 @@ def run_quality(
 ) -> QualityRun:
     """Load → match → quality; write the load, matcher and quality files."""
     from recon.config.quality import load_quality_rules
-    from recon.report.match_outputs import write_match_outputs
     from recon.report.quality_outputs import write_quality_outputs
 
     rules = load_quality_rules(rules_dir)  # a bad rule file stops the run before any work
+    loaded, matched, checked, files, seconds = _one_check(
+        "quality",
+        inputs,
+        out_dir,
+        progress,
+        decisions,
+        lambda loaded, matched: quality(loaded, matched, rules, as_of),
+        write_quality_outputs,
+    )
+    return QualityRun(loaded, matched, checked, out_dir, files, seconds)
+
+
+def _one_check(
+    name: str,
+    inputs: Inputs,
+    out_dir: Path,
+    progress: Progress | None,
+    decisions: Sequence[ReviewDecision] | None,
+    check: Callable[[LoadResult, MatchResult], Any],
+    write: Callable[[Any, Path], list[Path]],
+    rules_dir: Path | None = None,
+) -> tuple[LoadResult, MatchResult, Any, tuple[Path, ...], float]:
+    """Load → match → one check; write the load, matcher and check files."""
+    from recon.report.match_outputs import write_match_outputs
+
     started = time.perf_counter()
     loaded = load_all(inputs, progress)
-    matched = match(loaded, decisions=decisions)
-    checked = quality(loaded, matched, rules, as_of)
+    matched = match(loaded, rules_dir, decisions=decisions)
+    result = check(loaded, matched)
     files = (
         write_load_outputs(loaded, out_dir)
         + write_match_outputs(matched, out_dir)
-        + write_quality_outputs(checked, out_dir)
+        + write(result, out_dir)
     )
     seconds = time.perf_counter() - started
-    log.info("quality finished in %.1f s", seconds)
-    return QualityRun(loaded, matched, checked, out_dir, tuple(files), seconds)
+    log.info("%s finished in %.1f s", name, seconds)
+    return loaded, matched, result, tuple(files), seconds
 
 
 @dataclass(frozen=True)
@@ -623,21 +647,19 @@ def run_monthend(
     decisions: Sequence[ReviewDecision] | None = None,
 ) -> MonthendRun:
     """Load → match → month-end; write the load, matcher and month-end files."""
-    from recon.report.match_outputs import write_match_outputs
     from recon.report.monthend_outputs import write_monthend_outputs
 
-    started = time.perf_counter()
-    loaded = load_all(inputs, progress)
-    matched = match(loaded, rules_dir, decisions=decisions)
-    result = monthend(loaded, matched, months, rules_dir)
-    files = (
-        write_load_outputs(loaded, out_dir)
-        + write_match_outputs(matched, out_dir)
-        + write_monthend_outputs(result, out_dir)
+    loaded, matched, result, files, seconds = _one_check(
+        "monthend",
+        inputs,
+        out_dir,
+        progress,
+        decisions,
+        lambda loaded, matched: monthend(loaded, matched, months, rules_dir),
+        write_monthend_outputs,
+        rules_dir,
     )
-    seconds = time.perf_counter() - started
-    log.info("monthend finished in %.1f s", seconds)
-    return MonthendRun(loaded, matched, result, out_dir, tuple(files), seconds)
+    return MonthendRun(loaded, matched, result, out_dir, files, seconds)
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,13 @@ import pandas as pd
 from recon.config.models import CsvOptions
 from recon.errors import SourceError
 from recon.extract.files import cell_text, read_csv_chunks
+from recon.report.csvfiles import FORMULA_START
 
 log = logging.getLogger(__name__)
 
 KEY_COLUMNS = ("left_system", "left_id", "left_name", "right_system", "right_id", "right_name")
 REQUIRED = (*KEY_COLUMNS, "decision", "reviewer")
 OPTIONAL = ("reviewed_on", "comment")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def _columns(headers: list[object], where: str) -> dict[str, int] | None:
 
 def _unescape(text: str | None) -> str | None:
     """Undo the apostrophe recon puts before text a spreadsheet would run as a formula."""
-    if text is not None and text.startswith("'") and text[1:].startswith(_FORMULA_START):
+    if text is not None and text.startswith("'") and FORMULA_START.match(text[1:]):
         return text[1:]
     return text
 

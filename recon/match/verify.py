@@ -34,11 +34,10 @@ def verify_claims(records: pd.DataFrame, entity: pd.Series, xref_ids: pd.Series)
             index, theirs = index[keep], theirs[keep]
         found = index.get_indexer(refs[mine])
         target_pos[mine] = np.where(found >= 0, theirs[np.maximum(found, 0)], -1)
-    target = pd.Series(np.where(target_pos >= 0, target_pos, np.nan))
     rows = records.loc[claims]
     own_entity = entity.to_numpy()[claims]
-    known = target.notna().to_numpy()
-    target_pos = target.fillna(0).astype("int64").to_numpy()
+    known = target_pos >= 0
+    target_pos = np.maximum(target_pos, 0)
     target_entity = np.where(known, entity.to_numpy()[target_pos], -1)
     same = known & (target_entity == own_entity)
     target_xref = np.where(known, xref_ids.to_numpy()[target_pos], "")

@@ -319,7 +319,8 @@ def normalize_phones(phones: pd.Series, countries: pd.Series | None = None) -> p
     codes, first = unique_codes(raw, region)
     region = region.iloc[first].reset_index(drop=True)
     text = pc.utf8_trim_whitespace(as_array(raw.iloc[first]))
-    found, settled = _fast_e164(_digits(text), region)
+    digits = _digits(text)
+    found, settled = _fast_e164(digits, region)
     settled |= _mask(pc.is_null(text))
     result = from_arrow(found, region.index)
     rest = np.flatnonzero(~settled)
@@ -338,7 +339,7 @@ def normalize_phones(phones: pd.Series, countries: pd.Series | None = None) -> p
             values.append(asked[key])
         result.iloc[rest] = pd.array(values, dtype=ARROW_TEXT)
     plain = pc.match_substring_regex(text, r"^[0-9 ().-]+$")
-    digits = pc.if_else(pc.fill_null(plain, False), _digits(text), pa.scalar(None, _STRING))
+    digits = pc.if_else(pc.fill_null(plain, False), digits, pa.scalar(None, _STRING))
     result = _country_code_without_plus(result, digits, region)
     return expand(result, codes, phones.index).astype(TEXT_DTYPE)
 
@@ -354,7 +355,7 @@ def _country_code_without_plus(found: pd.Series, digits: pa.Array, region: pd.Se
     out = found.copy()
     values = as_array(found)
     regions = region.to_numpy(dtype=object, na_value=None)
-    for code in {r for r in regions if r is not None}:
+    for code in region.dropna().unique():  # a few regions; never a loop over the numbers
         if PhoneMetadata.metadata_for_region(code).national_prefix != "0":
             continue
         cc = _region(code).country_code

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
+from recon.report.csvfiles import FORMULA_START
 from recon.report.data import Format
 
-# A text cell starting with one of these runs as a formula in Excel or LibreOffice.
-FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+__all__ = ["FORMULA_START", "column_values"]
 
 
 def column_values(values: pd.Series, fmt: Format) -> list[object]:

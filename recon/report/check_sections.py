@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from recon.checks.quality.findings import FINDING_COLUMNS
 from recon.report.data import Chart, Figure, Format, LeakageHistory, Section, Series, Table, table
 
 LEAKAGE_COLUMNS = (
@@ -36,18 +37,8 @@ CHANGE_LABELS = {
 # Kinds whose gap is revenue at risk; pending, over_billed, orphan_order and credit_hold are
 # listed (and totalled by kind) but not added to the value at risk.
 AT_RISK_KINDS = ("no_order", "under_billed", "no_erp_customer")
-QUALITY_COLUMNS = (
-    "system",
-    "record_id",
-    "xref_id",
-    "rule",
-    "field",
-    "value",
-    "expected",
-    "owner_system",
-    "severity",
-    "message",
-)
+# The quality check's finding columns; its "table" column is implied by "system" in the report.
+QUALITY_COLUMNS = tuple(c for c in FINDING_COLUMNS if c != "table")
 # The month-end check names its totals won/ordered/invoiced/paid (crm_won/erp_ordered also read).
 MONTHEND_SERIES = ("won", "crm_won", "ordered", "erp_ordered", "invoiced", "paid")
 MONTHEND_LABELS = {

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
 # A cell starting with one of these runs as a formula in Excel or LibreOffice.
-_FORMULA_START = r"^[=+\-@\t\r]"
+FORMULA_START = re.compile(r"^[=+\-@\t\r]")
 
 
 def escape_formula(values: pd.Series) -> pd.Series:
     """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
     text = values.astype("string")
-    return text.mask(text.str.contains(_FORMULA_START, regex=True, na=False), "'" + text)
+    return text.mask(text.str.contains(FORMULA_START.pattern, regex=True, na=False), "'" + text)
 
 
 def format_amounts(values: pd.Series) -> pd.Series:

@@ -25,13 +25,13 @@ from typing import Protocol
 from recon.config.load import Inputs
 from recon.errors import StateError
 from recon.models import MATCH, NOT_A_MATCH, ReviewDecision
+from recon.report.csvfiles import FORMULA_START
 
 log = logging.getLogger(__name__)
 
 DEFAULT_STATE_DIR = Path("recon-state")
 FILE_NAME = "decisions.csv"
 COLUMNS = [f.name for f in fields(ReviewDecision)]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -99,10 +99,7 @@ class CsvDecisionStore:
         return [_decision(self.path, n, row) for n, row in enumerate(reader, start=2)]
 
     def current(self) -> list[ReviewDecision]:
-        latest: dict[tuple[str, str, str, str], ReviewDecision] = {}
-        for decision in self.history():
-            latest[decision.pair] = decision
-        return list(latest.values())
+        return latest_per_pair(self.history())
 
     def add(self, decisions: Sequence[ReviewDecision]) -> AddSummary:
         before = {d.pair: d for d in self.current()}
@@ -154,7 +151,7 @@ def _text(value: object) -> str:
 def _escape(text: str) -> str:
     """Make a cell a spreadsheet would run as a formula inert. Text starting with an apostrophe
     gets one more, so that ``_unescape`` (drop one leading apostrophe) is its exact inverse."""
-    return "'" + text if text.startswith((*_FORMULA_START, "'")) else text
+    return "'" + text if text.startswith("'") or FORMULA_START.match(text) else text
 
 
 def _unescape(text: str) -> str:
@@ -190,3 +187,11 @@ def _decision(path: Path, row: int, cells: dict[str, str | None]) -> ReviewDecis
             f"expected '{MATCH}' or '{NOT_A_MATCH}'"
         )
     return decision
+
+
+def latest_per_pair(history: Sequence[ReviewDecision]) -> list[ReviewDecision]:
+    """The current decision of each pair: the last one in ``history`` (oldest first)."""
+    latest: dict[tuple[str, str, str, str], ReviewDecision] = {}
+    for decision in history:
+        latest[decision.pair] = decision
+    return list(latest.values())

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from recon.models import ReviewDecision
 from recon.state import tables
-from recon.state.decisions import AddSummary, same_decision
+from recon.state.decisions import AddSummary, latest_per_pair, same_decision
 from recon.state.store import Store, frame
 
 log = logging.getLogger(__name__)
@@ -45,10 +45,7 @@ class SqlDecisionStore:
             return _history(conn)
 
     def current(self) -> list[ReviewDecision]:
-        latest: dict[tuple[str, str, str, str], ReviewDecision] = {}
-        for decision in self.history():
-            latest[decision.pair] = decision
-        return list(latest.values())
+        return latest_per_pair(self.history())
 
     def add(self, decisions: Sequence[ReviewDecision]) -> AddSummary:
         """All of ``decisions`` in one transaction, read and written under the store lock."""
