@@ -27,6 +27,7 @@ MATCHING_FILE = "matching.yaml"
 
 FieldName = Literal[
     "name",
+    "descriptor",
     "domain",
     "phone",
     "tax_id",

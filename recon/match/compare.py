@@ -24,6 +24,8 @@ Fields (the record columns are those of ``recon.match.records``):
 name           name_core (legal forms and generic words removed); exact, thresholds, else
 address        address_norm; exact, thresholds, else
 city           city_norm; exact, thresholds, else
+descriptor     name_generic (the generic words of the name: "systems", "trading", ...);
+               equal / different
 domain, phone, tax_id, postcode, country, street_number, unit
                equal / different
 legal_form     compatible (the two records share a legal-form code) / conflicting
@@ -53,6 +55,7 @@ log = logging.getLogger(__name__)
 # The record column behind each field (xref uses record_id, ref_id and system).
 COLUMNS = {
     "name": "name_core",
+    "descriptor": "name_generic",
     "address": "address_norm",
     "city": "city_norm",
     "domain": "domain",

@@ -52,6 +52,7 @@ COLUMNS = (
     "name_norm",
     "name_core",
     "name_tokens",
+    "name_generic",
     "legal_form",
     "domain",
     "domain_source",

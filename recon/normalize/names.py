@@ -433,6 +433,15 @@ def _country_groups(
     return sets, np.append(np.array(per_value, dtype=np.int64), 0)[kinds]
 
 
+def _singular(word: str) -> str:
+    """One form for a generic word: "technologies" → "technology", "services" → "service"."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
 def prepare_names(names: pd.Series, rules: NormalizeRules | None = None) -> Words:
     """Folded words with abbreviations written out, as ``Words``; a name that is blank or a
     missing-value word ("n/a", "-") has none."""
@@ -553,6 +562,21 @@ def normalize_names(
     keep |= kept[owner] == 0
     core = join_words(owner[keep], vocab.take(pa.array(code[at][keep])), n, null=gone)
 
+    # name_generic: the generic words, each once in a plural-free form, alphabetical; "" for none.
+    # Two names whose cores agree but whose descriptors differ ("hillgate systems" and "hillgate
+    # technologies") are usually sister companies: the matcher weighs this as its own field.
+    stems = sorted({_singular(w) for w, weight in compiled.weights.items() if weight > 0})
+    width = max(len(stems), 1)
+    stem_of = np.full(len(vocab), -1, dtype=np.int64)
+    for (word, weight), at_vocab in zip(compiled.weights.items(), listed.to_pylist(), strict=True):
+        if weight > 0 and at_vocab is not None:
+            stem_of[at_vocab] = stems.index(_singular(word))
+    word_stem = stem_of[code[at]]
+    found = word_stem >= 0
+    g_key = sorted_unique(owner[found] * width + word_stem[found])
+    stem_text = pa.array(np.asarray([*stems, ""], dtype=object)[g_key % width], pa.large_string())
+    generic = join_words(g_key // width, stem_text, n, null=gone)
+
     # name_tokens: each word once, in alphabetical (code point) order.
     order = pc.sort_indices(vocab).to_numpy()
     rank = np.empty(len(order), dtype=np.int64)
@@ -571,6 +595,7 @@ def normalize_names(
                 ("name_norm", norm),
                 ("name_core", core),
                 ("name_tokens", tokens),
+                ("name_generic", generic),
                 ("legal_form", legal),
             )
         }

@@ -29,6 +29,7 @@ TEXT_COLUMNS = (
     "record_id",
     "system",
     "name_core",
+    "name_generic",
     "legal_form",
     "domain",
     "address_norm",

@@ -55,6 +55,7 @@ FITTED = {  # field: (m, u), level 0 first; conditional fields have their levels
     "country": ([1e-06, 0.999999, 1e-06, 0.999999], [0.8, 0.2, 0.041, 0.959]),
     "legal_form": ([0.005, 0.995], [0.86, 0.14]),
     "xref": ([0.0682, 0.9318], [0.999999, 1.1e-06]),
+    "descriptor": ([0.0125, 0.9875], [0.502, 0.498]),
 }
 
 
@@ -80,6 +81,7 @@ TEXT_COLUMNS = (
     "record_id",
     "system",
     "name_core",
+    "name_generic",
     "legal_form",
     "domain",
     "address_norm",
@@ -159,6 +161,16 @@ CASES = yaml.safe_load(
   b: {system: erp, record_id: C7, name_core: clearridge creative packaging}
   not: auto
   reasons: same name; cross-reference points elsewhere
+- case: sister companies share a core name, not their descriptor
+  a: {system: crm, record_id: "1", name_core: hillgate, name_generic: system, city_norm: london}
+  b: {system: erp, record_id: C1, name_core: hillgate, name_generic: technology, city_norm: london}
+  decision: reject
+  reasons: same name; different descriptor; same city
+- case: the same core name and descriptor
+  a: {system: crm, record_id: "1", name_core: hillgate, name_generic: system, city_norm: london}
+  b: {system: erp, record_id: C1, name_core: hillgate, name_generic: system, city_norm: london}
+  decision: review
+  reasons: same name; same city
 - case: a legal form alone weighs little
   a: {name_core: brightport strategic, phone_e164: "+17375556309", legal_form: CORP}
   b: {name_core: brightport strategic, phone_e164: "+17375556309", legal_form: LLC}

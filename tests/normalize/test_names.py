@@ -50,7 +50,7 @@ SAME_NAME = [
     ),
     (["Müller GmbH", "Mueller GmbH", "MÜLLER G.m.b.H.", "Mu\u0308ller GmbH"], "mueller"),
     (["Acme Pty Ltd", "ACME PTY. LIMITED", "Acme Proprietary Limited", "Acme Pty. Ltd."], "acme"),
-    (["Ford Motor Co.", "Ford Motor Company", "FORD MOTOR CO"], "ford motor company"),
+    (["Ford Motor Co.", "Ford Motor Company", "FORD MOTOR CO"], "ford motor"),
     (["Acme Co., Ltd.", "Acme Company Limited", "ACME CO LTD"], "acme"),
     (["Müller GmbH & Co. KG", "Mueller GmbH & Co KG", "Müller GmbH u. Co. KG"], "mueller"),
     (
@@ -147,12 +147,33 @@ def test_name_tokens_are_sorted_distinct_words() -> None:
     assert got["name_tokens"].tolist() == ["jaya maju", "jaya maju", "jaya maju"]
 
 
+def test_name_generic_holds_the_generic_words_once_in_one_form() -> None:
+    got = norm(
+        ["Hillgate Systems Ltd", "HILLGATE SYSTEMS", "Southridge Tech", "Southridge Technologies",
+         "Acme Trading Holdings", "Acme Holding Trading", "Maju Jaya", "N/A"]
+    )  # fmt: skip
+    assert got["name_generic"].tolist()[:6] == [
+        "system", "system", "technology", "technology", "holding trading", "holding trading"
+    ]  # fmt: skip
+    assert got["name_generic"].iloc[6] == ""  # a name without generic words: known to have none
+    assert pd.isna(got["name_generic"].iloc[7])  # no name: unknown
+    # the core of sister companies agrees; their descriptors do not
+    sisters = norm(["Hillgate Systems", "Hillgate Technologies"])
+    assert sisters["name_core"].nunique() == 1 and sisters["name_generic"].nunique() == 2
+
+
 def test_index_dtype_and_duplicates_are_kept() -> None:
     names = pd.Series(["PT Maju", None, "PT Maju", "Acme AG"], index=[7, 7, 3, 9])
     countries = pd.Series(["ID", "ID", "US", "DE"], index=[7, 7, 3, 9])
     got = normalize_names(names, countries, RULES)
     assert got.index.tolist() == [7, 7, 3, 9]
-    assert list(got.columns) == ["name_norm", "name_core", "name_tokens", "legal_form"]
+    assert list(got.columns) == [
+        "name_norm",
+        "name_core",
+        "name_tokens",
+        "name_generic",
+        "legal_form",
+    ]
     assert all(str(t) == "string" for t in got.dtypes)
     assert got["name_norm"].tolist()[::2] == ["maju", "maju"]
     assert got["legal_form"].iloc[3] == "AG"
