@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from recon.normalize import NormalizeRules, normalize_records
 from recon.normalize.kernels import as_array
+from recon.normalize.locality import fill_locality
 
 CRM: Literal["crm"] = "crm"
 ERP: Literal["erp"] = "erp"
@@ -43,7 +44,8 @@ def build_records(
     erp["ref_id"] = _text(erp_customers, "crm_company_id")
     erp["activity"] = _activity(erp_customers["customer_id"], erp_orders, "customer_id").to_numpy()
     erp["created_at"] = pd.Series(pd.NaT, index=erp.index, dtype="datetime64[ns]")
-    return pd.concat([crm, erp], ignore_index=True)
+    # On the whole frame: CRM cities help read ERP one-line addresses, and the other way round.
+    return fill_locality(pd.concat([crm, erp], ignore_index=True), rules)
 
 
 def _text(frame: pd.DataFrame, column: str) -> pd.array:

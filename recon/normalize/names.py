@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from rapidfuzz import fuzz, process
 
 from recon.normalize.kernels import (
     Sequences,
@@ -433,6 +434,41 @@ def _country_groups(
     return sets, np.append(np.array(per_value, dtype=np.int64), 0)[kinds]
 
 
+# A word this alike to a generic word, of at least this many letters and with the same first
+# letter, is that word mistyped ("inudstries", "mnaufacturing"): a typing slip must not turn a
+# generic word into the distinctive part of a name.
+_SLIP_SIMILARITY = 88
+_SLIP_MIN_LENGTH = 6
+
+
+def _generic_stems(vocab: pa.Array, compiled: NameRules) -> tuple[list[str], np.ndarray]:
+    """The generic words in one form each (sorted), and per vocabulary word the index of its
+    form there, or -1: listed generic words and their likely misspellings."""
+    generic = [w for w, weight in compiled.weights.items() if weight > 0]
+    stems = sorted({_singular(w) for w in generic})
+    stem_of = np.full(len(vocab), -1, dtype=np.int64)
+    listed = pc.index_in(pa.array(generic, pa.large_string()), value_set=vocab).to_pylist()
+    for word, at_vocab in zip(generic, listed, strict=True):
+        if at_vocab is not None:
+            stem_of[at_vocab] = stems.index(_singular(word))
+    long_words = [w for w in generic if len(w) >= _SLIP_MIN_LENGTH]
+    lengths = pc.utf8_length(vocab).to_numpy(zero_copy_only=False)
+    todo = np.flatnonzero((stem_of < 0) & (lengths >= _SLIP_MIN_LENGTH))
+    if long_words and len(todo):
+        candidates = vocab.take(pa.array(todo)).to_pylist()
+        score = process.cdist(
+            candidates, long_words, scorer=fuzz.ratio, score_cutoff=_SLIP_SIMILARITY,
+            dtype=np.uint8, workers=-1,
+        )  # fmt: skip
+        best = score.argmax(axis=1)
+        first = np.array([w[0] for w in candidates], dtype=object)
+        same_start = first == np.array([w[0] for w in long_words], dtype=object)[best]
+        hit = (score[np.arange(len(todo)), best] > 0) & same_start
+        stem_index = np.array([stems.index(_singular(w)) for w in long_words])
+        stem_of[todo[hit]] = stem_index[best[hit]]
+    return stems, stem_of
+
+
 def _singular(word: str) -> str:
     """One form for a generic word: "technologies" → "technology", "services" → "service"."""
     if word.endswith("ies") and len(word) > 4:
@@ -554,7 +590,8 @@ def normalize_names(
     norm = join_words(owner, vocab.take(pa.array(code[at])), n, null=gone)
 
     # name_core: without stop-words and generic words, unless that leaves nothing.
-    weighted = np.zeros(len(vocab), dtype=bool)
+    stems, stem_of = _generic_stems(vocab, compiled)
+    weighted = stem_of >= 0
     listed = pc.index_in(pa.array(list(compiled.weights), pa.large_string()), value_set=vocab)
     weighted[listed.drop_null().to_numpy().astype(np.int64)] = True
     keep = ~weighted[code[at]]
@@ -565,12 +602,7 @@ def normalize_names(
     # name_generic: the generic words, each once in a plural-free form, alphabetical; "" for none.
     # Two names whose cores agree but whose descriptors differ ("hillgate systems" and "hillgate
     # technologies") are usually sister companies: the matcher weighs this as its own field.
-    stems = sorted({_singular(w) for w, weight in compiled.weights.items() if weight > 0})
     width = max(len(stems), 1)
-    stem_of = np.full(len(vocab), -1, dtype=np.int64)
-    for (word, weight), at_vocab in zip(compiled.weights.items(), listed.to_pylist(), strict=True):
-        if weight > 0 and at_vocab is not None:
-            stem_of[at_vocab] = stems.index(_singular(word))
     word_stem = stem_of[code[at]]
     found = word_stem >= 0
     g_key = sorted_unique(owner[found] * width + word_stem[found])

@@ -162,6 +162,16 @@ def test_name_generic_holds_the_generic_words_once_in_one_form() -> None:
     assert sisters["name_core"].nunique() == 1 and sisters["name_generic"].nunique() == 2
 
 
+def test_a_mistyped_generic_word_is_still_generic() -> None:
+    got = norm(["Woodhaven Inudstries", "Woodhaven Industries", "Eastmark Consuling"])
+    assert got["name_core"].tolist() == ["woodhaven", "woodhaven", "eastmark"]
+    assert got["name_generic"].tolist() == ["industry", "industry", "consulting"]
+    assert got["name_norm"].iloc[0] == "woodhaven inudstries"  # the name itself is kept as typed
+    # a distinctive word that merely looks like one is left alone
+    others = norm(["Goldings", "Holdinger Werk", "Systemax"])
+    assert others["name_generic"].tolist() == ["", "", ""]
+
+
 def test_index_dtype_and_duplicates_are_kept() -> None:
     names = pd.Series(["PT Maju", None, "PT Maju", "Acme AG"], index=[7, 7, 3, 9])
     countries = pd.Series(["ID", "ID", "US", "DE"], index=[7, 7, 3, 9])
