@@ -620,8 +620,9 @@ def monthend(
         tax_rate_of_customer=tax_rate_of_customers(
             customers, rules.tax_rates, load_normalize_rules(rules_dir)
         ),
-        orders_may_include_tax=rules.taxes.orders_may_include_tax,
-        deals_may_include_tax=rules.taxes.deals_may_include_tax,
+        # "auto" is decided by the leakage assignment (link_orders); the labels allow both
+        orders_may_include_tax=rules.taxes.orders_may_include_tax is not False,
+        deals_may_include_tax=rules.taxes.deals_may_include_tax is not False,
     )
     result = reconcile(
         deals,

@@ -66,6 +66,14 @@ def _flag(value: Any) -> bool:
     return value
 
 
+def _flag_or_auto(value: Any) -> bool | str:
+    if isinstance(value, str) and value.strip().casefold() == "auto":
+        return "auto"
+    if not isinstance(value, bool):
+        raise ValueError(f"is {_shown(value)} — expected true, false or auto")
+    return value
+
+
 def _words(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
         raise ValueError(f'is {_shown(value)} — expected a list of names such as ["Cancelled"]')
@@ -97,6 +105,7 @@ Amount = Annotated[
 ]
 Date = Annotated[dt.date, BeforeValidator(_date)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
+FlagOrAuto = Annotated[bool | Literal["auto"], BeforeValidator(_flag_or_auto)]
 Words = Annotated[tuple[str, ...], BeforeValidator(_words)]
 Currency = Annotated[str, BeforeValidator(_currency)]
 Country = Annotated[str, BeforeValidator(_country)]
@@ -188,8 +197,8 @@ class CurrencyRules(_Frozen):
 
 class Taxes(_Frozen):
     rates_file: str
-    orders_may_include_tax: Flag
-    deals_may_include_tax: Flag
+    orders_may_include_tax: FlagOrAuto
+    deals_may_include_tax: FlagOrAuto
 
 
 class TaxRates(_Frozen):

@@ -25,6 +25,7 @@ from recon.checks.leakage.others import credit_holds, orphan_orders
 from recon.checks.leakage.pairs import candidate_pairs
 from recon.checks.leakage.prepare import Frames, Prepared, prepare
 from recon.checks.leakage.refs import parse_deal_refs
+from recon.checks.leakage.taxes import tax_readings
 from recon.checks.leakage.totals import new_leakage, value_at_risk
 from recon.config.leakage import LeakageRules
 
@@ -56,23 +57,29 @@ class LeakageResult:
     go_live: dt.date | None
     go_live_source: str
     counts: dict[str, int]
+    taxes: str = ""  # which tax readings were allowed, and why (see checks/leakage/taxes.py)
 
 
-def _params(prep_won: pd.DataFrame, rules: LeakageRules) -> Params:
+def _params(prep_won: pd.DataFrame, rules: LeakageRules, pairs: pd.DataFrame) -> Params:
     base = prep_won["deal_amount_base"].astype("float64").to_numpy(dtype=float, na_value=np.nan)
     tol = rules.amount_tolerance
     with np.errstate(invalid="ignore", divide="ignore"):
         share = tol.allowed(base) / base
     # without a base amount (no FX rate) only the percent part can apply
     share = np.where(np.isfinite(share), share, (tol.percent or 0) / 100)
+    vat = prep_won["vat"].to_numpy(dtype=float)
+    taxes = tax_readings(
+        pairs, share, vat, rules.taxes.orders_may_include_tax, rules.taxes.deals_may_include_tax
+    )
     return Params(
         tol=share,
-        vat=prep_won["vat"].to_numpy(dtype=float),
+        vat=vat,
         min_share=rules.assignment.min_share_percent / 100,
         max_share=rules.assignment.max_share_percent / 100,
         chain_days=rules.date_window.later_part_gap_days,
-        orders_with_tax=rules.taxes.orders_may_include_tax,
-        deals_with_tax=rules.taxes.deals_may_include_tax,
+        orders_with_tax=taxes.orders_with_tax,
+        deals_with_tax=taxes.deals_with_tax,
+        taxes=taxes,
     )
 
 
@@ -104,7 +111,7 @@ def _solve(
         cancelled_statuses=cancelled_statuses,
     )
     pairs = candidate_pairs(prep, rules, frames.fx_rates)
-    params = _params(prep.won, rules)
+    params = _params(prep.won, rules, pairs)
     chosen = assign(pairs, len(prep.won), len(prep.orders), params)
     return _Solved(prep, pairs, params, chosen)
 
@@ -193,4 +200,5 @@ def find_leakage(
         go_live=None if prep.go_live is None else prep.go_live.date(),
         go_live_source=prep.go_live_source,
         counts=counts,
+        taxes=params.taxes.note if params.taxes else "",
     )

@@ -33,6 +33,8 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from recon.checks.leakage.taxes import TaxReadings
+
 log = logging.getLogger(__name__)
 
 NONE_COST = 1.0
@@ -58,6 +60,7 @@ class Params:
     chain_days: int  # a later part comes at most this long after the part before it
     orders_with_tax: bool
     deals_with_tax: bool
+    taxes: TaxReadings | None = None  # how the two readings above were decided
 
 
 def variants(vat: np.ndarray, p: Params) -> list[np.ndarray]:
