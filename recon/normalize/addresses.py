@@ -67,6 +67,7 @@ class AddressRules:
     suffixes: tuple[tuple[str, str], ...]  # compound endings ("strasse" → "str")
     unit_kind: dict[str, str]  # unit marker → canonical kind
     glued: str  # "l12", "no5": a marker glued to its number
+    glued_postcode: str  # "l 1 9ur" after ungluing: a UK postcode (Liverpool L1 9UR), not a level
     unit_marked: str  # "level 12", "suite no 200", "blok a"
     unit_ordinal: str  # "12th floor"
     unit_slash: str  # "3/15 smith st", "unit 3/15 smith st"
@@ -124,6 +125,7 @@ def _compile(rules: NormalizeRules) -> AddressRules:
         suffixes=suffixes,
         unit_kind=unit_kind,
         glued=f"(^| )({units}|{numbers})([0-9]+[a-z]?)( |$)",
+        glued_postcode=f"(^| )({units}) ([0-9][0-9a-z]?) ([0-9][a-z][a-z])( |$)",
         unit_marked=f"(?:^| )(?P<kind>{units})(?: no)? (?P<value>{_UNIT_VALUE})(?: |$)",
         unit_ordinal=f"(?:^| )(?P<value>[0-9]+)(?:st|nd|rd|th) (?P<kind>{levels})(?: |$)",
         unit_slash=(
@@ -242,6 +244,7 @@ def _address_parts(values: pd.Series, compiled: AddressRules) -> pd.DataFrame:
 
     arr = where_some(arr, dashes, between_digits)
     arr = _replace(arr, compiled.glued, r"\1\2 \3\4")
+    arr = _replace(arr, compiled.glued_postcode, r"\1\2\3 \4\5")
     arr = _squeeze(arr)
     arr = to_arrow(join_single_letters(from_arrow(arr, pd.RangeIndex(n))))
     arr = to_arrow(map_tokens(from_arrow(arr, pd.RangeIndex(n)), _canonical_word(compiled)))

@@ -80,6 +80,8 @@ def test_spellings_of_one_address_share_address_norm(spellings: list[str], expec
         ("12th Floor, 500 Fifth Avenue", "US", None, "500", "level 12"),
         ("PO Box 123", "AU", None, None, None),
         ("Rue de la Paix 5", "FR", None, "5", None),  # "la" is no level
+        ("L1, 5 Collins St", "AU", None, "5", "level 1"),
+        ("12 Bold St Liverpool L1 9UR", "GB", None, "12", None),  # a postcode, not level 1
     ],
 )
 def test_street_number_and_unit(address, country, postcode, street_number, unit) -> None:
