@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
+import numpy as np
 import pandas as pd
 from checks.leakage_helpers import frames, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recon.checks.leakage import value_at_risk
+
+# the module (the package's ``assign`` is its function of that name)
+module = importlib.import_module("recon.checks.leakage.assign")
 
 DAY0 = dt.date(2026, 3, 1)
 
@@ -64,3 +69,51 @@ def test_totals_by_kind_owner_and_month_all_add_up_to_the_total(deals, orders) -
     by_kind = tables["kind"].set_index("key")["findings"]
     assert by_kind.to_dict() == findings["kind"].value_counts().to_dict()
     assert isinstance(findings, pd.DataFrame)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 3),
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),  # deal
+            st.integers(0, 3),  # order
+            st.floats(0.05, 1.6),  # share of the deal
+            st.integers(-7, 180),  # days from the close
+        ),
+        max_size=9,
+        unique_by=lambda t: (t[0], t[1]),
+    ),
+    st.lists(st.integers(0, 8), max_size=2),  # the pairs whose order names the deal
+)
+def test_late_pairs_left_out_up_front_never_change_the_assignment(
+    n_deals: int, rows: list[tuple], named: list[int]
+) -> None:
+    """Later parts that cannot complete their deal are dropped before the search (for speed):
+    the assignment and the ambiguity flags are those of the search over every pair."""
+    rows = [r for r in rows if r[0] < n_deals]
+    pairs = pd.DataFrame(rows, columns=["d", "o", "share", "lag"], dtype=object).astype(
+        {"d": "int64", "o": "int64", "share": "float64", "lag": "int64"}
+    )
+    pairs["ref"] = np.isin(np.arange(len(pairs)), named)
+    pairs["late"] = (pairs["lag"] > 60) & ~pairs["ref"]
+    p = module.Params(
+        tol=np.full(n_deals, 0.05), vat=np.full(n_deals, 0.2), min_share=0.3, max_share=2.0,
+        chain_days=60, orders_with_tax=True, deals_with_tax=True,
+    )  # fmt: skip
+
+    def every_pair(pairs: pd.DataFrame, p) -> np.ndarray:  # the rule before the pruning
+        share, d = pairs["share"].to_numpy(), pairs["d"].to_numpy()
+        top = (1 + p.vat[d]) * (1 + p.tol[d])
+        fits = ~pairs["late"].to_numpy() | (share <= top)
+        return pairs["ref"].to_numpy() | ((share <= p.max_share) & fits)
+
+    pruned = module.assign(pairs, n_deals, 4, p)
+    original = module._useful
+    module._useful = every_pair
+    try:
+        full = module.assign(pairs, n_deals, 4, p)
+    finally:
+        module._useful = original
+    assert pruned.deal_of_order.tolist() == full.deal_of_order.tolist()
+    assert pruned.ambiguous.tolist() == full.ambiguous.tolist()

@@ -77,13 +77,21 @@ def variants(vat: np.ndarray, p: Params) -> list[np.ndarray]:
 def fit(
     total: np.ndarray, tol: np.ndarray, vat: np.ndarray, p: Params
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(matched, deviation of the nearest matching variant, index of that variant)."""
-    with np.errstate(invalid="ignore"):  # a variant turned off (inf) never matches
-        devs = np.stack([np.abs(total - m) / m for m in variants(vat, p)])
-    ok = devs <= tol[None] * (1 + 1e-12)
-    masked = np.where(ok, devs, np.inf)
-    which = masked.argmin(axis=0)
-    return np.asarray(ok.any(axis=0)), np.take_along_axis(masked, which[None], 0)[0], which
+    """(matched, deviation of the nearest matching variant, index of that variant; the first
+    of equally near ones, 0 when none matches)."""
+    shape = np.broadcast_shapes(np.shape(total), np.shape(tol), np.shape(vat))
+    best = np.full(shape, np.inf)
+    which = np.zeros(shape, dtype=np.int64)
+    limit = tol * (1 + 1e-12)
+    for i, m in enumerate(variants(vat, p)):
+        if np.isinf(m).all():  # turned off: never matches
+            continue
+        with np.errstate(invalid="ignore"):
+            dev = np.abs(total - m) / m
+        better = (dev <= limit) & (dev < best)
+        best = np.where(better, dev, best)
+        which = np.where(better, i, which)
+    return np.isfinite(best), best, which
 
 
 def deal_cost(
@@ -102,6 +110,9 @@ def deal_cost(
     return np.where(n == 0, NONE_COST, cost)
 
 
+_FIELDS = ("share", "ref", "late", "blocked", "lag", "signed_lag")
+
+
 def _evaluate(
     asg: np.ndarray, dense: dict[str, np.ndarray], tol: np.ndarray, vat: np.ndarray, p: Params
 ) -> np.ndarray:
@@ -109,63 +120,93 @@ def _evaluate(
     (nD = none)."""
     b, k, no = asg.shape
     nd = dense["share"].shape[1]
-    cell = (np.arange(b)[:, None, None] * k + np.arange(k)[None, :, None]) * (nd + 1) + asg
-    cell = cell.ravel()
-    order = np.broadcast_to(np.arange(no), asg.shape).ravel()
-    batch = np.broadcast_to(np.arange(b)[:, None, None], asg.shape).ravel()
-    deal = asg.ravel()
+    cell = (
+        (np.arange(b)[:, None, None] * k + np.arange(k)[None, :, None]) * (nd + 1) + asg
+    ).ravel()
     size = b * k * (nd + 1)
+    # every pair value of each (solution, order) in one gather: fields side by side, with a
+    # padding deal (none) whose values are 0
+    stacked = np.zeros((len(_FIELDS), b, nd + 1, no))
+    for f, name in enumerate(_FIELDS):
+        stacked[f, :, :nd] = dense[name]
+    flat = ((np.arange(b)[:, None, None] * (nd + 1) + asg) * no + np.arange(no)).ravel()
+    values = [np.take(stacked[f].ravel(), flat) for f in range(len(_FIELDS))]
 
-    def per_deal(name: str) -> np.ndarray:
-        padded = np.concatenate([dense[name], np.zeros((b, 1, no))], axis=1)
-        values = padded[batch, deal, order]
-        return np.bincount(cell, weights=values, minlength=size).reshape(b, k, nd + 1)
+    def per_deal(f: int) -> np.ndarray:
+        return np.bincount(cell, weights=values[f], minlength=size).reshape(b, k, nd + 1)
 
-    total, refs, late, blocked = (per_deal(x) for x in ("share", "ref", "late", "blocked"))
+    total, refs, late, blocked, lag = (per_deal(f) for f in range(5))
     count = np.bincount(cell, minlength=size).reshape(b, k, nd + 1)
-    lag = per_deal("lag")[:, :, :nd].sum(axis=2)
-    late_state = _late_state(dense, asg, cell, batch, deal, order, size, late, count, p)
+    late_state = _late_state(asg, values[2] > 0, values[5], late, count, nd, p)
     cost = deal_cost(
         total[:, :, :nd], count[:, :, :nd], refs[:, :, :nd], late_state,
         tol[:, None, :], vat[:, None, :], p,
     )  # fmt: skip
     bad = blocked[:, :, :nd].sum(axis=2) > 0
-    return cost.sum(axis=2) - REF_BONUS * refs[:, :, :nd].sum(axis=2) + DAY_COST * lag + 1e6 * bad
+    return (
+        cost.sum(axis=2)
+        - REF_BONUS * refs[:, :, :nd].sum(axis=2)
+        + DAY_COST * lag[:, :, :nd].sum(axis=2)
+        + 1e6 * bad
+    )
 
 
-def _late_state(dense, asg, cell, batch, deal, order, size, late, count, p) -> np.ndarray:
+def _late_state(
+    asg: np.ndarray, is_late: np.ndarray, lag: np.ndarray, late: np.ndarray, count: np.ndarray,
+    nd: int, p: Params,
+) -> np.ndarray:  # fmt: skip
     """Per deal: 1 when a later part breaks the chain (it must follow an order inside the window,
     each later part within ``p.chain_days`` of the one before), -1 when it has a later part that
     is fine only if the deal's total matches, 0 without later parts."""
     b, k, no = asg.shape
-    nd = dense["share"].shape[1]
-    padded_late = np.concatenate([dense["late"], np.zeros((b, 1, no))], axis=1)
-    padded_lag = np.concatenate([dense["signed_lag"], np.zeros((b, 1, no))], axis=1)
-    is_late = padded_late[batch, deal, order] > 0
-    lag = padded_lag[batch, deal, order]
-    first = np.full(size, -1e9)
-    last = np.full(size, -1e9)
-    np.maximum.at(first, cell[~is_late], lag[~is_late])
-    np.maximum.at(last, cell[is_late], lag[is_late])
+    if not late.any():
+        return np.zeros((b, k, nd), dtype=np.int64)
+    rows = np.arange(b * k) * (nd + 1)
+    cells = rows[:, None] + asg.reshape(b * k, no)
+    is_late, lag = is_late.reshape(b * k, no), lag.reshape(b * k, no)
+    first = np.full(b * k * (nd + 1), -1e9)  # latest order inside the window, per deal
+    last = np.full(b * k * (nd + 1), -1e9)  # latest later part
+    for j in range(no):  # one order of each solution at a time: its cell is unique per row
+        c, lj, lt = cells[:, j], lag[:, j], is_late[:, j]
+        window, later = first[c], last[c]
+        first[c] = np.where(lt, window, np.maximum(window, lj))
+        last[c] = np.where(lt, np.maximum(later, lj), later)
     first, last = first.reshape(b, k, nd + 1), last.reshape(b, k, nd + 1)
-    n_late = late
-    has_late = n_late > 0
-    in_window = (count - n_late) > 0
-    chained = last <= first + p.chain_days * n_late
+    has_late = late > 0
+    in_window = (count - late) > 0
+    chained = last <= first + p.chain_days * late
     state = np.where(has_late, np.where(in_window & chained, -1, 1), 0)
     return state[:, :, :nd]
 
 
 def _useful(pairs: pd.DataFrame, p: Params) -> np.ndarray:
     """Pairs that can be part of a best solution. Without a reference, an order above
-    ``max_share`` of a deal would make it implausible (worse than no order), and a later part
-    larger than the deal with tax and tolerance can never complete it."""
+    ``max_share`` of a deal would make it implausible (worse than no order); a later part must
+    complete its deal, so it is no use when it is larger than the deal with tax and tolerance,
+    when the deal has no order inside the window to follow, when all the deal's candidate orders
+    together fall short of it, or when it comes later than the chain of later parts could reach."""
     share = pairs["share"].to_numpy()
     ref = pairs["ref"].to_numpy()
     d = pairs["d"].to_numpy()
+    late = pairs["late"].to_numpy()
     top = (1 + p.vat[d] if p.orders_with_tax else 1.0) * (1 + p.tol[d])
-    fits = ~pairs["late"].to_numpy() | (share <= top)
-    return np.isfinite(share) & (ref | ((share <= p.max_share) & fits))
+    keep = np.isfinite(share) & (ref | ((share <= p.max_share) & (~late | (share <= top))))
+    if late.any():
+        n = int(d.max()) + 1
+        early = keep & ~late
+        has_early = np.bincount(d[early], minlength=n) > 0
+        reach = np.bincount(d[keep], weights=share[keep], minlength=n)
+        # the smallest total that completes the deal: its lowest variant less the tolerance
+        targets = np.stack(variants(p.vat[:n], p))  # a variant turned off is inf
+        low = np.nanmin(np.where(np.isfinite(targets), targets, np.nan), axis=0) * (1 - p.tol[:n])
+        lag = pairs["lag"].to_numpy()
+        last_early = np.full(n, -(10**9), dtype=np.int64)
+        np.maximum.at(last_early, d[early], lag[early])
+        n_late = np.bincount(d[keep & late], minlength=n)
+        chain = last_early + p.chain_days * n_late
+        fits = has_early[d] & (reach[d] >= low[d] * (1 - 1e-9)) & (lag <= chain[d])
+        keep &= ~late | fits
+    return keep
 
 
 @dataclass(frozen=True)
@@ -217,16 +258,23 @@ def assign(pairs: pd.DataFrame, n_deals: int, n_orders: int, p: Params) -> Assig
             "m": table.groupby("c")["slot"].max() + 2,
         }
     )
+    # rows of each shape together (components in order within it), so a shape is one slice
+    shape_of = np.full(int(comp.max()) + 1, -1, dtype=np.int64)
+    shape_of[shape.index.to_numpy()] = shape.groupby(["nd", "no", "m"]).ngroup().to_numpy()
+    sliced = [
+        _by_shape(frame, shape_of) for frame in (table, deals_in, orders_in)
+    ]  # fmt: skip
     for (nd, no, m), comps in shape.groupby(["nd", "no", "m"]).groups.items():
         comps = np.sort(np.asarray(comps))
+        rows, deal_rows, order_rows = (part(shape_of[comps[0]]) for part in sliced)
         group = _Group(
             int(nd),
             int(no),
             int(m),
             comps,
-            table.loc[np.isin(table["c"].to_numpy(), comps)],
-            _members(deals_in, comps, int(nd)),
-            _members(orders_in, comps, int(no)),
+            rows,
+            _members(deal_rows, comps, int(nd)),
+            _members(order_rows, comps, int(no)),
             p,
             out,
         )
@@ -235,6 +283,20 @@ def assign(pairs: pd.DataFrame, n_deals: int, n_orders: int, p: Params) -> Assig
         else:
             _solve_searched(group)
     return out
+
+
+def _by_shape(frame: pd.DataFrame, shape_of: np.ndarray):
+    """A function from a shape number to the rows of ``frame`` (which has ``c``) of that shape,
+    in their order in ``frame``: one stable sort instead of a search per shape."""
+    key = shape_of[frame["c"].to_numpy()]
+    order = np.argsort(key, kind="stable")
+    sorted_frame, sorted_key = frame.iloc[order], key[order]
+
+    def part(shape: int) -> pd.DataFrame:
+        lo, hi = np.searchsorted(sorted_key, [shape, shape + 1])
+        return sorted_frame.iloc[lo:hi]
+
+    return part
 
 
 def _dense(rows: pd.DataFrame, pos: np.ndarray, b: int, nd: int, no: int) -> dict[str, np.ndarray]:
@@ -258,10 +320,10 @@ def _options(rows: pd.DataFrame, pos: np.ndarray, b: int, g: _Group) -> np.ndarr
     return opt
 
 
-def _members(frame: pd.DataFrame, comps: np.ndarray, size: int) -> np.ndarray:
-    """(B, size) global indices of each component's deals (or orders), in local order."""
-    rows = frame.loc[frame["c"].isin(comps)]
-    order = pd.Series(np.arange(len(comps)), index=comps)[rows["c"].to_numpy()].to_numpy()
+def _members(rows: pd.DataFrame, comps: np.ndarray, size: int) -> np.ndarray:
+    """(B, size) global indices of each component's deals (or orders), in local order; ``rows``
+    are those of the components ``comps`` (sorted)."""
+    order = np.searchsorted(comps, rows["c"].to_numpy())
     out = np.empty((len(comps), size), dtype=np.int64)
     out[order, rows["local"].to_numpy()] = rows["x"].to_numpy()
     return out
