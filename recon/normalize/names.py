@@ -455,13 +455,13 @@ def _generic_stems(vocab: pa.Array, compiled: NameRules) -> tuple[list[str], np.
     lengths = pc.utf8_length(vocab).to_numpy(zero_copy_only=False)
     todo = np.flatnonzero((stem_of < 0) & (lengths >= _SLIP_MIN_LENGTH))
     if long_words and len(todo):
-        candidates = vocab.take(pa.array(todo)).to_pylist()
+        candidates = vocab.take(pa.array(todo))
         score = process.cdist(
-            candidates, long_words, scorer=fuzz.ratio, score_cutoff=_SLIP_SIMILARITY,
-            dtype=np.uint8, workers=-1,
+            candidates.to_pylist(), long_words, scorer=fuzz.ratio,
+            score_cutoff=_SLIP_SIMILARITY, dtype=np.uint8, workers=-1,
         )  # fmt: skip
         best = score.argmax(axis=1)
-        first = np.array([w[0] for w in candidates], dtype=object)
+        first = pc.utf8_slice_codeunits(candidates, 0, 1).to_numpy(zero_copy_only=False)
         same_start = first == np.array([w[0] for w in long_words], dtype=object)[best]
         hit = (score[np.arange(len(todo)), best] > 0) & same_start
         stem_index = np.array([stems.index(_singular(w)) for w in long_words])

@@ -97,16 +97,18 @@ def _solve(
     frames: Frames,
     rules: LeakageRules,
     *,
-    as_of: dt.date,
-    base: str,
+    as_of: dt.date | None,
+    base_currency: str,
     won_stages: tuple[str, ...],
     cancelled_statuses: tuple[str, ...],
 ) -> _Solved:
+    """Prepare, pair and assign, as of ``as_of`` (else the rules' as_of, else today), in the
+    rules' base currency (else ``base_currency``)."""
     prep = prepare(
         frames,
         rules,
-        as_of=as_of,
-        base=base,
+        as_of=as_of or rules.as_of or dt.date.today(),
+        base=(rules.currency.base or base_currency).upper(),
         won_stages=won_stages,
         cancelled_statuses=cancelled_statuses,
     )
@@ -142,8 +144,8 @@ def link_orders(
     solved = _solve(
         frames,
         rules,
-        as_of=as_of or rules.as_of or dt.date.today(),
-        base=(rules.currency.base or base_currency).upper(),
+        as_of=as_of,
+        base_currency=base_currency,
         won_stages=won_stages,
         cancelled_statuses=cancelled_statuses,
     )
@@ -172,13 +174,11 @@ def find_leakage(
     cancelled_statuses: tuple[str, ...] = (),
 ) -> LeakageResult:
     """Every leakage finding as of ``as_of`` (else the rules' as_of, else today)."""
-    day = as_of or rules.as_of or dt.date.today()
-    base = (rules.currency.base or base_currency).upper()
     solved = _solve(
         frames,
         rules,
-        as_of=day,
-        base=base,
+        as_of=as_of,
+        base_currency=base_currency,
         won_stages=won_stages,
         cancelled_statuses=cancelled_statuses,
     )
@@ -195,8 +195,8 @@ def find_leakage(
     log.info("leakage: %s", ", ".join(f"{n} {k}" for k, n in counts.items() if n))
     return LeakageResult(
         findings=findings,
-        as_of=day,
-        base_currency=base,
+        as_of=prep.as_of.date(),
+        base_currency=prep.base,
         go_live=None if prep.go_live is None else prep.go_live.date(),
         go_live_source=prep.go_live_source,
         counts=counts,

@@ -33,7 +33,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from recon.checks.leakage.taxes import TaxReadings
+from recon.checks.leakage.taxes import TaxReadings, tax_variants
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +64,8 @@ class Params:
 
 
 def variants(vat: np.ndarray, p: Params) -> list[np.ndarray]:
-    """The totals, as shares of the deal, that count as the deal: ex tax, with tax, tax removed
-    (always three, in that order; one a rule turns off never matches)."""
-    off = np.full_like(vat, np.inf)
-    return [
-        np.ones_like(vat),
-        1 + vat if p.orders_with_tax else off,
-        1 / (1 + vat) if p.deals_with_tax else off,
-    ]
+    """``tax_variants`` with the readings ``p`` allows."""
+    return tax_variants(vat, p.orders_with_tax, p.deals_with_tax)
 
 
 def fit(
@@ -114,23 +108,19 @@ _FIELDS = ("share", "ref", "late", "blocked", "lag", "signed_lag")
 
 
 def _evaluate(
-    asg: np.ndarray, dense: dict[str, np.ndarray], tol: np.ndarray, vat: np.ndarray, p: Params
+    asg: np.ndarray, dense: np.ndarray, tol: np.ndarray, vat: np.ndarray, p: Params
 ) -> np.ndarray:
     """Cost (B, K) of K solutions per component: ``asg`` (B, K, nO) names each order's local deal
     (nD = none)."""
     b, k, no = asg.shape
-    nd = dense["share"].shape[1]
+    nd = dense.shape[2] - 1
     cell = (
         (np.arange(b)[:, None, None] * k + np.arange(k)[None, :, None]) * (nd + 1) + asg
     ).ravel()
     size = b * k * (nd + 1)
-    # every pair value of each (solution, order) in one gather: fields side by side, with a
-    # padding deal (none) whose values are 0
-    stacked = np.zeros((len(_FIELDS), b, nd + 1, no))
-    for f, name in enumerate(_FIELDS):
-        stacked[f, :, :nd] = dense[name]
+    # the pair values of each (solution, order): one flat index into every field of ``dense``
     flat = ((np.arange(b)[:, None, None] * (nd + 1) + asg) * no + np.arange(no)).ravel()
-    values = [np.take(stacked[f].ravel(), flat) for f in range(len(_FIELDS))]
+    values = [np.take(dense[f].ravel(), flat) for f in range(len(_FIELDS))]
 
     def per_deal(f: int) -> np.ndarray:
         return np.bincount(cell, weights=values[f], minlength=size).reshape(b, k, nd + 1)
@@ -299,17 +289,22 @@ def _by_shape(frame: pd.DataFrame, shape_of: np.ndarray):
     return part
 
 
-def _dense(rows: pd.DataFrame, pos: np.ndarray, b: int, nd: int, no: int) -> dict[str, np.ndarray]:
-    """Pair values as (B, nD, nO) arrays; ``blocked`` marks deal–order pairs that are no candidate."""
-    out = {k: np.zeros((b, nd, no)) for k in ("share", "ref", "late", "lag", "signed_lag")}
-    out["blocked"] = np.ones((b, nd, no))
+def _dense(rows: pd.DataFrame, pos: np.ndarray, b: int, nd: int, no: int) -> np.ndarray:
+    """Pair values as one (fields, B, nD + 1, nO) array, fields in ``_FIELDS`` order; deal nD is
+    "none" (all 0). ``blocked`` marks deal–order pairs that are no candidate."""
+    out = np.zeros((len(_FIELDS), b, nd + 1, no))
+    out[_FIELDS.index("blocked"), :, :nd] = 1
     at = (pos, rows["dl"].to_numpy(), rows["ol"].to_numpy())
-    out["share"][at] = rows["share"].to_numpy()
-    out["ref"][at] = rows["ref"].to_numpy()
-    out["late"][at] = rows["late"].to_numpy()
-    out["lag"][at] = np.abs(rows["lag"].to_numpy())
-    out["signed_lag"][at] = rows["lag"].to_numpy()
-    out["blocked"][at] = 0
+    lag = rows["lag"].to_numpy()
+    for name, values in (
+        ("share", rows["share"].to_numpy()),
+        ("ref", rows["ref"].to_numpy()),
+        ("late", rows["late"].to_numpy()),
+        ("blocked", 0),
+        ("lag", np.abs(lag)),
+        ("signed_lag", lag),
+    ):
+        out[_FIELDS.index(name)][at] = values
     return out
 
 
@@ -399,8 +394,9 @@ def _solve_searched(g: _Group) -> None:
         at = np.array([i])
         tol, vat = g.p.tol[g.deals[at]], g.p.vat[g.deals[at]]
         current = np.full(g.no, g.nd)
-        named = dense["ref"][0].max(axis=0) > 0
-        current[named] = dense["ref"][0].argmax(axis=0)[named]
+        ref = dense[_FIELDS.index("ref"), 0, : g.nd]
+        named = ref.max(axis=0) > 0
+        current[named] = ref.argmax(axis=0)[named]
         cost = _evaluate(current[None, None], dense, tol, vat, g.p)[0, 0]
         singles = np.flatnonzero(~has_second)
         for _ in range(4 * g.no + 10):

@@ -26,6 +26,19 @@ class TaxReadings:
     note: str  # how each reading was decided, for leakage_summary.json
 
 
+def tax_variants(
+    vat: np.ndarray, orders_with_tax: bool = True, deals_with_tax: bool = True
+) -> list[np.ndarray]:
+    """The totals, as shares of the deal, that count as the deal: ex tax, with tax, tax removed
+    (always three, in that order; one turned off never matches: inf)."""
+    off = np.full_like(vat, np.inf)
+    return [
+        np.ones_like(vat),
+        1 + vat if orders_with_tax else off,
+        1 / (1 + vat) if deals_with_tax else off,
+    ]
+
+
 def _decide(setting: bool | str, only: int, matched: int, what: str) -> tuple[bool, str]:
     if setting is not True and setting is not False:  # "auto"
         if matched < MIN_DEALS:
@@ -45,9 +58,7 @@ def tax_readings(
     total = named.groupby("d")["share"].sum()
     d = total.index.to_numpy()
     share = total.to_numpy()
-    fits = [
-        np.abs(share - m) / m <= tol[d] * (1 + 1e-12) for m in (1.0, 1 + vat[d], 1 / (1 + vat[d]))
-    ]
+    fits = [np.abs(share - m) / m <= tol[d] * (1 + 1e-12) for m in tax_variants(vat[d])]
     matched = int((fits[0] | fits[1] | fits[2]).sum())
     only_orders = int((fits[1] & ~fits[0] & ~fits[2]).sum())
     only_deals = int((fits[2] & ~fits[0] & ~fits[1]).sum())
