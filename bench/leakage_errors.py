@@ -12,6 +12,13 @@ the entity of the orders) and truth_orders.csv (which deal each order was made f
     took repeat order       the deal was given an order made for no deal (repeat business)
     took other deal's order the deal was given an order made for another deal
     own order not linked    an order made for the deal went to another deal or to none
+
+It also prints a ceiling: the planted deals that an order made for no deal (repeat business)
+makes look like another kind, whatever the check does. A no_order deal with such an order in its
+window at a share inside the generator's under-billing range reads exactly like a planted
+under-billed deal (which is far commoner, see bench/README.md), and one at a share that matches
+the deal reads like a fulfilled deal; an under_billed deal whose own orders plus such an order
+match it reads like a fulfilled split. Recall cannot exceed (planted - contradicted) / planted.
 """
 
 from __future__ import annotations
@@ -176,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         if len(examples[key]) < args.examples:
             examples[key].append(f"{ids[i]}: {note}")
 
+    ceiling = _ceiling(frames, rules, kw, ids, true_kind, order_deal, true_orders)
+
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from accuracy import matcher_affected_deals
 
@@ -195,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{hit / max(planted.sum(), 1):.4f} (predicted {predicted.sum()}, planted "
                 f"{planted.sum()})"
             )
+    for kind, (contradicted, planted) in ceiling.items():
+        print(
+            f"{kind:>12} {'ceiling':<13}: {contradicted} of {planted} planted deals look like "
+            f"another kind through an order made for no deal; recall at most "
+            f"{(planted - contradicted) / max(planted, 1):.4f}"
+        )
     # what a finance user sees: the deal flagged as leakage at all, whichever of the two kinds
     predicted = np.isin(pred_kind, FOCUS)
     planted = np.isin(true_kind, FOCUS)
@@ -210,6 +225,48 @@ def main(argv: list[str] | None = None) -> int:
         for line in examples[(tk, pk, c)]:
             print(f"        {line}")
     return 0
+
+
+def _ceiling(
+    frames, rules, kw: dict, ids: np.ndarray, true_kind: np.ndarray, order_deal: pd.Series,
+    true_orders: pd.DataFrame,
+) -> dict[str, tuple[int, int]]:  # fmt: skip
+    """Per focus kind: (planted deals an order made for no deal makes look like another kind,
+    planted deals), from the check's own candidate pairs (its entities, window and shares)."""
+    from recon.checks.leakage import _solve
+    from recon.checks.leakage.assign import fit
+    from recon.sampledata.money import Params as Planted
+
+    solved = _solve(frames, rules, **kw)
+    prep, pairs, p = solved.prep, solved.pairs, solved.params
+    deal_id = prep.won["deal_id"].astype(str).to_numpy()
+    order_id = prep.orders["order_id"].astype(str).to_numpy()
+    kind = pd.Series(true_kind, index=ids)
+    made_for = pd.Series(order_id[pairs["o"]]).map(order_deal).to_numpy(dtype=object)
+    deal = deal_id[pairs["d"]]
+    repeat = ~pairs["ref"].to_numpy() & pd.isna(made_for)
+    own = made_for == deal
+    share = pairs["share"].to_numpy()
+    d = pairs["d"].to_numpy()
+    tol, vat = p.tol[d], p.vat[d]
+    lo, hi = Planted().under_billed_range
+    out = {}
+    # no_order: a repeat order inside the window, at an under-billing share or matching the deal
+    planted = kind.index[kind.to_numpy() == "no_order"]
+    looks = repeat & ~pairs["late"].to_numpy()
+    looks &= ((share >= lo) & (share <= hi)) | fit(share, tol, vat, p)[0]
+    out["no_order"] = (int(pd.Index(deal[looks]).intersection(planted).nunique()), len(planted))
+    # under_billed: its own orders plus one repeat order (window or later part) match the deal
+    planted = kind.index[kind.to_numpy() == "under_billed"]
+    own_total = pd.Series(share[own]).groupby(deal[own]).sum()
+    base = pd.Series(deal[repeat]).map(own_total).fillna(0).to_numpy()
+    looks = fit(base + share[repeat], tol[repeat], vat[repeat], p)[0]
+    out["under_billed"] = (
+        int(pd.Index(deal[repeat][looks]).intersection(planted).nunique()),
+        len(planted),
+    )
+    del true_orders
+    return out
 
 
 if __name__ == "__main__":

@@ -6,8 +6,12 @@ Three steps, in this order:
    review (``must_link``) is an auto link; either is added to the pairs if the scorer never saw
    it. When a pair is both, the reject wins and the confirmation is reported as a conflict.
 2. Ambiguity guard. A record with two or more auto candidates of the other system that are not
-   themselves one entity (connected by auto links within their own system) gets none of them: all
-   those pairs go to review together ("ambiguous: 2 ERP candidates above the auto threshold").
+   themselves one entity gets none of them: all those pairs go to review together ("ambiguous: 2
+   ERP candidates above the auto threshold"). Candidates count as one entity when pairs within
+   their own system scored auto or review connect them: two CRM records that both match one ERP
+   customer and are a review pair of each other are one company's duplicates far more often than
+   two companies (the same bar step 3 keeps a component whole by), while candidates that were
+   rejected against each other, or never compared, stay ambiguous.
 3. Clustering. The auto links form connected components (``scipy.sparse.csgraph``, vectorized). A
    component is kept whole when it is consistent: every pair of its records was scored auto or
    review (or it has only two records), at most one tax id, and no pair rejected in review. The
@@ -242,10 +246,11 @@ def _guard_ambiguity(
     must: np.ndarray,
     reason: np.ndarray,
 ) -> None:
-    """Send to review every auto link of a record whose auto candidates are not one entity."""
+    """Send to review every auto link of a record whose auto candidates are not one entity
+    (connected by auto or review pairs within their own system)."""
     strong = dec == _AUTO
     cross = is_erp[left] != is_erp[right]
-    within = strong & ~cross
+    within = (dec != _REJECT) & ~cross
     dup = _components(n, left[within], right[within])
     cand = np.flatnonzero(strong & cross)
     if not len(cand):

@@ -202,13 +202,39 @@ def test_a_direct_auto_link_between_different_tax_ids_goes_to_review() -> None:
 AMBIGUOUS_ERP = "ambiguous: 2 ERP candidates above the auto threshold"
 
 
-def test_two_unlinked_erp_candidates_both_go_to_review() -> None:
+@pytest.mark.parametrize("between", [[(1, 2, 0.1, "reject")], []], ids=["rejected", "unscored"])
+def test_two_erp_candidates_rejected_or_never_compared_both_go_to_review(between) -> None:
     records = make_records("cee")
-    scored = make_scored([(0, 1, STRONG, "auto"), (0, 2, WEAK, "auto"), (1, 2, 0.6, "review")])
+    scored = make_scored([(0, 1, STRONG, "auto"), (0, 2, WEAK, "auto"), *between])
     got = cluster_records(records, scored, RULES)
     assert decision(got.pairs, 0, 1) == ("review", AMBIGUOUS_ERP)
     assert decision(got.pairs, 0, 2) == ("review", AMBIGUOUS_ERP)
     assert len(partition(got.entity)) == 3
+
+
+def test_two_erp_candidates_that_are_a_review_pair_of_each_other_are_both_linked() -> None:
+    """One CRM company, two ERP records that look alike (review) and both match it: duplicates."""
+    records = make_records("cee")
+    scored = make_scored([(0, 1, STRONG, "auto"), (0, 2, WEAK, "auto"), (1, 2, 0.6, "review")])
+    got = cluster_records(records, scored, RULES)
+    assert decision(got.pairs, 0, 1) == ("auto", "")
+    assert decision(got.pairs, 0, 2) == ("auto", "")
+    assert decision(got.pairs, 1, 2) == ("review", "")
+    assert partition(got.entity) == {frozenset({0, 1, 2})}
+
+
+def test_review_pairs_connect_candidates_through_a_third_record() -> None:
+    """ERP e0 matches c1 and c3; c1–c2 and c2–c3 are review pairs: one entity's chain, so both
+    links stand; the chaining split then decides whether c1 and c3 belong together."""
+    records = make_records("eccc")
+    scored = make_scored(
+        [(0, 1, STRONG, "auto"), (0, 3, WEAK, "auto"), (1, 2, 0.6, "review"),
+         (2, 3, 0.6, "review"), (1, 3, 0.5, "review")]
+    )  # fmt: skip
+    got = cluster_records(records, scored, RULES)
+    assert decision(got.pairs, 0, 1) == ("auto", "")
+    assert decision(got.pairs, 0, 3) == ("auto", "")
+    assert frozenset({0, 1, 3}) in partition(got.entity)
 
 
 def test_two_erp_candidates_that_are_duplicates_are_both_linked() -> None:
