@@ -49,7 +49,7 @@ def _inputs(data: Path, cache: Path) -> dict:
 
     loaded = load_all(folder_config(data))
     matched = match(loaded)
-    countries = matched.records[["system", "record_id", "country_code"]].astype(
+    countries = matched.records[["system", "record_id", "country_code", "country_inferred"]].astype(
         {"system": str, "record_id": str}
     )
     xref = matched.xref[["system", "record_id", "xref_id"]].astype(str)

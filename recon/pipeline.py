@@ -20,6 +20,8 @@ from recon.state.decisions import DecisionStore
 if TYPE_CHECKING:
     import datetime as dt
 
+    import pandas as pd
+
     from recon.checks.monthend import MonthendResult
     from recon.checks.quality import QualityResult
     from recon.config.quality import QualityRules
@@ -579,6 +581,20 @@ class MonthendRun:
     seconds: float
 
 
+def _inferred_erp(matched: MatchResult) -> pd.Series:
+    """ERP customer id → the country its phone, domain, legal form or city gives it."""
+    import pandas as pd
+
+    records = matched.records
+    erp = (records["system"].astype(str) == "erp").to_numpy() & records[
+        "country_inferred"
+    ].notna().to_numpy(dtype=bool)
+    return pd.Series(
+        records.loc[erp, "country_inferred"].to_numpy(dtype=object),
+        index=records.loc[erp, "record_id"].astype(str).to_numpy(),
+    )
+
+
 def monthend(
     load: LoadResult,
     matched: MatchResult,
@@ -618,7 +634,7 @@ def monthend(
         cancelled_statuses=cancelled,
         convert=convert,
         tax_rate_of_customer=tax_rate_of_customers(
-            customers, rules.tax_rates, load_normalize_rules(rules_dir)
+            customers, rules.tax_rates, load_normalize_rules(rules_dir), _inferred_erp(matched)
         ),
         # "auto" is decided by the leakage assignment (link_orders); the labels allow both
         orders_may_include_tax=rules.taxes.orders_may_include_tax is not False,
@@ -688,7 +704,7 @@ def leakage(
     deals, orders = load.frame("crm_deals"), load.frame("erp_orders")
     companies = load.frame("crm_companies")
     assert deals is not None and orders is not None and companies is not None
-    countries = matched.records[["system", "record_id", "country_code"]].astype(
+    countries = matched.records[["system", "record_id", "country_code", "country_inferred"]].astype(
         {"system": str, "record_id": str}
     )
     xref = matched.xref[["system", "record_id", "xref_id"]].astype(str)

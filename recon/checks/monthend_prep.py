@@ -329,17 +329,29 @@ def mark_uninvoiced(orders_: pd.DataFrame) -> pd.DataFrame:
 
 
 def tax_rate_of_customers(
-    customers: pd.DataFrame | None, rates: dict[str, float], normalize_rules: object = None
+    customers: pd.DataFrame | None,
+    rates: dict[str, float],
+    normalize_rules: object = None,
+    inferred: pd.Series | None = None,
 ) -> pd.Series:
-    """customer id → VAT/GST rate (Decimal fraction) of its billing country; 0 when unlisted."""
+    """customer id → VAT/GST rate (Decimal fraction) of its billing country, else of the country
+    ``inferred`` (customer id → code, read from its phone, domain, legal form or city) gives it;
+    0 when unlisted."""
     from decimal import Decimal
 
     from recon.normalize.countries import to_country_code
 
-    if customers is None or "country" not in customers or not rates:
+    if customers is None or not rates:
         return pd.Series(dtype=object)
-    codes = to_country_code(customers["country"], normalize_rules)  # type: ignore[arg-type]
-    table = {code: Decimal(str(rate)) for code, rate in rates.items()}
-    found = codes.map(table).to_numpy(dtype=object)
     ids = customers["customer_id"].astype(str).to_numpy()
+    codes = (
+        to_country_code(customers["country"], normalize_rules)  # type: ignore[arg-type]
+        if "country" in customers
+        else pd.Series(pd.NA, index=customers.index, dtype="string")
+    )
+    if inferred is not None:
+        guess = pd.Series(ids).map(inferred.astype(object)).to_numpy(dtype=object)
+        codes = codes.astype(object).where(codes.notna().to_numpy(), guess)
+    table = {code: Decimal(str(rate)) for code, rate in rates.items()}
+    found = pd.Series(codes.to_numpy(dtype=object)).map(table).to_numpy(dtype=object)
     return pd.Series(found, index=ids).dropna()

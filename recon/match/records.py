@@ -9,8 +9,10 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from recon.normalize import NormalizeRules, normalize_records
+from recon.normalize.country_evidence import infer_countries
 from recon.normalize.kernels import as_array
 from recon.normalize.locality import fill_locality
+from recon.normalize.names import resolve_rules
 
 CRM: Literal["crm"] = "crm"
 ERP: Literal["erp"] = "erp"
@@ -45,7 +47,10 @@ def build_records(
     erp["activity"] = _activity(erp_customers["customer_id"], erp_orders, "customer_id").to_numpy()
     erp["created_at"] = pd.Series(pd.NaT, index=erp.index, dtype="datetime64[ns]")
     # On the whole frame: CRM cities help read ERP one-line addresses, and the other way round.
-    return fill_locality(pd.concat([crm, erp], ignore_index=True), rules)
+    records = fill_locality(pd.concat([crm, erp], ignore_index=True), rules)
+    # for VAT only: matching compares the countries the records state
+    records["country_inferred"] = infer_countries(records, resolve_rules(rules))
+    return records
 
 
 def _text(frame: pd.DataFrame, column: str) -> pd.array:

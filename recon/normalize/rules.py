@@ -145,6 +145,7 @@ class NormalizeFile(_Frozen):
     stop_words: Words = ()
     generic_words: dict[Word, Weight] = Field(default_factory=dict)
     freemail_domains: tuple[Domain, ...] = ()
+    generic_country_domains: Words = ()
     street_types: dict[Word, Words] = Field(default_factory=dict)
     street_suffixes: dict[Word, Words] = Field(default_factory=dict)
     unit_types: dict[Word, Words] = Field(default_factory=dict)

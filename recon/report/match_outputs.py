@@ -18,6 +18,7 @@ KEYS = [
     "postcode_norm",
     "city_norm",
     "country_code",
+    "country_inferred",  # read from phone, domain, legal form or city where country_code is empty
     "phone_e164",
     "tax_id_norm",
 ]

@@ -30,6 +30,7 @@ def frames(
     *,
     crm_only: tuple[str, ...] = (),
     countries: dict[str, str] | None = None,
+    inferred: dict[str, str] | None = None,
     on_hold: tuple[str, ...] = (),
     fx: list[dict] | None = None,
 ) -> Frames:
@@ -45,6 +46,8 @@ def frames(
         columns=["system", "record_id", "xref_id"],
     )
     xref["country_code"] = xref["xref_id"].str[3:].map(countries).astype("string")
+    # the country the matcher read from a record's phone, domain, legal form or city
+    xref["country_inferred"] = xref["xref_id"].str[3:].map(inferred or {}).astype("string")
     deal_frame = pd.DataFrame(
         {
             "deal_id": pd.array([d["deal_id"] for d in deals], dtype="string"),

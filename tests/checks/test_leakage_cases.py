@@ -21,6 +21,7 @@ def test_case(case: dict[str, Any]) -> None:
         case["orders"],
         crm_only=tuple(case.get("crm_only", ())),
         countries=case.get("countries"),
+        inferred=case.get("inferred"),
         fx=case.get("fx"),
     )
     findings = run(built, rules_with(case.get("rules"))).findings

@@ -10,6 +10,7 @@ import pytest
 
 from recon.checks import amounts as A
 from recon.checks.monthend import MonthendOptions, monthend, months_in
+from recon.checks.monthend_prep import tax_rate_of_customers
 from recon.errors import ConfigError
 from recon.fx import to_base
 from recon.schema import AMOUNT_DTYPE
@@ -200,6 +201,18 @@ def test_tax_inclusive_order_is_explained_as_tax() -> None:
     # 1105 / 1.1 = 1004.5455: 100.4545 tax, 4.5455 over the deal
     assert d(step["tax"]) == Decimal("100.4545")
     assert d(step["amount_difference"]) == Decimal("4.5455")
+
+
+def test_tax_rate_of_a_customer_without_country_comes_from_the_country_read_elsewhere() -> None:
+    """K2 states no country; the matcher read DE from its phone or domain. K1's stated GB beats
+    the DE read for it; K3 has neither and gets no rate."""
+    customers = frame("customer_id country", ("K1", "United Kingdom"), ("K2", None), ("K3", None))
+    inferred = pd.Series(["DE", "DE"], index=["K1", "K2"])
+    rates = tax_rate_of_customers(customers, {"GB": 0.2, "DE": 0.19}, None, inferred)
+    assert rates.to_dict() == {"K1": Decimal("0.2"), "K2": Decimal("0.19")}
+    assert tax_rate_of_customers(customers, {"GB": 0.2, "DE": 0.19}).to_dict() == {
+        "K1": Decimal("0.2")
+    }
 
 
 FX = frame(

@@ -46,7 +46,7 @@ def test_sheets_headers_and_formats(workbook: Path, report: ReportData) -> None:
     assert book.sheetnames == SHEETS
     xref = book["Xref"]
     assert xref.freeze_panes == "A2"
-    assert xref.auto_filter.ref == f"A1:M{report.section('matching').table('xref').rows + 1}"  # type: ignore[union-attr]
+    assert xref.auto_filter.ref == f"A1:N{report.section('matching').table('xref').rows + 1}"  # type: ignore[union-attr]
     record_id = header(xref).index("record_id") + 1
     cell = xref.cell(row=2, column=record_id)
     assert cell.data_type == "s" and cell.number_format == "@"

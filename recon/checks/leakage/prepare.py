@@ -37,7 +37,7 @@ class Frames:
     customers: pd.DataFrame | None
     orders: pd.DataFrame
     fx_rates: pd.DataFrame | None
-    xref: pd.DataFrame  # system, record_id, xref_id[, country_code]
+    xref: pd.DataFrame  # system, record_id, xref_id[, country_code, country_inferred]
 
 
 @dataclass(frozen=True)
@@ -158,10 +158,21 @@ def _entity_flags(
         held = erp.loc[erp["record_id"].isin(on_hold.astype(str))].drop_duplicates("ent")
         hold = pd.Series(held["record_id"].to_numpy(), index=held["ent"].to_numpy())
     country = _countries(frames, xref)
-    rate = country.map(rules.tax_rates).astype(float)
-    # ERP (billing) country first, then the CRM company's; the first known rate per entity wins.
-    order = np.argsort(np.where(xref["system"].to_numpy() == "erp", 0, 1), kind="stable")
-    known = xref.assign(rate=rate.to_numpy()).iloc[order].dropna(subset=["rate"])
+    inferred = (
+        frames.xref["country_inferred"].reset_index(drop=True).astype("string")
+        if "country_inferred" in frames.xref.columns
+        else pd.Series(pd.NA, index=xref.index, dtype="string")
+    )
+    # A stated country first (ERP billing country, then the CRM company's), then one read from
+    # the records' phone, domain, legal form or city in the same order; the first rate wins.
+    rank = np.where(xref["system"].to_numpy() == "erp", 0, 1)
+    rate = np.r_[
+        country.map(rules.tax_rates).astype(float).to_numpy(),
+        inferred.map(rules.tax_rates).astype(float).to_numpy(),
+    ]
+    both = pd.concat([xref, xref], ignore_index=True).assign(rate=rate)
+    order = np.argsort(np.r_[rank, rank + 2], kind="stable")
+    known = both.iloc[order].dropna(subset=["rate"])
     first = known.drop_duplicates("ent")
     vat[first["ent"].to_numpy()] = first["rate"].to_numpy()
     known = np.zeros(n_ent, dtype=bool)
