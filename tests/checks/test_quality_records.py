@@ -138,6 +138,21 @@ def test_required_fields_blank_or_missing_word() -> None:
     assert set(result.findings.loc[result.findings["rule"] == "required", "severity"]) == {"error"}
 
 
+def test_an_empty_country_names_the_one_the_records_other_fields_give() -> None:
+    rows = [
+        {"name": "Bauer Holzbau GmbH", "website": "www.bauer-holzbau.de", "country": None},
+        {"name": "Acme Trading", "country": None},  # nothing to read a country from
+    ]
+    found = run(companies(*rows)).findings
+    found = found.loc[found["rule"] == "required"].set_index("record_id")
+    assert found.loc["C1", "expected"] == "DE"
+    assert found.loc["C1", "message"].endswith("legal form or city say Germany")
+    assert (found.loc["C2", "expected"], found.loc["C2", "message"]) == (
+        "a value",
+        "country is empty",
+    )
+
+
 def test_required_fields_of_erp_customers_and_deals() -> None:
     erp = customers({"country": "ID"}, {"country": ""})
     deals = frame(

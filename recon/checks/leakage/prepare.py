@@ -166,18 +166,24 @@ def _entity_flags(
     # A stated country first (ERP billing country, then the CRM company's), then one read from
     # the records' phone, domain, legal form or city in the same order; the first rate wins.
     rank = np.where(xref["system"].to_numpy() == "erp", 0, 1)
-    rate = np.r_[
-        country.map(rules.tax_rates).astype(float).to_numpy(),
-        inferred.map(rules.tax_rates).astype(float).to_numpy(),
-    ]
-    both = pd.concat([xref, xref], ignore_index=True).assign(rate=rate)
-    order = np.argsort(np.r_[rank, rank + 2], kind="stable")
-    known = both.iloc[order].dropna(subset=["rate"])
-    first = known.drop_duplicates("ent")
-    vat[first["ent"].to_numpy()] = first["rate"].to_numpy()
+    rate = np.r_[_rates(country, rules), _rates(inferred, rules)]
+    ent = np.tile(xref["ent"].to_numpy(dtype=np.int64), 2)
+    rank = np.r_[rank, rank + 2]
+    keep = ~np.isnan(rate)
+    ent, rank, rate = ent[keep], rank[keep], rate[keep]
+    order = np.lexsort((rank, ent))
+    ents, first = np.unique(ent[order], return_index=True)
+    vat[ents] = rate[order][first]
     known = np.zeros(n_ent, dtype=bool)
-    known[first["ent"].to_numpy()] = True
+    known[ents] = True
     return has_erp, has_crm, hold, vat, known
+
+
+def _rates(codes: pd.Series, rules: LeakageRules) -> np.ndarray:
+    """VAT rate per country code (NaN when unknown), looked up once per distinct code."""
+    at, distinct = pd.factorize(codes, use_na_sentinel=True)
+    found = pd.Series(distinct, dtype=object).map(rules.tax_rates).to_numpy(dtype=float)
+    return np.where(at >= 0, found[np.maximum(at, 0)] if len(found) else np.nan, np.nan)
 
 
 def _countries(frames: Frames, xref: pd.DataFrame) -> pd.Series:
@@ -212,10 +218,11 @@ def _vat_by_currency(
     out = vat.copy()
     done = known.copy()
     for ent, currency in zip(ents, currencies, strict=True):
-        rate = (
-            currency.astype("string").str.upper().map(rules.tax_currency_countries)
-            .map(rules.tax_rates).astype(float).to_numpy()
-        )  # fmt: skip
+        at, distinct = pd.factorize(currency, use_na_sentinel=True)  # few currencies
+        countries = pd.Series(distinct, dtype="string").str.upper()
+        rate = _rates(countries.map(rules.tax_currency_countries), rules)
+        rate = rate[np.maximum(at, 0)] if len(rate) else np.full(len(at), np.nan)
+        rate = np.where(at >= 0, rate, np.nan)
         use = ~np.isnan(rate) & ~done[ent]
         first = pd.DataFrame({"ent": ent[use], "rate": rate[use]}).drop_duplicates("ent")
         out[first["ent"].to_numpy()] = first["rate"].to_numpy()

@@ -21,6 +21,7 @@ from recon.checks.quality.findings import Subject, empty_findings, flag
 from recon.checks.quality.phones import valid_e164
 from recon.config.quality import Check, Checks, PatternCheck, PostcodeCheck
 from recon.normalize import NormalizeRules
+from recon.normalize.countries import ISO_NAMES
 from recon.normalize.names import name_rules
 
 _WEB_COLUMNS = ("website", "domain")
@@ -39,7 +40,7 @@ def record_checks(
     missing = missing_words(rules)
     out: list[pd.DataFrame] = []
     if checks.required.enabled:
-        out += required(subject, raw, checks, missing)
+        out += required(subject, raw, checks, missing, keys)
     parts = (
         (checks.email_syntax, lambda c: syntax(subject, raw, ("email",), "email_syntax", c)),
         (checks.website_syntax, lambda c: syntax(subject, raw, _WEB_COLUMNS, "website_syntax", c)),
@@ -65,8 +66,15 @@ def missing_words(rules: NormalizeRules) -> list[str]:
 
 
 def required(
-    subject: Subject, raw: pd.DataFrame, checks: Checks, missing: list[str]
+    subject: Subject,
+    raw: pd.DataFrame,
+    checks: Checks,
+    missing: list[str],
+    keys: pd.DataFrame | None = None,
 ) -> list[pd.DataFrame]:
+    """Empty required columns; an empty country names the one the record's phone, domain,
+    legal form or city give (``country_inferred`` of the matcher's records), as the value to
+    fill in."""
     columns = getattr(checks.required, subject.table, ())
     out = []
     for column in columns:
@@ -76,6 +84,15 @@ def required(
         else:
             text = tx.text(raw, column)
             empty, value = ~tx.present(text, missing), tx.to_series(text)
+        expected: pd.Series | str = "a value"
+        message: pd.Series | str = f"{column} is empty"
+        if column == "country" and keys is not None and "country_inferred" in keys.columns:
+            code = keys["country_inferred"].reset_index(drop=True).astype(object)
+            known = code.notna().to_numpy(dtype=bool)
+            name = code.map(ISO_NAMES).fillna(code).astype(object)
+            hint = "country is empty; its phone, web domain, legal form or city say " + name
+            expected = code.where(known, "a value")
+            message = hint.where(known, message)
         out.append(
             flag(
                 subject,
@@ -84,8 +101,8 @@ def required(
                 field=column,
                 severity=checks.required.severity,
                 value=value,
-                expected="a value",
-                message=f"{column} is empty",
+                expected=expected,
+                message=message,
             )
         )
     return out

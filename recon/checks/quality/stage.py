@@ -20,6 +20,7 @@ from recon.checks.quality.summary import SCORE_BASIS, by_rule, scores
 from recon.config.quality import QualityRules
 from recon.extract.load import DEFAULT_WON_STAGES
 from recon.normalize import NormalizeRules, normalize_records
+from recon.normalize.country_evidence import infer_countries
 from recon.normalize.names import resolve_rules
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,9 @@ def _keys(
             same = pc.equal(tx.series_text(mine["record_id"]), tx.series_text(ids))
             if pc.all(pc.fill_null(same, False)).as_py() is not False:
                 return mine.reset_index(drop=True)
-    return normalize_records(raw, system, rules).reset_index(drop=True)  # type: ignore[arg-type]
+    keys = normalize_records(raw, system, rules).reset_index(drop=True)  # type: ignore[arg-type]
+    keys["country_inferred"] = infer_countries(keys, rules)
+    return keys
 
 
 def check_quality(
