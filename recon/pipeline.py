@@ -581,6 +581,29 @@ class MonthendRun:
     seconds: float
 
 
+def review_pairs(matched: MatchResult) -> pd.DataFrame:
+    """The CRM–ERP pairs on the review list: crm_id, erp_id, crm_name, erp_name, score."""
+    import numpy as np
+    import pandas as pd
+
+    scored, records = matched.scored, matched.records
+    left, right = scored["left"].to_numpy(), scored["right"].to_numpy()
+    is_erp = (records["system"].astype(str) == "erp").to_numpy()
+    keep = (scored["decision"].astype(str) == "review").to_numpy() & (is_erp[left] != is_erp[right])
+    crm = np.where(is_erp[left], right, left)[keep]
+    erp = np.where(is_erp[left], left, right)[keep]
+    ids, names = records["record_id"].astype(str).to_numpy(), records["name"].to_numpy()
+    return pd.DataFrame(
+        {
+            "crm_id": ids[crm],
+            "erp_id": ids[erp],
+            "crm_name": names[crm],
+            "erp_name": names[erp],
+            "score": scored["probability"].to_numpy(dtype=float)[keep],
+        }
+    )
+
+
 def _inferred_erp(matched: MatchResult) -> pd.Series:
     """ERP customer id → the country its phone, domain, legal form or city gives it."""
     import pandas as pd
@@ -710,7 +733,13 @@ def leakage(
     xref = matched.xref[["system", "record_id", "xref_id"]].astype(str)
     xref = xref.merge(countries, on=["system", "record_id"], how="left")
     frames = Frames(
-        deals, companies, load.frame("erp_customers"), orders, load.frame("fx_rates"), xref
+        deals,
+        companies,
+        load.frame("erp_customers"),
+        orders,
+        load.frame("fx_rates"),
+        xref,
+        review_pairs(matched),
     )
     return find_leakage(
         frames,

@@ -167,9 +167,10 @@ def _reasons(
         .astype("string")
     )
     text = pd.Series("", index=out.index, dtype="string")
+    hint = pd.Series(out["ent"].map(prep.review_hint).to_numpy(), index=out.index, dtype="string")
     text[kind == "no_erp_customer"] = (
         "; company " + out["company_id"] + " " + out["company"].fillna("") + " has no ERP customer"
-    )
+    ) + hint.fillna("")
     go_live = "" if prep.go_live is None else prep.go_live.strftime("%Y-%m-%d")
     text[kind == "before_erp_go_live"] = (
         f"; before the ERP went live on {go_live} ({prep.go_live_source}), so no ERP order is expected"

@@ -32,7 +32,9 @@ def orphan_orders(
         + " on "
         + day_text(out["order_date"])
         + "; the customer has no CRM company, so no deal stands behind it"
-    )
+        + pd.Series(out["ent"].map(prep.review_hint).to_numpy(), index=out.index, dtype="string")
+        .fillna("")
+    )  # fmt: skip
     frame = pd.DataFrame(
         {
             "company": out["customer"],

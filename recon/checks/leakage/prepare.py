@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,8 @@ class Frames:
     orders: pd.DataFrame
     fx_rates: pd.DataFrame | None
     xref: pd.DataFrame  # system, record_id, xref_id[, country_code, country_inferred]
+    # CRM–ERP pairs on the matcher's review list: crm_id, erp_id, crm_name, erp_name, score
+    review: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class Prepared:
     base: str
     go_live: pd.Timestamp | None
     go_live_source: str
+    # entity number → "; ... is on the review list ..." for entities of one system only
+    review_hint: pd.Series = field(default_factory=lambda: pd.Series(dtype="string"))
 
 
 def _folded(values: pd.Series) -> pd.Series:
@@ -242,7 +246,7 @@ def prepare(
     """Won and open deals and live orders with entity, base amounts and VAT rate."""
     deals = frames.deals.reset_index(drop=True)
     orders = frames.orders.reset_index(drop=True)
-    frames = Frames(deals, frames.companies, frames.customers, orders, frames.fx_rates, frames.xref)
+    frames = replace(frames, deals=deals, orders=orders)
     cutoff = pd.Timestamp(as_of)
     deal_ent, order_ent, xref = _entities(frames)
     n_ent = (
@@ -361,7 +365,52 @@ def prepare(
         base=base.upper(),
         go_live=go_live,
         go_live_source=source,
+        review_hint=_review_hints(frames.review, xref, has_erp, has_crm),
     )
+
+
+def _review_hints(
+    review: pd.DataFrame | None, xref: pd.DataFrame, has_erp: np.ndarray, has_crm: np.ndarray
+) -> pd.Series:
+    """Entity number → the best-scored record of the other system on the review list with one
+    of its records, for entities with no record of that system: a CRM-only company's deals are
+    no_erp_customer and an ERP-only customer's orders orphan_order until the pair is decided."""
+    if review is None or review.empty:
+        return pd.Series(dtype="string")
+    crm = xref.loc[xref["system"] == "crm"]
+    erp = xref.loc[xref["system"] == "erp"]
+    crm_ent = _take(crm["ent"], positions(review["crm_id"], crm["record_id"]))
+    erp_ent = _take(erp["ent"], positions(review["erp_id"], erp["record_id"]))
+    score = review["score"].astype(float).map("{:.2f}".format)
+    parts = []
+    for ent, lacks, system, rid, name in (
+        (crm_ent, ~has_erp, "ERP customer", review["erp_id"], review["erp_name"]),
+        (erp_ent, ~has_crm, "CRM company", review["crm_id"], review["crm_name"]),
+    ):
+        known = ent.notna().to_numpy()
+        ents = ent.fillna(0).astype(np.int64).to_numpy()
+        use = known & lacks[np.minimum(ents, len(lacks) - 1)]
+        text = (
+            f"; {system} "
+            + rid.astype("string")
+            + " "
+            + name.astype("string").fillna("")
+            + " is on the review list as a possible match (score "
+            + score
+            + ")"
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "ent": ents[use],
+                    "score": review["score"].to_numpy(float)[use],
+                    "text": text.to_numpy(dtype=object)[use],
+                }
+            )
+        )
+    best = pd.concat(parts).sort_values(["ent", "score"], ascending=[True, False], kind="stable")
+    best = best.drop_duplicates("ent")
+    return pd.Series(best["text"].to_numpy(), index=best["ent"].to_numpy(), dtype="string")
 
 
 def _go_live(rules: LeakageRules, orders: pd.DataFrame) -> tuple[pd.Timestamp | None, str]:
