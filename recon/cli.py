@@ -331,7 +331,7 @@ def sample_data(
     """Generate realistic CRM and ERP sample data with ground-truth files."""
     from recon.sampledata import generate, write
 
-    day = _day(as_of, "--as-of")
+    day = _day(as_of, "--as-of") or dt.date(2026, 10, 31)  # the option always has a value
     with console.status("generating", spinner="dots") if interactive() else _nullcontext():
         data = generate(entities, seed, as_of=day)
         paths = write(data, out)

@@ -151,10 +151,10 @@ def _suffix_trie() -> _SuffixTrie:
     rules = extractor().tlds  # public + private suffixes, as extractor() reads them
     edges: dict[tuple[int, str], int] = {}
     ends: list[int] = []
-    for rule in rules:
+    for suffix in rules:
         node = 0
-        for label in reversed(rule.split(".")):
-            node = edges.setdefault((node, label), len(edges) + 1)
+        for part in reversed(suffix.split(".")):
+            node = edges.setdefault((node, part), len(edges) + 1)
         ends.append(node)
     names = sorted({label.removeprefix("!") for _, label in edges})
     number = {label: i for i, label in enumerate(names)}

@@ -301,7 +301,7 @@ class Sequences:
         words = sorted({w for ws in split for w in ws})
         found = pc.index_in(pa.array(words, STRING), value_set=vocab).to_numpy(zero_copy_only=False)
         self.small = np.zeros(len(vocab), dtype=np.int64)
-        small_of = {}
+        small_of: dict[str, int] = {}
         for w, code in zip(words, found, strict=True):
             if code is not None and not np.isnan(code):
                 small_of[w] = len(small_of) + 1

@@ -82,6 +82,8 @@ class _Region:
 @functools.cache
 def _region(code: str) -> _Region:
     meta = PhoneMetadata.metadata_for_region(code)
+    if meta is None:  # callers pass regions libphonenumber itself named
+        raise ValueError(f"libphonenumber has no metadata for region {code!r}")
     general = meta.general_desc.national_number_pattern if meta.general_desc else None
     # The length verdict depends on nothing but the length: libphonenumber's own check, once per
     # length, gives the table (so a library update that changes the rule changes it here too).
@@ -328,7 +330,7 @@ def normalize_phones(phones: pd.Series, countries: pd.Series | None = None) -> p
         # libphonenumber, one call per distinct (number, region) the fast path left.
         left = _clean(from_arrow(text.take(pa.array(rest)), pd.RangeIndex(len(rest))))
         asked: dict[tuple[str, str | None], str | None] = {}
-        values = []
+        values: list[str | None] = []
         for t, r in zip(left, region.iloc[rest], strict=True):
             if pd.isna(t):
                 values.append(None)
@@ -356,7 +358,8 @@ def _country_code_without_plus(found: pd.Series, digits: pa.Array, region: pd.Se
     values = as_array(found)
     regions = region.to_numpy(dtype=object, na_value=None)
     for code in region.dropna().unique():  # a few regions; never a loop over the numbers
-        if PhoneMetadata.metadata_for_region(code).national_prefix != "0":
+        meta = PhoneMetadata.metadata_for_region(code)
+        if meta is None or meta.national_prefix != "0":
             continue
         cc = _region(code).country_code
         rows = np.flatnonzero(regions == code)
