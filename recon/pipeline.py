@@ -581,27 +581,16 @@ class MonthendRun:
     seconds: float
 
 
-def review_pairs(matched: MatchResult) -> pd.DataFrame:
-    """The CRM–ERP pairs on the review list: crm_id, erp_id, crm_name, erp_name, score."""
-    import numpy as np
-    import pandas as pd
+def _review_pairs(matched: MatchResult) -> pd.DataFrame:
+    """The CRM–ERP pairs on the review list (as review.csv lists them): crm_id, erp_id,
+    crm_name, erp_name, score."""
+    from recon.report.match_outputs import pair_table
 
-    scored, records = matched.scored, matched.records
-    left, right = scored["left"].to_numpy(), scored["right"].to_numpy()
-    is_erp = (records["system"].astype(str) == "erp").to_numpy()
-    keep = (scored["decision"].astype(str) == "review").to_numpy() & (is_erp[left] != is_erp[right])
-    crm = np.where(is_erp[left], right, left)[keep]
-    erp = np.where(is_erp[left], left, right)[keep]
-    ids, names = records["record_id"].astype(str).to_numpy(), records["name"].to_numpy()
-    return pd.DataFrame(
-        {
-            "crm_id": ids[crm],
-            "erp_id": ids[erp],
-            "crm_name": names[crm],
-            "erp_name": names[erp],
-            "score": scored["probability"].to_numpy(dtype=float)[keep],
-        }
-    )
+    pairs = pair_table(matched, ("review",))
+    cross = (pairs["left_system"] == "crm") & (pairs["right_system"] == "erp")
+    names = {"left_id": "crm_id", "right_id": "erp_id", "left_name": "crm_name"}
+    names["right_name"] = "erp_name"
+    return pairs.loc[cross].rename(columns=names)[[*names.values(), "score"]]
 
 
 def _inferred_erp(matched: MatchResult) -> pd.Series:
@@ -739,7 +728,7 @@ def leakage(
         orders,
         load.frame("fx_rates"),
         xref,
-        review_pairs(matched),
+        _review_pairs(matched),
     )
     return find_leakage(
         frames,

@@ -48,7 +48,7 @@ def build_records(
     erp["created_at"] = pd.Series(pd.NaT, index=erp.index, dtype="datetime64[ns]")
     # On the whole frame: CRM cities help read ERP one-line addresses, and the other way round.
     records = fill_locality(pd.concat([crm, erp], ignore_index=True), rules)
-    # for VAT only: matching compares the countries the records state
+    # for VAT and the quality report only: matching compares the countries the records state
     records["country_inferred"] = infer_countries(records, resolve_rules(rules))
     return records
 

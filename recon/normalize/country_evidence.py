@@ -15,7 +15,7 @@ Four kinds of evidence, each naming a set of countries:
 
 The record's country is the one country every piece of its evidence allows; none when they
 disagree or leave several. Used where a country decides money, not matching: the VAT rate of
-leakage and month-end.
+leakage and month-end; and the quality report offers it as the value for the empty column.
 """
 
 from __future__ import annotations
