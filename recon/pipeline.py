@@ -581,6 +581,30 @@ class MonthendRun:
     seconds: float
 
 
+def _check_frames(load: LoadResult, matched: MatchResult) -> Any:
+    """What the leakage check reads (recon.checks.leakage.Frames): the tables, the matcher's
+    entities with each record's stated and inferred country, and the review list."""
+    from recon.checks.leakage import Frames
+
+    deals, orders = load.frame("crm_deals"), load.frame("erp_orders")
+    companies = load.frame("crm_companies")
+    assert deals is not None and orders is not None and companies is not None
+    countries = matched.records[["system", "record_id", "country_code", "country_inferred"]].astype(
+        {"system": str, "record_id": str}
+    )
+    xref = matched.xref[["system", "record_id", "xref_id"]].astype(str)
+    xref = xref.merge(countries, on=["system", "record_id"], how="left")
+    return Frames(
+        deals,
+        companies,
+        load.frame("erp_customers"),
+        orders,
+        load.frame("fx_rates"),
+        xref,
+        _review_pairs(matched),
+    )
+
+
 def _review_pairs(matched: MatchResult) -> pd.DataFrame:
     """The CRM–ERP pairs on the review list (as review.csv lists them): crm_id, erp_id,
     crm_name, erp_name, score."""
@@ -616,7 +640,6 @@ def monthend(
     """Deal–order links from the leakage assignment, then the month-end reconciliation."""
     from dataclasses import replace
 
-    from recon.checks.leakage import Frames
     from recon.checks.monthend import MonthendOptions
     from recon.checks.monthend import monthend as reconcile
     from recon.checks.monthend_links import deal_order_links
@@ -631,8 +654,8 @@ def monthend(
     deals, orders = load.frame("crm_deals"), load.frame("erp_orders")
     companies, customers = load.frame("crm_companies"), load.frame("erp_customers")
     fx = load.frame("fx_rates")
-    assert deals is not None and orders is not None and companies is not None
-    frames = Frames(deals, companies, customers, orders, fx, matched.xref)
+    # the same frames as the leakage check, so both assign orders alike (VAT rates included)
+    frames = _check_frames(load, matched)
     links, how = deal_order_links(
         frames, rules, base=base, won_stages=load.won_stages, cancelled_statuses=cancelled
     )
@@ -711,27 +734,10 @@ def leakage(
     as_of: dt.date | None = None,
 ) -> Any:
     """Won deals against ERP orders through the matcher's entities (recon.checks.leakage)."""
-    from recon.checks.leakage import Frames, find_leakage
+    from recon.checks.leakage import find_leakage
 
-    deals, orders = load.frame("crm_deals"), load.frame("erp_orders")
-    companies = load.frame("crm_companies")
-    assert deals is not None and orders is not None and companies is not None
-    countries = matched.records[["system", "record_id", "country_code", "country_inferred"]].astype(
-        {"system": str, "record_id": str}
-    )
-    xref = matched.xref[["system", "record_id", "xref_id"]].astype(str)
-    xref = xref.merge(countries, on=["system", "record_id"], how="left")
-    frames = Frames(
-        deals,
-        companies,
-        load.frame("erp_customers"),
-        orders,
-        load.frame("fx_rates"),
-        xref,
-        _review_pairs(matched),
-    )
     return find_leakage(
-        frames,
+        _check_frames(load, matched),
         rules,
         as_of=as_of,
         base_currency=load.base_currency,
