@@ -64,6 +64,9 @@ _NL = r"^[0-9]{4}[A-Z]{2}$"
 @dataclass(frozen=True)
 class AddressRules:
     words: dict[str, str]  # street types and number markers → their canonical word
+    # street types of several words, after their words were made canonical → canonical word
+    # ("letnan jend" → "letjen")
+    phrases: tuple[tuple[str, str], ...]
     suffixes: tuple[tuple[str, str], ...]  # compound endings ("strasse" → "str")
     unit_kind: dict[str, str]  # unit marker → canonical kind
     glued: str  # "l12", "no5": a marker glued to its number
@@ -110,6 +113,11 @@ def _compile(rules: NormalizeRules) -> AddressRules:
                 unit_kind[folded[s]] = target
     for m in markers:
         words[folded[m]] = "no"
+    phrases = tuple(
+        (" ".join(words.get(w, w) for w in spelling.split()), target)
+        for spelling, target in words.items()
+        if " " in spelling
+    )
     suffixes = tuple(
         (folded[w], folded[canon])
         for canon, ws in text.street_suffixes.items()
@@ -121,7 +129,8 @@ def _compile(rules: NormalizeRules) -> AddressRules:
     levels = _alt([k for k, v in unit_kind.items() if v == "level"])
     numbers = _alt(["no", *(folded[m] for m in markers)])
     return AddressRules(
-        words=words,
+        words={w: t for w, t in words.items() if " " not in w},
+        phrases=tuple(sorted(set(phrases), key=lambda p: (-len(p[0]), p))),
         suffixes=suffixes,
         unit_kind=unit_kind,
         glued=f"(^| )({units}|{numbers})([0-9]+[a-z]?)( |$)",
@@ -248,6 +257,8 @@ def _address_parts(values: pd.Series, compiled: AddressRules) -> pd.DataFrame:
     arr = _squeeze(arr)
     arr = to_arrow(join_single_letters(from_arrow(arr, pd.RangeIndex(n))))
     arr = to_arrow(map_tokens(from_arrow(arr, pd.RangeIndex(n)), _canonical_word(compiled)))
+    for phrase, target in compiled.phrases:  # a few, each run only where its words occur
+        arr = _replace(arr, f"(^| ){re.escape(phrase)}( |$)", rf"\1{target}\2", needs=phrase)
 
     # Units: "3/15 Smith St" ("15 smith st" stays), "12th floor", then up to two marked ones.
     arr, slash = _pull(arr, compiled.unit_slash, ("kind", "value", "number"), r"\3 ", needs="/")

@@ -276,13 +276,17 @@ def _normalize_problems(file: str, text: NormalizeFile) -> list[str]:
                     f'{file}: abbreviations.{target}[{j}] is "{spelling}", which is itself '
                     "a full word under abbreviations — a word can be one or the other"
                 )
-    for name in ("street_types", "unit_types"):
-        for target, spellings in getattr(text, name).items():
-            for j, spelling in enumerate(spellings):
-                if " " in spelling.strip():
-                    problems.append(
-                        f'{file}: {name}.{target}[{j}] is "{spelling}" — expected one word'
-                    )
+    # A street type may be spelt in several words ("letnan jenderal" = letjen); its short
+    # form, and every unit marker, is one word.
+    for target in text.street_types:
+        if " " in target.strip():
+            problems.append(f'{file}: street_types has "{target}" — expected one word')
+    for target, spellings in text.unit_types.items():
+        for j, spelling in enumerate(spellings):
+            if " " in spelling.strip():
+                problems.append(
+                    f'{file}: unit_types.{target}[{j}] is "{spelling}" — expected one word'
+                )
     return problems
 
 

@@ -33,6 +33,17 @@ SAME_ADDRESS = [
         ],
         "jl jend sudirman 5",
     ),
+    (
+        [
+            "Jl. Letjen S. Parman 4",
+            "Jl Letnan Jend S Parman No. 4",
+            "Jalan Letnan Jenderal S. Parman 4",
+            "JL. LETJEN. S PARMAN NO.4",
+        ],
+        "jl letjen s parman 4",
+    ),
+    (["Jl. Mayjen Sungkono 12", "Jl. Mayor Jenderal Sungkono 12"], "jl mayjen sungkono 12"),
+    (["12 Letnan St"], "12 letnan st"),  # one word of a street type's phrase alone stays
     (["Hauptstr. 5", "Hauptstraße 5", "Hauptstrasse 5", "HAUPTSTRASSE 5"], "hauptstr 5"),
     (["Berliner Straße 12a", "Berliner Str. 12a"], "berliner str 12a"),
     (

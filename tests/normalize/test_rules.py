@@ -152,6 +152,22 @@ def test_abbreviation_of_several_words(rules_copy: Path) -> None:
     assert 'abbreviations.international[5] is "int l" — expected one word' in problems(rules_copy)
 
 
+def test_street_types_may_be_spelt_in_several_words_but_units_and_short_forms_not(
+    rules_copy: Path,
+) -> None:
+    def change(d: dict) -> None:
+        d["street_types"]["letjen"].append("letnan jend")  # fine: a street type's spelling
+        d["street_types"]["big road"] = ["hwy"]
+        d["unit_types"]["level"].append("lantai dasar")
+
+    edit(rules_copy, NORMALIZE_FILE, change)
+    found = problems(rules_copy).splitlines()
+    assert [line.split(": ", 1)[1] for line in found] == [
+        'street_types has "big road" — expected one word',
+        'unit_types.level[9] is "lantai dasar" — expected one word',
+    ]
+
+
 def test_yaml_syntax_error_and_missing_file(rules_copy: Path) -> None:
     (rules_copy / NORMALIZE_FILE).write_text("stop_words: [the, of\n", encoding="utf-8")
     (rules_copy / LEGAL_FORMS_FILE).unlink()
