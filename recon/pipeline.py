@@ -656,7 +656,7 @@ def monthend(
     fx = load.frame("fx_rates")
     # the same frames as the leakage check, so both assign orders alike (VAT rates included)
     frames = _check_frames(load, matched)
-    links, how = deal_order_links(
+    links, how, taxes = deal_order_links(
         frames, rules, base=base, won_stages=load.won_stages, cancelled_statuses=cancelled
     )
 
@@ -671,9 +671,9 @@ def monthend(
         tax_rate_of_customer=tax_rate_of_customers(
             customers, rules.tax_rates, load_normalize_rules(rules_dir), _inferred_erp(matched)
         ),
-        # "auto" is decided by the leakage assignment (link_orders); the labels allow both
-        orders_may_include_tax=rules.taxes.orders_may_include_tax is not False,
-        deals_may_include_tax=rules.taxes.deals_may_include_tax is not False,
+        # as the leakage assignment allowed them ("auto" decided from the named orders)
+        orders_may_include_tax=taxes.orders_with_tax,
+        deals_may_include_tax=taxes.deals_with_tax,
     )
     result = reconcile(
         deals,
@@ -686,7 +686,8 @@ def monthend(
         companies=companies,
         customers=customers,
     )
-    return replace(result, notes=(how, *result.notes))
+    notes = (how, f"VAT readings: {taxes.note}") if taxes.note else (how,)
+    return replace(result, notes=(*notes, *result.notes))
 
 
 def run_monthend(

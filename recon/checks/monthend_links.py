@@ -9,7 +9,8 @@ import logging
 
 import pandas as pd
 
-from recon.checks.leakage import Frames, link_orders, parse_deal_refs
+from recon.checks.leakage import Frames, linked_orders, parse_deal_refs
+from recon.checks.leakage.taxes import TaxReadings
 from recon.checks.monthend_prep import is_in
 from recon.config.leakage import LeakageRules
 
@@ -43,8 +44,9 @@ def links_from_assignment(
     base: str,
     won_stages: tuple[str, ...],
     cancelled_statuses: tuple[str, ...],
-) -> pd.DataFrame:
-    """The leakage check's deal–order assignment (one order pays at most one deal), as links.
+) -> tuple[pd.DataFrame, TaxReadings]:
+    """The leakage check's deal–order assignment (one order pays at most one deal), as links,
+    and the tax readings it allowed.
 
     Its cut-off is the last date in the data, so an order booked after the period of a month-end
     run still links to its deal and shows as a timing difference rather than a missing order.
@@ -57,7 +59,7 @@ def links_from_assignment(
         ),
         default=pd.Timestamp.today(),
     )
-    links = link_orders(
+    links, taxes = linked_orders(
         frames,
         rules,
         as_of=max(pd.Timestamp(last).date(), dt.date.today()),
@@ -65,7 +67,7 @@ def links_from_assignment(
         won_stages=won_stages,
         cancelled_statuses=cancelled_statuses,
     )
-    return links[LINK_COLUMNS].astype("string")
+    return links[LINK_COLUMNS].astype("string"), taxes
 
 
 def deal_order_links(
@@ -75,12 +77,12 @@ def deal_order_links(
     base: str,
     won_stages: tuple[str, ...],
     cancelled_statuses: tuple[str, ...],
-) -> tuple[pd.DataFrame, str]:
-    """Assigned live orders plus cancelled orders by their deal reference, and how they were
-    linked."""
+) -> tuple[pd.DataFrame, str, TaxReadings]:
+    """Assigned live orders plus cancelled orders by their deal reference, how they were
+    linked, and the tax readings the assignment allowed."""
     status = frames.orders.get("status", pd.Series(pd.NA, index=frames.orders.index))
     cancelled = is_in(status, (*rules.cancelled_statuses, *cancelled_statuses)).to_numpy()
-    assigned = links_from_assignment(
+    assigned, taxes = links_from_assignment(
         frames, rules, base=base, won_stages=won_stages, cancelled_statuses=cancelled_statuses
     )
     by_ref = links_by_reference(frames.orders[cancelled], frames.deals)
@@ -89,4 +91,4 @@ def deal_order_links(
         f"orders linked to deals by the leakage assignment ({len(assigned):,}), cancelled "
         f"orders by their crm_deal_ref ({len(by_ref):,})"
     )
-    return pd.concat([assigned, by_ref], ignore_index=True), note
+    return pd.concat([assigned, by_ref], ignore_index=True), note, taxes

@@ -25,7 +25,7 @@ from recon.checks.leakage.others import credit_holds, orphan_orders
 from recon.checks.leakage.pairs import candidate_pairs
 from recon.checks.leakage.prepare import Frames, Prepared, prepare
 from recon.checks.leakage.refs import parse_deal_refs
-from recon.checks.leakage.taxes import tax_readings
+from recon.checks.leakage.taxes import TaxReadings, tax_readings
 from recon.checks.leakage.totals import new_leakage, value_at_risk
 from recon.config.leakage import LeakageRules
 
@@ -39,6 +39,7 @@ __all__ = [
     "empty_findings",
     "find_leakage",
     "link_orders",
+    "linked_orders",
     "new_leakage",
     "parse_deal_refs",
     "value_at_risk",
@@ -141,6 +142,27 @@ def link_orders(
     (deal, order) with ``LINK_COLUMNS`` — whether the order names the deal, days from the close to
     the order, the order as a share of the deal, and whether the deal's orders are ambiguous.
     Won deals closed after ``as_of``, cancelled orders and orders paying no deal are left out."""
+    return linked_orders(
+        frames,
+        rules,
+        as_of=as_of,
+        base_currency=base_currency,
+        won_stages=won_stages,
+        cancelled_statuses=cancelled_statuses,
+    )[0]
+
+
+def linked_orders(
+    frames: Frames,
+    rules: LeakageRules,
+    *,
+    as_of: dt.date | None = None,
+    base_currency: str = "USD",
+    won_stages: tuple[str, ...] = WON_STAGES,
+    cancelled_statuses: tuple[str, ...] = (),
+) -> tuple[pd.DataFrame, TaxReadings]:
+    """``link_orders``, and the tax readings the assignment allowed (``auto`` decided), so that
+    month-end reads VAT differences as leakage did."""
     solved = _solve(
         frames,
         rules,
@@ -161,7 +183,13 @@ def link_orders(
             "share": mine["share"].to_numpy(dtype=float),
             "ambiguous": chosen.ambiguous[d],
         }
-    ).astype(LINK_COLUMNS)
+    ).astype(LINK_COLUMNS), _readings(solved.params)
+
+
+def _readings(params: Params) -> TaxReadings:
+    if params.taxes is not None:
+        return params.taxes
+    return TaxReadings(params.orders_with_tax, params.deals_with_tax, "")
 
 
 def find_leakage(
