@@ -27,6 +27,7 @@ import pandas as pd
 import phonenumbers
 
 from recon.normalize.countries import ISO_ALPHA2
+from recon.normalize.names import on_distinct
 
 if TYPE_CHECKING:
     from recon.normalize.rules import NormalizeRules
@@ -35,18 +36,21 @@ CITY_MIN_RECORDS = 3
 _TLD_COUNTRY = {"uk": "GB"}  # the one country domain that is not the ISO code
 
 
+def _region(number: object) -> str | None:
+    if pd.isna(number):
+        return None
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(str(number)))
+    except phonenumbers.NumberParseException:
+        return None
+    return region if region in ISO_ALPHA2 else None
+
+
 def _phone_country(phones: pd.Series) -> pd.Series:
     """Country of each E.164 number (parsed once per distinct number); NA when none."""
-    distinct = pd.unique(phones.dropna().astype(str))
-    found = {}
-    for number in distinct:  # distinct numbers of records without a country: few
-        try:
-            region = phonenumbers.region_code_for_number(phonenumbers.parse(number))
-        except phonenumbers.NumberParseException:
-            region = None
-        if region and region in ISO_ALPHA2:
-            found[number] = region
-    return phones.astype("string").map(found).astype("string")
+    # the distinct numbers of records without a country: few, each parsed by libphonenumber
+    found = on_distinct(lambda p: p.astype(object).map(_region), phones)
+    return found.astype("string")
 
 
 def _domain_country(domains: pd.Series, generic: frozenset[str]) -> pd.Series:
@@ -75,17 +79,14 @@ def infer_countries(records: pd.DataFrame, rules: NormalizeRules) -> pd.Series:
         return out
     rows = records.loc[todo]
     generic = frozenset(w.lower() for w in rules.text.generic_country_domains)
-    single = {
-        "phone": _phone_country(rows["phone_e164"]),
-        "domain": _domain_country(rows["domain"], generic),
-        "city": _city_country(records["city_norm"], records["country_code"]).loc[todo],
-    }
+    single = (  # evidence naming one country each
+        _phone_country(rows["phone_e164"]),
+        _domain_country(rows["domain"], generic),
+        _city_country(records["city_norm"], records["country_code"]).loc[todo],
+    )
     # (record position, candidate country) from each kind of evidence; a legal form names a set
     pos = np.arange(len(rows))
-    parts = [
-        pd.DataFrame({"r": pos, "c": values.to_numpy(dtype=object)}).dropna()
-        for values in single.values()
-    ]
+    parts = [pd.DataFrame({"r": pos, "c": v.to_numpy(dtype=object)}).dropna() for v in single]
     forms = {form.code: form.country for form in rules.legal_forms}
     legal = rows["legal_form"].astype("string")
     allowed = {text: _allowed(text.split(" "), forms) for text in legal.dropna().unique()}

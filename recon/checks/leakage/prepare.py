@@ -23,6 +23,7 @@ from recon.checks.leakage.refs import parse_deal_refs
 from recon.config.leakage import LeakageRules
 from recon.fx import currency_codes, to_base
 from recon.normalize.countries import to_country_code
+from recon.normalize.names import on_distinct
 from recon.schema import AMOUNT_DTYPE, TEXT_DTYPE
 
 log = logging.getLogger(__name__)
@@ -185,9 +186,8 @@ def _entity_flags(
 
 def _rates(codes: pd.Series, rules: LeakageRules) -> np.ndarray:
     """VAT rate per country code (NaN when unknown), looked up once per distinct code."""
-    at, distinct = pd.factorize(codes, use_na_sentinel=True)
-    found = pd.Series(distinct, dtype=object).map(rules.tax_rates).to_numpy(dtype=float)
-    return np.where(at >= 0, found[np.maximum(at, 0)] if len(found) else np.nan, np.nan)
+    found = on_distinct(lambda c: c.astype(object).map(rules.tax_rates).astype(float), codes)
+    return found.to_numpy(dtype=float)
 
 
 def _countries(frames: Frames, xref: pd.DataFrame) -> pd.Series:
@@ -222,11 +222,11 @@ def _vat_by_currency(
     out = vat.copy()
     done = known.copy()
     for ent, currency in zip(ents, currencies, strict=True):
-        at, distinct = pd.factorize(currency, use_na_sentinel=True)  # few currencies
-        countries = pd.Series(distinct, dtype="string").str.upper()
-        rate = _rates(countries.map(rules.tax_currency_countries), rules)
-        rate = rate[np.maximum(at, 0)] if len(rate) else np.full(len(at), np.nan)
-        rate = np.where(at >= 0, rate, np.nan)
+        country = on_distinct(  # few currencies
+            lambda c: c.astype("string").str.upper().map(rules.tax_currency_countries),
+            currency,
+        )
+        rate = _rates(country, rules)
         use = ~np.isnan(rate) & ~done[ent]
         first = pd.DataFrame({"ent": ent[use], "rate": rate[use]}).drop_duplicates("ent")
         out[first["ent"].to_numpy()] = first["rate"].to_numpy()
