@@ -179,6 +179,7 @@ class GracePeriod(_Frozen):
 class Assignment(_Frozen):
     min_share_percent: Share
     max_share_percent: Share
+    unnamed_orders_may_over_bill: FlagOrAuto
 
     @model_validator(mode="after")
     def _around_the_deal(self) -> Assignment:

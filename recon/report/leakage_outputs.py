@@ -24,6 +24,7 @@ def write_leakage_outputs(result: LeakageResult, out_dir: Path, new: int) -> lis
         "erp_go_live": result.go_live.isoformat() if result.go_live else None,
         "erp_go_live_source": result.go_live_source,
         "tax_readings": result.taxes,
+        "over_billing": result.over_billing,
         "findings_by_kind": result.counts,
         "new_leakage": new,
     }

@@ -46,6 +46,7 @@ def test_every_problem_is_reported_at_once_with_file_key_and_value(tmp_path: Pat
     data["as_of"] = "31/10/2026"
     data["currency"]["convert_at"] = "today"
     data["grace_perod"] = {"days": 3}
+    data["assignment"]["unnamed_orders_may_over_bill"] = "sometimes"
     del data["lost_stages"]
     with pytest.raises(ConfigError) as err:
         load_leakage_rules(write(tmp_path, data))
@@ -59,6 +60,10 @@ def test_every_problem_is_reported_at_once_with_file_key_and_value(tmp_path: Pat
     )
     assert "grace_perod is not a known setting" in message
     assert "lost_stages is missing" in message
+    assert (
+        'assignment.unnamed_orders_may_over_bill is "sometimes" — expected true, false or auto'
+        in message
+    )
     assert all(line.startswith(str(tmp_path)) for line in message.splitlines())
 
 

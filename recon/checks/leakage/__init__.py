@@ -25,7 +25,7 @@ from recon.checks.leakage.others import credit_holds, orphan_orders
 from recon.checks.leakage.pairs import candidate_pairs
 from recon.checks.leakage.prepare import Frames, Prepared, prepare
 from recon.checks.leakage.refs import parse_deal_refs
-from recon.checks.leakage.taxes import TaxReadings, tax_readings
+from recon.checks.leakage.taxes import TaxReadings, over_billing, tax_readings
 from recon.checks.leakage.totals import new_leakage, value_at_risk
 from recon.config.leakage import LeakageRules
 
@@ -59,6 +59,7 @@ class LeakageResult:
     go_live_source: str
     counts: dict[str, int]
     taxes: str = ""  # which tax readings were allowed, and why (see checks/leakage/taxes.py)
+    over_billing: str = ""  # whether orders naming no deal may over-bill it, and why
 
 
 def _params(prep_won: pd.DataFrame, rules: LeakageRules, pairs: pd.DataFrame) -> Params:
@@ -72,6 +73,9 @@ def _params(prep_won: pd.DataFrame, rules: LeakageRules, pairs: pd.DataFrame) ->
     taxes = tax_readings(
         pairs, share, vat, rules.taxes.orders_may_include_tax, rules.taxes.deals_may_include_tax
     )
+    unnamed_over, over_note = over_billing(
+        pairs, share, vat, taxes, rules.assignment.unnamed_orders_may_over_bill
+    )
     return Params(
         tol=share,
         vat=vat,
@@ -81,6 +85,8 @@ def _params(prep_won: pd.DataFrame, rules: LeakageRules, pairs: pd.DataFrame) ->
         orders_with_tax=taxes.orders_with_tax,
         deals_with_tax=taxes.deals_with_tax,
         taxes=taxes,
+        unnamed_over=unnamed_over,
+        over_note=over_note,
     )
 
 
@@ -229,4 +235,5 @@ def find_leakage(
         go_live_source=prep.go_live_source,
         counts=counts,
         taxes=params.taxes.note if params.taxes else "",
+        over_billing=params.over_note,
     )

@@ -6,16 +6,21 @@ may take several orders (a split). It is scored per deal on how its orders' tota
 
     no order                          1.0
     total matches (within tolerance)  0.2 × deviation (≈ 0), plus 0.02 when it matches only with
-                                      the order's tax added, 0.1 only with the deal's tax taken off
+                                      the order's tax added, 0.1 only with the deal's tax taken off;
+                                      − 0.5 when it matches to the cent (within 0.01%)
     short of the deal                 0.5 … 1.0 (the less, the worse)
     above the deal                    0.6 … 1.0
-    + 1.0 when the total is outside the plausible share and no order names the deal
-    + 100 when an order from the later-parts window does not complete the deal
+    + 1.0 when the total is outside the plausible share and no order names the deal, or above
+          the deal through an unnamed order where the data shows no over-billing
+    + 0.1 when an order from the later-parts window leaves the deal short (at a plausible share)
+    + 100 when an order from the later-parts window leaves it short of that, or above it
 
 minus ``REF_BONUS`` per order that names its deal, plus ``ORDER_COST`` per order that does not
 (taking an unnamed order is a claim that needs its amount as evidence: an order that only nudges
 a total already within tolerance is left alone), plus a small cost per day between close and
-order. A reference the amounts contradict thus loses to a better fit (a hint only), an order is
+order. A total equal to the deal to the cent is far stronger evidence than one a few percent
+off (an order keyed from the quote), so of two deals an order fits, the one whose split it
+completes exactly keeps it. A reference the amounts contradict thus loses to a better fit (a hint only), an order is
 never stolen by a similar deal when that leaves its own deal short, and of two deals an order
 fits, the one it fits as it stands beats the one it fits only through a tax assumption. Components with at most
 ``MAX_ENUMERATED`` solutions are solved exactly by scoring every solution, batched by shape;
@@ -41,6 +46,9 @@ NONE_COST = 1.0
 REF_BONUS = 0.3
 ORDER_COST = 0.05
 VARIANT_COST = (0.0, 0.02, 0.1)  # as booked, order with tax, deal with tax (see ``variants``)
+EXACT_BONUS = 0.5
+EXACT_DEVIATION = 1e-4  # to the cent on a deal of 100, within rounding through a 4-decimal rate
+LATE_SHORT = 0.1
 DAY_COST = 1e-5
 IMPLAUSIBLE = 1.0
 LATE_UNMATCHED = 100.0
@@ -61,6 +69,8 @@ class Params:
     orders_with_tax: bool
     deals_with_tax: bool
     taxes: TaxReadings | None = None  # how the two readings above were decided
+    unnamed_over: bool = True  # orders naming no deal may make it over-billed
+    over_note: str = ""  # how that was decided
 
 
 def variants(vat: np.ndarray, p: Params) -> list[np.ndarray]:
@@ -97,10 +107,16 @@ def deal_cost(
     matched, dev, which = fit(total, tol, vat, p)
     partial = np.where(total < 1, 0.5 + 0.5 * (1 - total), 0.6 + 0.4 * np.minimum(total - 1, 1))
     implausible = ((total < p.min_share) | (total > p.max_share)) & (refs == 0)
+    if not p.unnamed_over:
+        implausible |= (total > 1) & ~matched & (n > refs)
     fitted = 0.2 * np.where(np.isfinite(dev), dev, 0) + np.asarray(VARIANT_COST)[which]
+    fitted = fitted - EXACT_BONUS * (dev <= EXACT_DEVIATION)
     cost = np.where(matched, fitted, partial)
-    broken = (late_state > 0) | ((late_state < 0) & ~matched)
+    short = ~matched & (total >= p.min_share) & (total < 1)
+    late = late_state < 0
+    broken = (late_state > 0) | (late & ~matched & ~short)
     cost = cost + implausible * IMPLAUSIBLE + broken * LATE_UNMATCHED + ORDER_COST * (n - refs)
+    cost = cost + (late & short) * LATE_SHORT
     return np.where(n == 0, NONE_COST, cost)
 
 
@@ -171,30 +187,29 @@ def _late_state(
 
 def _useful(pairs: pd.DataFrame, p: Params) -> np.ndarray:
     """Pairs that can be part of a best solution. Without a reference, an order above
-    ``max_share`` of a deal would make it implausible (worse than no order); a later part must
-    complete its deal, so it is no use when it is larger than the deal with tax and tolerance,
-    when the deal has no order inside the window to follow, when all the deal's candidate orders
-    together fall short of it, or when it comes later than the chain of later parts could reach."""
+    ``max_share`` of a deal would make it implausible (worse than no order), and so would one
+    above the deal with tax and tolerance where unnamed orders may not over-bill; a later part
+    is no use when it is larger than that top, when the deal has no order inside the window to
+    follow, when all the deal's candidate orders together fall short of the plausible share, or
+    when it comes later than the chain of later parts could reach."""
     share = pairs["share"].to_numpy()
     ref = pairs["ref"].to_numpy()
     d = pairs["d"].to_numpy()
     late = pairs["late"].to_numpy()
     top = (1 + p.vat[d] if p.orders_with_tax else 1.0) * (1 + p.tol[d])
-    keep = np.isfinite(share) & (ref | ((share <= p.max_share) & (~late | (share <= top))))
+    below_top = (~late & p.unnamed_over) | (share <= top)
+    keep = np.isfinite(share) & (ref | ((share <= p.max_share) & below_top))
     if late.any():
         n = int(d.max()) + 1
         early = keep & ~late
         has_early = np.bincount(d[early], minlength=n) > 0
         reach = np.bincount(d[keep], weights=share[keep], minlength=n)
-        # the smallest total that completes the deal: its lowest variant less the tolerance
-        targets = np.stack(variants(p.vat[:n], p))  # a variant turned off is inf
-        low = np.nanmin(np.where(np.isfinite(targets), targets, np.nan), axis=0) * (1 - p.tol[:n])
         lag = pairs["lag"].to_numpy()
         last_early = np.full(n, -(10**9), dtype=np.int64)
         np.maximum.at(last_early, d[early], lag[early])
         n_late = np.bincount(d[keep & late], minlength=n)
         chain = last_early + p.chain_days * n_late
-        fits = has_early[d] & (reach[d] >= low[d] * (1 - 1e-9)) & (lag <= chain[d])
+        fits = has_early[d] & (reach[d] >= p.min_share * (1 - 1e-9)) & (lag <= chain[d])
         keep &= ~late | fits
     return keep
 
