@@ -219,12 +219,28 @@ def main(argv: list[str] | None = None) -> int:
         f"recall {hit / max(planted.sum(), 1):.4f} (no_order or under_billed, flagged as one of "
         "them)"
     )
+    # the order links month-end builds on: live orders made for a won deal in scope
+    made = true_orders.dropna().astype(str)
+    made = made.loc[made["order_id"].isin(orders.index[live_status(orders)])]
+    made = made.loc[made["deal_id"].isin(set(ids))]
+    truth_links = set(zip(made["deal_id"], made["order_id"], strict=True))
+    got_links = set(zip(linked["deal_id"], linked["order_id"], strict=True))
+    hit = len(truth_links & got_links)
+    print(
+        f"{'order links':>12} {'all deals':<13}: precision {hit / max(len(got_links), 1):.4f} "
+        f"recall {hit / max(len(truth_links), 1):.4f} ({len(got_links - truth_links)} wrong, "
+        f"{len(truth_links - got_links)} missed, of {len(truth_links):,} orders made for won deals)"
+    )
     print("\ntruth → predicted, cause: count")
     for (tk, pk, c), n in sorted(table.items(), key=lambda kv: -kv[1]):
         print(f"  {tk:>15} → {pk:<15} {c:<32} {n:5d}")
         for line in examples[(tk, pk, c)]:
             print(f"        {line}")
     return 0
+
+
+def live_status(orders: pd.DataFrame) -> np.ndarray:
+    return ~orders["status"].astype(str).str.casefold().isin(["cancelled"]).to_numpy()
 
 
 def _ceiling(

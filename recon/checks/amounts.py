@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -87,3 +88,13 @@ def text(values: pd.Series) -> pd.Series:
         .astype("string")
         .str.replace(r"^(-?\d+\.\d\d\d*?)0+$", r"\1", regex=True)
     )
+
+
+def floats(values: pd.Series) -> np.ndarray:
+    """An amount column as float64 (NaN where missing), for shares and scores, never for totals
+    that must tie out. Arrow casts a decimal column at once; pandas' astype goes value by value
+    (about 1 s per million)."""
+    if isinstance(values.dtype, pd.ArrowDtype):
+        cast = pc.cast(pa.chunked_array(values.array.__arrow_array__()), pa.float64())
+        return cast.to_numpy().astype(float, copy=False)
+    return values.astype("float64").to_numpy(dtype=float, na_value=np.nan)

@@ -85,12 +85,14 @@ def test_totals_by_kind_owner_and_month_all_add_up_to_the_total(deals, orders) -
         unique_by=lambda t: (t[0], t[1]),
     ),
     st.lists(st.integers(0, 8), max_size=2),  # the pairs whose order names the deal
+    st.booleans(),  # unnamed orders may over-bill
 )
-def test_late_pairs_left_out_up_front_never_change_the_assignment(
-    n_deals: int, rows: list[tuple], named: list[int]
+def test_pairs_left_out_up_front_never_change_the_assignment(
+    n_deals: int, rows: list[tuple], named: list[int], unnamed_over: bool
 ) -> None:
-    """Later parts that cannot complete their deal are dropped before the search (for speed):
-    the assignment and the ambiguity flags are those of the search over every pair."""
+    """Later parts that cannot complete their deal or reach the plausible share, and unnamed
+    orders above the deal where they may not over-bill it, are dropped before the search (for
+    speed): the assignment and the ambiguity flags are those of the search over every pair."""
     rows = [r for r in rows if r[0] < n_deals]
     pairs = pd.DataFrame(rows, columns=["d", "o", "share", "lag"], dtype=object).astype(
         {"d": "int64", "o": "int64", "share": "float64", "lag": "int64"}
@@ -99,7 +101,7 @@ def test_late_pairs_left_out_up_front_never_change_the_assignment(
     pairs["late"] = (pairs["lag"] > 60) & ~pairs["ref"]
     p = module.Params(
         tol=np.full(n_deals, 0.05), vat=np.full(n_deals, 0.2), min_share=0.3, max_share=2.0,
-        chain_days=60, orders_with_tax=True, deals_with_tax=True,
+        chain_days=60, orders_with_tax=True, deals_with_tax=True, unnamed_over=unnamed_over,
     )  # fmt: skip
 
     def every_pair(pairs: pd.DataFrame, p) -> np.ndarray:  # the rule before the pruning

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recon.checks.amounts import floats
 from recon.checks.leakage.assign import Assignment, Params, assign
 from recon.checks.leakage.classify import classify_deals
 from recon.checks.leakage.findings import (
@@ -63,7 +64,7 @@ class LeakageResult:
 
 
 def _params(prep_won: pd.DataFrame, rules: LeakageRules, pairs: pd.DataFrame) -> Params:
-    base = prep_won["deal_amount_base"].astype("float64").to_numpy(dtype=float, na_value=np.nan)
+    base = floats(prep_won["deal_amount_base"])
     tol = rules.amount_tolerance
     with np.errstate(invalid="ignore", divide="ignore"):
         share = tol.allowed(base) / base

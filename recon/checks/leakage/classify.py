@@ -7,6 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from recon.checks.amounts import floats
 from recon.checks.leakage.assign import Assignment, Params, fit
 from recon.checks.leakage.findings import day_text, minus, money, typed
 from recon.checks.leakage.pairs import order_base
@@ -139,7 +140,7 @@ def classify_deals(
 def _reasons(
     out: pd.DataFrame, total: np.ndarray, variant: np.ndarray, prep: Prepared, rules: LeakageRules
 ) -> pd.Series:
-    amount = out["deal_amount"].astype("float64").to_numpy(dtype=float, na_value=np.nan)
+    amount = floats(out["deal_amount"])
     won = (
         "won "
         + day_text(out["close_date"])

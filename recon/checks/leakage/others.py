@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from recon.checks.amounts import floats
 from recon.checks.leakage.findings import day_text, money, typed
 from recon.checks.leakage.prepare import Prepared
 from recon.config.leakage import LeakageRules
@@ -19,7 +20,7 @@ def orphan_orders(
     keep = ~orders["has_crm"].to_numpy() & (deal_of_order < 0)
     out = orders.loc[keep]
     base = to_base(out["amount"], out["currency"], out["order_date"], fx_rates, prep.base)
-    amount = out["amount"].astype("float64").to_numpy(dtype=float, na_value=np.nan)
+    amount = floats(out["amount"])
     reason = (
         "order "
         + out["order_id"]
@@ -69,7 +70,7 @@ def credit_holds(
         deals["deal_amount"], deals["currency"], deals["close_date"], fx_rates, prep.base
     )
     customer = deals["ent"].map(hold).astype("string")
-    amount = deals["deal_amount"].astype("float64").to_numpy(dtype=float, na_value=np.nan)
+    amount = floats(deals["deal_amount"])
     what = np.where(
         deals["state"] == "won", "won ", "open deal (" + deals["stage"].fillna("") + "), closing "
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from recon.checks.amounts import floats
 from recon.checks.leakage.prepare import Prepared, positions
 from recon.config.leakage import LeakageRules
 from recon.fx import to_base
@@ -68,16 +69,12 @@ def candidate_pairs(
     return pairs[PAIR_COLUMNS]
 
 
-def _floats(values: pd.Series) -> np.ndarray:
-    return values.astype("float64").to_numpy(dtype=float, na_value=np.nan)
-
-
 def _shares(
     prep: Prepared, pairs: pd.DataFrame, rules: LeakageRules, fx_rates: pd.DataFrame | None
 ) -> tuple[np.ndarray, np.ndarray]:
     d, o = pairs["d"].to_numpy(), pairs["o"].to_numpy()
-    deal_amount = _floats(prep.won["deal_amount"])[d]
-    order_amount = _floats(prep.orders["amount"])[o]
+    deal_amount = floats(prep.won["deal_amount"])[d]
+    order_amount = floats(prep.orders["amount"])[o]
     same = (
         prep.won["currency"].to_numpy(dtype=object)[d]
         == prep.orders["currency"].to_numpy(dtype=object)[o]
@@ -87,8 +84,8 @@ def _shares(
     missing = np.zeros(len(pairs), dtype=bool)
     if len(other):
         base = order_base(prep, d[other], o[other], rules, fx_rates)
-        deal_base = _floats(prep.won["deal_amount_base"])[d[other]]
-        share[other] = _floats(base["amount_base"]) / np.where(deal_base == 0, np.nan, deal_base)
+        deal_base = floats(prep.won["deal_amount_base"])[d[other]]
+        share[other] = floats(base["amount_base"]) / np.where(deal_base == 0, np.nan, deal_base)
         missing[other] = base["fx_missing"].to_numpy() | np.isnan(deal_base)
     return share, missing
 
