@@ -18,14 +18,15 @@ may take several orders (a split). It is scored per deal on how its orders' tota
 minus ``REF_BONUS`` per order that names its deal, plus ``ORDER_COST`` per order that does not
 (taking an unnamed order is a claim that needs its amount as evidence: an order that only nudges
 a total already within tolerance is left alone), plus a small cost per day between close and
-order. A total equal to the deal to the cent is far stronger evidence than one a few percent
-off (an order keyed from the quote), so of two deals an order fits, the one whose split it
-completes exactly keeps it. A reference the amounts contradict thus loses to a better fit (a hint only), an order is
+order. A reference the amounts contradict thus loses to a better fit (a hint only), an order is
 never stolen by a similar deal when that leaves its own deal short, and of two deals an order
-fits, the one it fits as it stands beats the one it fits only through a tax assumption. Components with at most
-``MAX_ENUMERATED`` solutions are solved exactly by scoring every solution, batched by shape;
-larger ones by local search. A deal whose orders differ between two equally good solutions is
-flagged ambiguous.
+fits, the one it fits as it stands beats the one it fits only through a tax assumption. A total
+equal to the deal to the cent is far stronger evidence than one a few percent off (orders are
+keyed from the quote), so the split an order completes exactly keeps it.
+
+Components with at most ``MAX_ENUMERATED`` solutions are solved exactly by scoring every
+solution, batched by shape; larger ones by local search. A deal whose orders differ between two
+equally good solutions is flagged ambiguous.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def deal_cost(
     if not p.unnamed_over:
         implausible |= (total > 1) & ~matched & (n > refs)
     fitted = 0.2 * np.where(np.isfinite(dev), dev, 0) + np.asarray(VARIANT_COST)[which]
-    fitted = fitted - EXACT_BONUS * (dev <= EXACT_DEVIATION)
+    fitted = fitted - EXACT_BONUS * (dev <= EXACT_DEVIATION)  # dev is inf where none matches
     cost = np.where(matched, fitted, partial)
     short = ~matched & (total >= p.min_share) & (total < 1)
     late = late_state < 0
@@ -197,6 +198,7 @@ def _useful(pairs: pd.DataFrame, p: Params) -> np.ndarray:
     d = pairs["d"].to_numpy()
     late = pairs["late"].to_numpy()
     top = (1 + p.vat[d] if p.orders_with_tax else 1.0) * (1 + p.tol[d])
+    # above the top an order only over-bills: a later part never, one in the window if allowed
     below_top = (~late & p.unnamed_over) | (share <= top)
     keep = np.isfinite(share) & (ref | ((share <= p.max_share) & below_top))
     if late.any():
