@@ -31,6 +31,12 @@ def test_new_leakage_in_the_window_exits_1_and_writes_the_files(tmp_path: Path) 
     assert len(found & planted) >= 0.95 * len(planted)
     summary = json.loads((out / "leakage_summary.json").read_text())
     assert summary["new_leakage"] > 0 and summary["as_of"] == AS_OF
+    # what auto decided, and from how many deals with named orders
+    assert summary["over_billing"].startswith("orders naming no deal over-billing it: ")
+    assert (
+        "(auto; " in summary["over_billing"]
+        and "deals with named orders" in summary["over_billing"]
+    )
     totals = pd.read_csv(out / "leakage_totals.csv")
     assert set(totals["by"]) == {"kind", "owner", "month"}
 
