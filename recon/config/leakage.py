@@ -74,6 +74,17 @@ def _flag_or_auto(value: Any) -> bool | str:
     return value
 
 
+def _days_or_auto(value: Any) -> int | str:
+    if isinstance(value, str) and value.strip().casefold() == "auto":
+        return "auto"
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not (ok and float(value).is_integer() and 0 <= value <= 3650):
+        raise ValueError(
+            f"is {_shown(value)} — expected a whole number of days such as 60, or auto"
+        )
+    return int(value)
+
+
 def _words(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
         raise ValueError(f'is {_shown(value)} — expected a list of names such as ["Cancelled"]')
@@ -93,6 +104,8 @@ def _country(value: Any) -> str:
 
 
 Days = Annotated[int, _number(0, 3650, whole=True, expected="a whole number of days such as 60")]
+DaysOrAuto = Annotated[int | Literal["auto"], BeforeValidator(_days_or_auto)]
+Count = Annotated[int, _number(1, 1_000_000, whole=True, expected="a whole number such as 200")]
 Percent = Annotated[
     float, _number(0, 100, expected="a number from 0 to 100 such as 5 (meaning 5%)")
 ]
@@ -119,21 +132,54 @@ class _Frozen(BaseModel):
 
 
 class DateWindow(_Frozen):
-    """Order dates that may belong to a deal, around its close date."""
+    """Order dates that may belong to a deal, around its close date; ``auto`` = learned from the
+    deals whose orders name them (see ``Learning``)."""
 
     days_before_close: Days
-    days_after_close: Days
-    later_parts_days_after_close: Days
-    later_part_gap_days: Days
+    days_after_close: DaysOrAuto
+    later_parts_days_after_close: DaysOrAuto
+    later_part_gap_days: DaysOrAuto
 
     @model_validator(mode="after")
     def _later_after(self) -> DateWindow:
-        if self.later_parts_days_after_close < self.days_after_close:
+        later, first = self.later_parts_days_after_close, self.days_after_close
+        if isinstance(later, int) and isinstance(first, int) and later < first:
             raise ValueError(
                 f"later_parts_days_after_close ({self.later_parts_days_after_close}) is below "
                 f"days_after_close ({self.days_after_close}) — it must be at least as long"
             )
         return self
+
+
+class LearnedDays(_Frozen):
+    """A value for each learned window setting (fallbacks, caps)."""
+
+    days_after_close: Days
+    later_parts_days_after_close: Days
+    later_part_gap_days: Days
+
+
+class Learning(_Frozen):
+    """How billing habits set to ``auto`` are learned from the deals whose orders name them."""
+
+    min_deals: Count  # fewer such deals: the fallback is used, and said
+    min_split_deals: Count  # fewer deals billed in several parts: the split fallback is used
+    quantile_percent: Annotated[
+        float, _number(50, 100, expected="a percent from 50 to 100 such as 99")
+    ]
+    margin_percent: Percent
+    fallback: LearnedDays
+    floors: LearnedDays
+    caps: LearnedDays
+    max_parts: Annotated[int, _number(2, 24, whole=True, expected="a whole number such as 6")]
+    instalment_share_percent: Percent
+
+
+class OrderEvidence(_Frozen):
+    """Deals and orders of one amount as evidence of a link the matcher missed."""
+
+    link: Flag
+    min_name_similarity: Percent
 
 
 class AmountTolerance(_Frozen):
@@ -215,7 +261,11 @@ class LeakageRules(_Frozen):
 
     as_of: Date | None = None
     erp_go_live: Date | None = None
+    pre_go_live_orders: FlagOrAuto
+    instalments: FlagOrAuto
     date_window: DateWindow
+    learning: Learning
+    order_evidence: OrderEvidence
     amount_tolerance: AmountTolerance
     under_billed_below_percent: Annotated[
         float, _number(1, 100, expected="a percent from 1 to 100 such as 90 (meaning 90%)")

@@ -65,7 +65,7 @@ def _frames(extra_order: dict):
         for i in range(MIN_DEALS)
     ]  # fmt: skip
     deals.append({"deal_id": "D999", "company": "Z", "amount": 10000, "close_date": day})
-    orders.append({"customer": "Z", "order_date": day + dt.timedelta(days=20), **extra_order})
+    orders.append({"customer": "Z", "order_date": day + dt.timedelta(days=5), **extra_order})
     countries = {f"E{i}": "US" for i in range(MIN_DEALS)} | {"Z": "US"}
     return frames(deals, orders, countries=countries)
 

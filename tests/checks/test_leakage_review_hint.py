@@ -20,13 +20,14 @@ FILES = {
         "D1,C1,closedwon,10000,2026-06-01,USD\n"
     ),
     "erp_orders.csv": (
-        "order_id,customer_id,order_date,amount,currency,status\nO1,K1,2026-06-10,10000,USD,Billed\n"
+        "order_id,customer_id,order_date,amount,currency,status\nO1,K1,2026-06-10,7000,USD,Billed\n"
     ),
 }
 
 
 def test_findings_name_the_review_candidate(tmp_path: Path) -> None:
-    """Two records that share only a name: the matcher puts the pair on the review list."""
+    """Two records that share only a name: the matcher puts the pair on the review list. (The
+    order is not of the deal's amount: one that were would link them, see test_leakage_evidence.)"""
     folder = tmp_path / "data"
     folder.mkdir()
     for name, text in FILES.items():

@@ -26,7 +26,13 @@ def write(tmp_path: Path, data: dict, tax: str = "rates: {GB: 20, NO: 25}\n") ->
 
 def test_bundled_rules_hold_the_documented_defaults() -> None:
     rules = load_leakage_rules()
-    assert (rules.date_window.days_before_close, rules.date_window.days_after_close) == (7, 60)
+    window = rules.date_window
+    assert (window.days_before_close, window.days_after_close) == (7, "auto")
+    assert (window.later_part_gap_days, window.later_parts_days_after_close) == ("auto", "auto")
+    fallback = rules.learning.fallback
+    assert (fallback.days_after_close, fallback.later_part_gap_days) == (60, 60)
+    assert fallback.later_parts_days_after_close == 180
+    assert (rules.pre_go_live_orders, rules.instalments) == ("auto", "auto")
     assert rules.under_billed_below_percent == 90
     assert rules.tax_rates["ID"] == pytest.approx(0.11)
     assert rules.tax_rates["NO"] == pytest.approx(0.25)  # YAML's bare NO is false: quoted
@@ -71,6 +77,7 @@ def test_cross_field_checks(tmp_path: Path) -> None:
     data = bundled()
     data["amount_tolerance"] = {"combine": "looser"}
     data["date_window"]["later_parts_days_after_close"] = 30
+    data["date_window"]["days_after_close"] = 60
     with pytest.raises(ConfigError) as err:
         load_leakage_rules(write(tmp_path, data))
     assert "give percent, absolute or both" in str(err.value)

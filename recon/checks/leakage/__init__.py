@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,14 +16,16 @@ import pandas as pd
 from recon.checks.amounts import floats
 from recon.checks.leakage.assign import Assignment, Params, assign
 from recon.checks.leakage.classify import classify_deals
+from recon.checks.leakage.evidence import EVIDENCE_COLUMNS, order_evidence
 from recon.checks.leakage.findings import (
     FINDING_COLUMNS,
     KINDS,
     LEAKAGE_KINDS,
     empty_findings,
 )
+from recon.checks.leakage.habits import Habits, learn
 from recon.checks.leakage.others import credit_holds, orphan_orders
-from recon.checks.leakage.pairs import candidate_pairs
+from recon.checks.leakage.pairs import candidate_pairs, named_pairs
 from recon.checks.leakage.prepare import Frames, Prepared, prepare
 from recon.checks.leakage.refs import parse_deal_refs
 from recon.checks.leakage.taxes import TaxReadings, over_billing, tax_readings
@@ -31,11 +33,13 @@ from recon.checks.leakage.totals import new_leakage, value_at_risk
 from recon.config.leakage import LeakageRules
 
 __all__ = [
+    "EVIDENCE_COLUMNS",
     "FINDING_COLUMNS",
     "KINDS",
     "LEAKAGE_KINDS",
     "LINK_COLUMNS",
     "Frames",
+    "Habits",
     "LeakageResult",
     "empty_findings",
     "find_leakage",
@@ -61,15 +65,29 @@ class LeakageResult:
     counts: dict[str, int]
     taxes: str = ""  # which tax readings were allowed, and why (see checks/leakage/taxes.py)
     over_billing: str = ""  # whether orders naming no deal may over-bill it, and why
+    habits: dict[str, str] = field(default_factory=dict)  # what was learned, from how many deals
+    # won deals and orders of one amount across records the matcher left apart (EVIDENCE_COLUMNS)
+    evidence: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {c: pd.Series(dtype=t) for c, t in EVIDENCE_COLUMNS.items()}
+        )
+    )
 
 
-def _params(prep_won: pd.DataFrame, rules: LeakageRules, pairs: pd.DataFrame) -> Params:
+def _tolerance(prep_won: pd.DataFrame, rules: LeakageRules) -> np.ndarray:
+    """The amount tolerance of each won deal as a share of it."""
     base = floats(prep_won["deal_amount_base"])
     tol = rules.amount_tolerance
     with np.errstate(invalid="ignore", divide="ignore"):
         share = tol.allowed(base) / base
     # without a base amount (no FX rate) only the percent part can apply
-    share = np.where(np.isfinite(share), share, (tol.percent or 0) / 100)
+    return np.where(np.isfinite(share), share, (tol.percent or 0) / 100)
+
+
+def _params(
+    prep_won: pd.DataFrame, rules: LeakageRules, pairs: pd.DataFrame, habits: Habits
+) -> Params:
+    share = _tolerance(prep_won, rules)
     vat = prep_won["vat"].to_numpy(dtype=float)
     taxes = tax_readings(
         pairs, share, vat, rules.taxes.orders_may_include_tax, rules.taxes.deals_may_include_tax
@@ -82,7 +100,7 @@ def _params(prep_won: pd.DataFrame, rules: LeakageRules, pairs: pd.DataFrame) ->
         vat=vat,
         min_share=rules.assignment.min_share_percent / 100,
         max_share=rules.assignment.max_share_percent / 100,
-        chain_days=rules.date_window.later_part_gap_days,
+        chain_days=habits.window.gap,
         orders_with_tax=taxes.orders_with_tax,
         deals_with_tax=taxes.deals_with_tax,
         taxes=taxes,
@@ -99,6 +117,10 @@ class _Solved:
     pairs: pd.DataFrame
     params: Params
     chosen: Assignment
+    habits: Habits
+    before_go_live: np.ndarray  # per won deal: closed before a go-live that brought no orders
+    evidence: pd.DataFrame  # deal–order coincidences across unlinked records (EVIDENCE_COLUMNS)
+    evidence_hint: pd.Series  # won-deal index → the candidate named on its finding
 
 
 def _solve(
@@ -120,10 +142,24 @@ def _solve(
         won_stages=won_stages,
         cancelled_statuses=cancelled_statuses,
     )
-    pairs = candidate_pairs(prep, rules, frames.fx_rates)
-    params = _params(prep.won, rules, pairs)
+    named = named_pairs(prep, rules, frames.fx_rates)
+    vat = prep.won["vat"].to_numpy(dtype=float)
+    habits = learn(prep, named, _tolerance(prep.won, rules), vat, rules)
+    for key, note in habits.notes.items():
+        log.info("leakage habit %s: %s", key, note)
+    before = np.zeros(len(prep.won), dtype=bool)
+    if prep.go_live is not None and not habits.pre_go_live_orders:
+        before = (prep.won["close_date"] < prep.go_live).to_numpy(dtype=bool)
+    evidence = order_evidence(prep, habits.window, before, rules.order_evidence.min_name_similarity)
+    if rules.order_evidence.link:
+        prep = evidence.prep
+    pairs = candidate_pairs(prep, habits.window, rules, frames.fx_rates, skip=before)
+    params = _params(prep.won, rules, pairs, habits)
     chosen = assign(pairs, len(prep.won), len(prep.orders), params)
-    return _Solved(prep, pairs, params, chosen)
+    table = evidence.pairs
+    if not rules.order_evidence.link:
+        table = table.assign(linked=False)
+    return _Solved(prep, pairs, params, chosen, habits, before, table, evidence.hint)
 
 
 LINK_COLUMNS = {
@@ -219,9 +255,19 @@ def find_leakage(
     )
     prep, pairs, params, chosen = solved.prep, solved.pairs, solved.params, solved.chosen
     parts = [
-        classify_deals(prep, pairs, chosen, params, rules, frames.fx_rates),
+        classify_deals(
+            prep,
+            pairs,
+            chosen,
+            params,
+            rules,
+            frames.fx_rates,
+            solved.habits,
+            solved.before_go_live,
+            solved.evidence_hint,
+        ),
         orphan_orders(prep, chosen.deal_of_order, frames.fx_rates),
-        credit_holds(prep, rules, frames.fx_rates),
+        credit_holds(prep, solved.habits.window.first, frames.fx_rates),
     ]
     parts = [p for p in parts if len(p)]
     findings = pd.concat(parts, ignore_index=True) if parts else empty_findings()
@@ -237,4 +283,6 @@ def find_leakage(
         counts=counts,
         taxes=params.taxes.note if params.taxes else "",
         over_billing=params.over_note,
+        habits=dict(solved.habits.notes),
+        evidence=solved.evidence,
     )

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from recon.checks.amounts import floats
 from recon.checks.leakage.assign import Assignment, Params, fit
 from recon.checks.leakage.findings import day_text, minus, money, typed
+from recon.checks.leakage.habits import EQUAL, Habits
 from recon.checks.leakage.pairs import order_base
 from recon.checks.leakage.prepare import Prepared
 from recon.config.leakage import LeakageRules
@@ -44,6 +45,9 @@ def _per_deal(
     out["n"] = grouped.size().reindex(out.index, fill_value=0).to_numpy()
     out["total"] = grouped["share"].sum().reindex(out.index, fill_value=0.0).to_numpy()
     out["order_ids"] = _joined(orders["d"].to_numpy(), orders["order_id"].to_numpy(), n)
+    out["lo"] = grouped["share"].min().reindex(out.index).to_numpy(dtype=float)
+    out["hi"] = grouped["share"].max().reindex(out.index).to_numpy(dtype=float)
+    out["last_day"] = grouped["day"].max().reindex(out.index).to_numpy()
     out["order_total_base"] = (
         grouped["base"].sum(min_count=1).reindex(out.index).astype(AMOUNT_DTYPE)
     )
@@ -65,6 +69,24 @@ def _joined(group: np.ndarray, ids: np.ndarray, n: int) -> pd.Series:
     return out
 
 
+def _instalments(
+    agg: pd.DataFrame, matched: np.ndarray, params: Params, habits: Habits
+) -> tuple[np.ndarray, np.ndarray]:
+    """(k of N equal instalments billed, N) per deal: its orders so far are k equal parts of
+    1/N of it (N up to the learned number of parts); (0, 0) where they are not."""
+    n = agg["n"].to_numpy()
+    if not habits.instalments:
+        return np.zeros(len(n), dtype=np.int64), np.zeros(len(n), dtype=np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        part = agg["total"].to_numpy() / n
+        parts = np.round(1 / part)
+        hi, lo = agg["hi"].to_numpy(), agg["lo"].to_numpy()
+        fits = np.abs(part * parts - 1) <= params.tol
+        equal = hi - lo <= EQUAL * hi
+    ok = (n > 0) & ~matched & equal & fits & (parts > n) & (parts <= habits.max_parts)
+    return np.where(ok, n, 0), np.where(ok, parts, 0).astype(np.int64)
+
+
 def classify_deals(
     prep: Prepared,
     pairs: pd.DataFrame,
@@ -72,8 +94,14 @@ def classify_deals(
     params: Params,
     rules: LeakageRules,
     fx_rates: pd.DataFrame | None,
+    habits: Habits,
+    skipped: np.ndarray,
+    evidence_hint: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Findings for won deals: no_order, under/over_billed, pending, no_erp_customer, before go-live."""
+    """Findings for won deals: no_order, under/over_billed, pending, no_erp_customer, before go-live.
+
+    ``skipped``: deals closed before a go-live that brought them no orders (never leakage).
+    """
     won = prep.won
     agg = _per_deal(prep, pairs, chosen, rules, fx_rates)
     total = agg["total"].to_numpy()
@@ -81,31 +109,39 @@ def classify_deals(
     n = agg["n"].to_numpy()
     age = (prep.as_of - won["close_date"]).dt.days.to_numpy()
     grace = age < rules.grace_period.days
-    # before go-live: the deal's whole order window had passed before the ERP took orders
-    window_end = won["close_date"] + pd.to_timedelta(rules.date_window.days_after_close, unit="D")
-    before = (
+    # before go-live: closed before it where such deals get no orders, else no order and the
+    # deal's whole order window had passed before the ERP took orders
+    window_end = won["close_date"] + pd.to_timedelta(habits.window.first, unit="D")
+    ended = (
         (window_end < prep.go_live).to_numpy(dtype=bool)
         if prep.go_live is not None
         else np.zeros(len(won), dtype=bool)
     )
+    before = skipped | (ended & (n == 0))
     short = (n > 0) & ~matched & (total < rules.under_billed_below_percent / 100)
     over = (n > 0) & ~matched & (total > 1)
     no_erp = (n == 0) & ~won["has_erp"].to_numpy()
+    billed, parts = _instalments(agg, matched, params, habits)
+    last_day = pd.Series(agg["last_day"].to_numpy(), dtype="datetime64[ns]")
+    overdue = (prep.as_of - last_day).dt.days.to_numpy() > habits.window.gap
+    not_due = short & (parts > 0) & ~overdue
     kind = np.select(
         [
+            before,
             no_erp,
-            (n == 0) & before,
             (n == 0) & grace,
             n == 0,
+            not_due,
             short & grace & rules.grace_period.covers_under_billed,
             short,
             over,
         ],
         [
-            "no_erp_customer",
             "before_erp_go_live",
+            "no_erp_customer",
             "pending",
             "no_order",
+            "pending",
             "pending",
             "under_billed",
             "over_billed",
@@ -133,12 +169,47 @@ def classify_deals(
     out["leakage_since"] = since.where(
         out["kind"].isin(["no_order", "under_billed", "over_billed", "no_erp_customer"])
     )
-    out["reason"] = _reasons(out, sub["total"].to_numpy(), variant[keep], prep, rules)
+    next_due = last_day + pd.to_timedelta(habits.typical_gap, unit="D")
+    out["instalments_not_due"] = not_due[keep]
+    out["reason"] = _reasons(out, sub["total"].to_numpy(), variant[keep], prep, rules, habits)
+    if evidence_hint is not None and len(evidence_hint):
+        hint = out["d"].map(evidence_hint).astype("string").fillna("")
+        out["reason"] = out["reason"] + hint.where(out["kind"] == "no_erp_customer", "")
+    out["reason"] = out["reason"] + _instalment_text(
+        billed[keep], parts[keep], next_due[keep], not_due[keep], out["kind"]
+    )
     return typed(out)
 
 
+def _instalment_text(
+    billed: np.ndarray, parts: np.ndarray, due: pd.Series, not_due: np.ndarray, kind: pd.Series
+) -> pd.Series:
+    """ "; 2 of 3 instalments billed, next due around 2026-11-20" (or "was due" once late)."""
+    index = kind.index
+    text = pd.Series("", index=index, dtype="string")
+    show = (parts > 0) & kind.isin(["pending", "under_billed"]).to_numpy()
+    if not show.any():
+        return text
+    day = day_text(pd.Series(due.to_numpy(), index=index))
+    counted = (
+        "; "
+        + pd.Series(billed, index=index).astype("string")
+        + " of "
+        + pd.Series(parts, index=index).astype("string")
+        + " equal instalments billed, "
+    )
+    verb = pd.Series(np.where(not_due, "next due around ", "the next was due around "), index=index)
+    text[show] = (counted + verb.astype("string") + day)[show]
+    return text
+
+
 def _reasons(
-    out: pd.DataFrame, total: np.ndarray, variant: np.ndarray, prep: Prepared, rules: LeakageRules
+    out: pd.DataFrame,
+    total: np.ndarray,
+    variant: np.ndarray,
+    prep: Prepared,
+    rules: LeakageRules,
+    habits: Habits,
 ) -> pd.Series:
     amount = floats(out["deal_amount"])
     won = (
@@ -157,7 +228,7 @@ def _reasons(
         + pct
         + "%)"
     )
-    window = rules.date_window
+    window = habits.window
     kind = out["kind"]
     age = out["age_days"].astype("string")
     grace = str(rules.grace_period.days)
@@ -173,23 +244,29 @@ def _reasons(
         "; company " + out["company_id"] + " " + out["company"].fillna("") + " has no ERP customer"
     ) + hint.fillna("")
     go_live = "" if prep.go_live is None else prep.go_live.strftime("%Y-%m-%d")
-    text[kind == "before_erp_go_live"] = (
-        f"; before the ERP went live on {go_live} ({prep.go_live_source}), so no ERP order is expected"
+    before = (
+        "; closed before the ERP went live on "
+        f"{go_live} ({prep.go_live_source}), and deals closed before it get no ERP orders here"
+        if not habits.pre_go_live_orders
+        else f"; before the ERP went live on {go_live} ({prep.go_live_source}), so no ERP order "
+        "is expected"
     )
+    text[kind == "before_erp_go_live"] = before
     text[kind == "pending"] = (
         "; no ERP order yet, " + age + f" days after the close, within the {grace}-day grace period"
     )
     text[kind == "no_order"] = (
-        f"; no ERP order from {window.days_before_close} days before to {window.days_after_close} "
+        f"; no ERP order from {window.before} days before to {window.first} "
         "days after the close, and none names the deal; "
         + age
         + f" days since the close, past the {grace}-day grace period"
     )
     under = orders + f"; under the {rules.under_billed_below_percent:g}% threshold"
     text[kind == "under_billed"] = under[kind == "under_billed"]
-    text[(kind == "pending") & out["order_ids"].notna()] = (
-        under + ", within the " + grace + "-day grace period"
-    )[(kind == "pending") & out["order_ids"].notna()]
+    graced = (kind == "pending") & out["order_ids"].notna() & ~out["instalments_not_due"]
+    text[graced] = (under + ", within the " + grace + "-day grace period")[graced]
+    instalment = (kind == "pending") & out["instalments_not_due"]
+    text[instalment] = orders[instalment]
     over = orders + f"; above the deal by more than {tolerance}" + ", also with " + vat + "% VAT"
     over = over.where(out["vat"] > 0, orders + f"; above the deal by more than {tolerance}")
     text[kind == "over_billed"] = over[kind == "over_billed"]

@@ -8,7 +8,6 @@ import pandas as pd
 from recon.checks.amounts import floats
 from recon.checks.leakage.findings import day_text, money, typed
 from recon.checks.leakage.prepare import Prepared
-from recon.config.leakage import LeakageRules
 from recon.fx import to_base
 
 
@@ -53,14 +52,13 @@ def orphan_orders(
     return typed(frame)
 
 
-def credit_holds(
-    prep: Prepared, rules: LeakageRules, fx_rates: pd.DataFrame | None
-) -> pd.DataFrame:
-    """Open deals, and won deals still within the order window, whose ERP customer is on hold.
+def credit_holds(prep: Prepared, window_days: int, fx_rates: pd.DataFrame | None) -> pd.DataFrame:
+    """Open deals, and won deals still within the order window (``window_days`` after the close),
+    whose ERP customer is on hold.
 
     The value at risk is the deal amount: the customer may not be supplied or billed.
     """
-    recent = (prep.as_of - prep.won["close_date"]).dt.days <= rules.date_window.days_after_close
+    recent = (prep.as_of - prep.won["close_date"]).dt.days <= window_days
     won = prep.won.loc[recent.to_numpy(dtype=bool)].assign(state="won")
     deals = pd.concat([won, prep.open_deals.assign(state="open")], ignore_index=True)
     hold = prep.hold_customer

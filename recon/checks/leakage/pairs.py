@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from recon.checks.amounts import floats
+from recon.checks.leakage.habits import Window
 from recon.checks.leakage.prepare import Prepared, positions
 from recon.config.leakage import LeakageRules
 from recon.fx import to_base
@@ -23,21 +24,19 @@ def _days(values: pd.Series) -> np.ndarray:
     return values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
 
 
-def _window_pairs(prep: Prepared, rules: LeakageRules) -> pd.DataFrame:
-    window = rules.date_window
-    deals = prep.won.loc[prep.won["has_erp"], ["d", "ent"]].assign(
-        close=_days(prep.won.loc[prep.won["has_erp"], "close_date"])
-    )
+def _window_pairs(prep: Prepared, window: Window, skip: np.ndarray) -> pd.DataFrame:
+    use = prep.won["has_erp"].to_numpy() & ~skip
+    deals = prep.won.loc[use, ["d", "ent"]].assign(close=_days(prep.won.loc[use, "close_date"]))
     orders = prep.orders[["o", "ent"]].assign(day=_days(prep.orders["order_date"]))
     pairs = deals.merge(orders, on="ent", how="inner", sort=False)
     lag = pairs["day"].to_numpy() - pairs["close"].to_numpy()
-    keep = (lag >= -window.days_before_close) & (lag <= window.later_parts_days_after_close)
+    keep = (lag >= -window.before) & (lag <= window.span)
     return pd.DataFrame(
         {
             "d": pairs["d"].to_numpy()[keep],
             "o": pairs["o"].to_numpy()[keep],
             "lag": lag[keep],
-            "late": lag[keep] > window.days_after_close,
+            "late": lag[keep] > window.first,
         }
     )
 
@@ -51,18 +50,33 @@ def _ref_pairs(prep: Prepared) -> pd.DataFrame:
     return pd.DataFrame({"d": d, "o": o, "lag": lag, "late": np.zeros(len(d), dtype=bool)})
 
 
-def candidate_pairs(
-    prep: Prepared, rules: LeakageRules, fx_rates: pd.DataFrame | None
-) -> pd.DataFrame:
-    """One row per candidate (deal, order): d, o, ref, late, lag (days), share, fx_missing."""
-    window = _window_pairs(prep, rules)
+def named_pairs(prep: Prepared, rules: LeakageRules, fx_rates: pd.DataFrame | None) -> pd.DataFrame:
+    """The (deal, order) pairs where the order names the deal, at any date: d, o, lag, share
+    (the labelled examples the billing habits are learned from)."""
     refs = _ref_pairs(prep)
-    key = window["d"].to_numpy() * (len(prep.orders) + 1) + window["o"].to_numpy()
+    share, _ = _shares(prep, refs, rules, fx_rates)
+    return refs.assign(share=share)[["d", "o", "lag", "share"]]
+
+
+def candidate_pairs(
+    prep: Prepared,
+    window: Window,
+    rules: LeakageRules,
+    fx_rates: pd.DataFrame | None,
+    skip: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """One row per candidate (deal, order): d, o, ref, late, lag (days), share, fx_missing.
+    Won deals where ``skip`` is true take no order (closed before a go-live that brought none)."""
+    skip = np.zeros(len(prep.won), dtype=bool) if skip is None else skip
+    dated = _window_pairs(prep, window, skip)
+    refs = _ref_pairs(prep)
+    refs = refs.loc[~skip[refs["d"].to_numpy()]]
+    key = dated["d"].to_numpy() * (len(prep.orders) + 1) + dated["o"].to_numpy()
     ref_key = refs["d"].to_numpy() * (len(prep.orders) + 1) + refs["o"].to_numpy()
-    window["ref"] = np.isin(key, ref_key)
-    window["late"] &= ~window["ref"]  # a reference outweighs the date
+    dated["ref"] = np.isin(key, ref_key)
+    dated["late"] &= ~dated["ref"]  # a reference outweighs the date
     refs = refs.loc[~np.isin(ref_key, key)].assign(ref=True)
-    pairs = pd.concat([window, refs], ignore_index=True)
+    pairs = pd.concat([dated, refs], ignore_index=True)
     share, missing = _shares(prep, pairs, rules, fx_rates)
     pairs["share"] = share
     pairs["fx_missing"] = missing

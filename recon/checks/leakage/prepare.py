@@ -145,6 +145,45 @@ def _joined_by_refs(
     return np.where(crm_first[label] < n, crm_first[label], lowest[label])
 
 
+def join_entities(prep: Prepared, a: np.ndarray, b: np.ndarray) -> Prepared:
+    """``prep`` with entity ``a[i]`` and ``b[i]`` joined, for each i (evidence of one company the
+    matcher missed): the joined entity keeps the number of ``a`` (its CRM side, so its xref id
+    stays with its deals), has the records of both, and loses the review hints of either."""
+    if len(a) == 0:
+        return prep
+    n = len(prep.entity_has_erp)
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    nodes = np.arange(n)
+    keep = np.full(label.max() + 1, n)
+    np.minimum.at(keep, label, np.where(prep.entity_has_crm, nodes, n))
+    lowest = np.full(label.max() + 1, n)
+    np.minimum.at(lowest, label, nodes)
+    to = np.where(keep[label] < n, keep[label], lowest[label])
+    has_erp = np.bincount(to, weights=prep.entity_has_erp, minlength=n) > 0
+    has_crm = np.bincount(to, weights=prep.entity_has_crm, minlength=n) > 0
+    won = prep.won.assign(ent=to[prep.won["ent"].to_numpy()])
+    won["has_erp"] = has_erp[won["ent"].to_numpy()]
+    orders = prep.orders.assign(ent=to[prep.orders["ent"].to_numpy()])
+    orders["has_crm"] = has_crm[orders["ent"].to_numpy()]
+    hold = prep.hold_customer
+    hold = pd.Series(hold.to_numpy(), index=to[hold.index.to_numpy(dtype=np.int64)])
+    hint = prep.review_hint
+    moved = np.flatnonzero(to != nodes)
+    touched = np.union1d(moved, to[moved])
+    hint = hint.loc[~hint.index.isin(touched)]
+    return replace(
+        prep,
+        won=won,
+        open_deals=prep.open_deals.assign(ent=to[prep.open_deals["ent"].to_numpy()]),
+        orders=orders,
+        entity_has_erp=has_erp,
+        entity_has_crm=has_crm,
+        hold_customer=hold[~hold.index.duplicated()],
+        review_hint=hint,
+    )
+
+
 def _entity_flags(
     frames: Frames, xref: pd.DataFrame, n_ent: int, rules: LeakageRules
 ) -> tuple[np.ndarray, np.ndarray, pd.Series, np.ndarray, np.ndarray]:

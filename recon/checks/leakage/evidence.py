@@ -1,0 +1,161 @@
+"""Orders as evidence of a link the matcher missed.
+
+A won deal of a CRM company that has no ERP customer, and an order of an ERP customer that has no
+CRM company, of the same amount (to the cent, as booked or with the deal's VAT) dated within the
+learned order window after the close: the two records are probably one company. When the names
+agree too (a token-set similarity of at least ``min_name_similarity``, so "Hayford" meets "HAYFORD
+& DUNSHAW INC") and one customer fits best, the two entities are joined for the check, so the
+deal meets its order; otherwise the candidate is named on the finding. Every candidate is listed
+in ``Evidence.pairs`` for the data team (and for the matcher to learn from).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process, utils
+
+from recon.checks.amounts import floats
+from recon.checks.leakage.habits import Window
+from recon.checks.leakage.prepare import Prepared, join_entities
+from recon.normalize.names import fold_text
+
+EVIDENCE_COLUMNS = {
+    "deal_id": "string",
+    "company_id": "string",
+    "company": "string",
+    "order_id": "string",
+    "customer_id": "string",
+    "customer": "string",
+    "currency": "string",
+    "amount": "float64",
+    "lag_days": "int64",
+    "name_similarity": "float64",
+    "linked": "bool",
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    prep: Prepared  # with the linked entities joined
+    pairs: pd.DataFrame  # EVIDENCE_COLUMNS, one row per candidate (deal, order)
+    hint: pd.Series  # won-deal index → "; order SO1 of ERP customer ... fits this deal"
+
+
+def _cents(amount: np.ndarray) -> np.ndarray:
+    return np.round(amount * 100).astype(np.int64)
+
+
+def _candidates(prep: Prepared, window: Window, skip: np.ndarray) -> pd.DataFrame:
+    """(d, o) of CRM-only deals and ERP-only orders of one amount, in the deal's window."""
+    won, orders = prep.won, prep.orders
+    use = ~won["has_erp"].to_numpy() & ~skip
+    deals = won.loc[use]
+    amount = floats(deals["deal_amount"])
+    vat = deals["vat"].to_numpy(dtype=float)
+    with_tax = amount * (1 + vat)
+    keys = pd.DataFrame(
+        {
+            "d": np.tile(deals["d"].to_numpy(), 3),
+            "currency": np.tile(deals["currency"].to_numpy(dtype=object), 3),
+            # as booked, with VAT to the cent, with VAT to whole units (IDR)
+            "cents": np.r_[_cents(amount), _cents(with_tax), _cents(np.round(with_tax))],
+        }
+    ).drop_duplicates()
+    lone = orders.loc[~orders["has_crm"].to_numpy()]
+    keyed = pd.DataFrame(
+        {
+            "o": lone["o"].to_numpy(),
+            "currency": lone["currency"].to_numpy(dtype=object),
+            "cents": _cents(floats(lone["amount"])),
+        }
+    )
+    pairs = keys.merge(keyed, on=["currency", "cents"], how="inner").drop_duplicates(["d", "o"])
+    d, o = pairs["d"].to_numpy(), pairs["o"].to_numpy()
+    close = won["close_date"].to_numpy(dtype="datetime64[D]")[d]
+    lag = (orders["order_date"].to_numpy(dtype="datetime64[D]")[o] - close).astype(np.int64)
+    keep = (lag >= -window.before) & (lag <= window.first)
+    return pd.DataFrame({"d": d[keep], "o": o[keep], "lag": lag[keep]})
+
+
+def order_evidence(
+    prep: Prepared, window: Window, skip: np.ndarray, min_name_similarity: float
+) -> Evidence:
+    """Candidates, the entities joined where the names agree, and the hints for the others."""
+    pairs = _candidates(prep, window, skip)
+    won, orders = prep.won, prep.orders
+    d, o = pairs["d"].to_numpy(), pairs["o"].to_numpy()
+    left = fold_text(won["company"].iloc[d].reset_index(drop=True)).fillna("").tolist()
+    right = fold_text(orders["customer"].iloc[o].reset_index(drop=True)).fillna("").tolist()
+    similarity = (
+        process.cpdist(left, right, scorer=fuzz.token_set_ratio, processor=utils.default_process)
+        if len(pairs)
+        else np.zeros(0)
+    )
+    pairs["similarity"] = np.asarray(similarity, dtype=float)
+    pairs["d_ent"] = won["ent"].to_numpy()[d]
+    pairs["o_ent"] = orders["ent"].to_numpy()[o]
+    # per deal the best-named candidate; linked when the names agree and no other customer
+    # fits as well
+    ranked = pairs.sort_values(["d", "similarity", "lag"], ascending=[True, False, True])
+    best = ranked.drop_duplicates("d")
+    rivals = ranked.loc[ranked["similarity"] >= min_name_similarity].groupby("d")["o_ent"].nunique()
+    unique = rivals.reindex(best["d"]).fillna(0).to_numpy() == 1
+    link = best.loc[(best["similarity"].to_numpy() >= min_name_similarity) & unique]
+    linked = np.isin(pairs["d"].to_numpy(), link["d"].to_numpy()) & np.isin(
+        pairs["o"].to_numpy(), link["o"].to_numpy()
+    )
+    joined = join_entities(prep, link["d_ent"].to_numpy(), link["o_ent"].to_numpy())
+    hinted = best.loc[~np.isin(best["d"].to_numpy(), link["d"].to_numpy())]
+    why = np.where(
+        hinted["similarity"].to_numpy() >= min_name_similarity,
+        "another customer's order fits as well",
+        "the names differ",
+    )
+    return Evidence(joined, _table(prep, pairs, linked), _hints(prep, hinted, why))
+
+
+def _table(prep: Prepared, pairs: pd.DataFrame, linked: np.ndarray) -> pd.DataFrame:
+    won, orders = prep.won, prep.orders
+    d, o = pairs["d"].to_numpy(), pairs["o"].to_numpy()
+    return pd.DataFrame(
+        {
+            "deal_id": won["deal_id"].to_numpy()[d],
+            "company_id": won["company_id"].to_numpy()[d],
+            "company": won["company"].to_numpy()[d],
+            "order_id": orders["order_id"].to_numpy()[o],
+            "customer_id": orders["customer_id"].to_numpy()[o],
+            "customer": orders["customer"].to_numpy()[o],
+            "currency": orders["currency"].to_numpy()[o],
+            "amount": floats(orders["amount"])[o],
+            "lag_days": pairs["lag"].to_numpy(),
+            "name_similarity": pairs["similarity"].to_numpy(),
+            "linked": linked,
+        }
+    ).astype(EVIDENCE_COLUMNS)
+
+
+def _hints(prep: Prepared, best: pd.DataFrame, why: np.ndarray) -> pd.Series:
+    """ "; order SO123 of ERP customer C9 Name, IDR 1,900.00 on 2026-10-26, fits this deal"."""
+    if best.empty:
+        return pd.Series(dtype="string")
+    orders = prep.orders.iloc[best["o"].to_numpy()]
+    amount = floats(orders["amount"])
+    text = (
+        "; order "
+        + orders["order_id"].astype("string").to_numpy()
+        + " of ERP customer "
+        + orders["customer_id"].astype("string").to_numpy()
+        + " "
+        + orders["customer"].astype("string").fillna("").to_numpy()
+        + ", "
+        + np.array([f"{c} {a:,.2f}" for c, a in zip(orders["currency"], amount, strict=True)])
+        + " on "
+        + orders["order_date"].dt.strftime("%Y-%m-%d").to_numpy()
+        + ", fits this deal in amount and date: the same company? (not linked: "
+        + why
+        + ")"
+    )
+    return pd.Series(text, index=best["d"].to_numpy(), dtype="string")

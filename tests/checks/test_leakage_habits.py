@@ -1,0 +1,244 @@
+"""Billing habits learned from the deals whose orders name them: the order window, instalments and
+whether deals closed before the ERP's go-live get orders. Each test builds a business with one
+habit, a few hundred labelled deals showing it, and one deal the habit decides."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from recon.checks.leakage import _solve  # the whole solve: prepare, named pairs, learn
+from recon.checks.leakage.habits import learn
+from recon.checks.leakage.prepare import Prepared, prepare
+from tests.checks.leakage_helpers import AS_OF, frames, rules_with, run
+
+LABELLED = 250  # above learning.min_deals (200)
+START = dt.date(2025, 3, 1)
+
+
+def _kind(result, deal_id: str) -> str | None:
+    rows = result.findings.loc[result.findings["deal_id"] == deal_id, "kind"]
+    return None if rows.empty else str(rows.iloc[0])
+
+
+def _reason(result, deal_id: str) -> str:
+    return str(result.findings.loc[result.findings["deal_id"] == deal_id, "reason"].iloc[0])
+
+
+def _labelled(lags: list[int], parts: int = 1, gap: int = 0, first_only: bool = False):
+    """Deals L0.. of 9,000 on their own companies, each paid by ``parts`` equal orders, the first
+    ``lags[i]`` days after the close and the next ``gap`` days apart; every order names its deal
+    (only the first one when ``first_only``)."""
+    deals, orders = [], []
+    for i, lag in enumerate(lags):
+        close = START + dt.timedelta(days=i % 60)
+        deals.append({"deal_id": f"L{i}", "company": f"E{i}", "amount": 9000, "close_date": close})
+        for k in range(parts):
+            order = {
+                "order_id": f"LO{i}-{k}",
+                "customer": f"E{i}",
+                "amount": 9000 / parts,
+                "order_date": close + dt.timedelta(days=lag + k * gap),
+            }
+            if k == 0 or not first_only:
+                order["ref"] = f"L{i}"
+            orders.append(order)
+    return deals, orders
+
+
+def test_the_order_window_is_learned_from_the_named_orders() -> None:
+    """Orders come up to 90 days after the close here: an unnamed order 80 days after a deal's
+    close is its order, not a no_order plus repeat business (60 days would say so)."""
+    deals, orders = _labelled([i % 91 for i in range(LABELLED)])
+    deals.append({"deal_id": "D1", "company": "Z", "amount": 5000, "close_date": START})
+    orders.append({"order_id": "SO1", "customer": "Z", "amount": 5000,
+                   "order_date": START + dt.timedelta(days=80)})  # fmt: skip
+    result = run(frames(deals, orders))
+    learned = math.ceil(np.quantile([i % 91 for i in range(LABELLED)], 0.99) * 1.1)
+    assert result.habits["days_after_close"] == (
+        f"{learned} days (learned from {LABELLED} deals whose orders name them)"
+    )
+    assert _kind(result, "D1") is None
+    fixed = run(frames(deals, orders), rules_with({"date_window.days_after_close": 60}))
+    assert _kind(fixed, "D1") == "no_order"
+    assert fixed.habits["days_after_close"] == "60 days (rules/leakage.yaml)"
+
+
+def test_too_few_labelled_deals_fall_back_and_say_so() -> None:
+    deals, orders = _labelled([5] * 20)
+    result = run(frames(deals, orders))
+    assert result.habits["days_after_close"] == (
+        "60 days (fallback: only 20 deals whose orders name them)"
+    )
+    assert result.habits["later_part_gap_days"].startswith("60 days (fallback: only 0 of them")
+
+
+def test_a_learned_value_beyond_the_cap_is_capped_and_reported() -> None:
+    deals, orders = _labelled([300 + i % 200 for i in range(LABELLED)])
+    result = run(frames(deals, orders))
+    assert result.habits["days_after_close"].startswith("365 days (capped: learned ")
+
+
+def _instalments(extra_deals: list[dict], extra_orders: list[dict]):
+    deals, orders = _labelled([10] * LABELLED, parts=3, gap=90, first_only=True)
+    return frames(deals + extra_deals, orders + extra_orders)
+
+
+def test_equal_instalments_named_on_their_first_part_teach_the_gap_between_parts() -> None:
+    """Three equal parts 90 days apart, only the first naming the deal: the later parts are
+    found by their amount, so the gap and span are learned and instalments are recognised."""
+    close = AS_OF - dt.timedelta(days=200)
+    deal = {"deal_id": "D1", "company": "Z", "amount": 30000, "close_date": close}
+    parts = [
+        {"order_id": f"SO{k}", "customer": "Z", "amount": 10000,
+         "order_date": close + dt.timedelta(days=10 + 90 * k)}
+        for k in range(3)
+    ]  # fmt: skip
+    result = run(_instalments([deal], parts))
+    assert result.habits["later_part_gap_days"] == (
+        f"99 days (learned from {LABELLED} of them billed in parts)"
+    )
+    assert result.habits["instalments"].startswith(
+        f"on (auto; {LABELLED:,} of {LABELLED} of them billed in parts, in equal parts)"
+    )
+    assert _kind(result, "D1") is None  # all three parts, the last 190 days after the close
+    fixed = run(
+        _instalments([deal], parts),
+        rules_with({"date_window.later_part_gap_days": 60, "instalments": False}),
+    )
+    assert _kind(fixed, "D1") == "under_billed"
+
+
+def test_instalments_not_yet_due_are_pending_and_overdue_ones_under_billed() -> None:
+    recent = AS_OF - dt.timedelta(days=120)  # 2 of 3 billed; the third due around AS_OF + 70
+    old = AS_OF - dt.timedelta(days=400)  # 1 of 3 billed; the second was due a year ago
+    deals = [
+        {"deal_id": "D1", "company": "Z", "amount": 30000, "close_date": recent},
+        {"deal_id": "D2", "company": "Y", "amount": 30000, "close_date": old},
+    ]
+    orders = [
+        {"order_id": "SO1", "customer": "Z", "amount": 10000, "order_date": recent + dt.timedelta(days=10)},
+        {"order_id": "SO2", "customer": "Z", "amount": 10000, "order_date": recent + dt.timedelta(days=100)},
+        {"order_id": "SO3", "customer": "Y", "amount": 10000, "order_date": old + dt.timedelta(days=10)},
+    ]  # fmt: skip
+    result = run(_instalments(deals, orders))
+    assert _kind(result, "D1") == "pending"
+    next_due = (recent + dt.timedelta(days=190)).isoformat()
+    assert _reason(result, "D1").endswith(
+        f"2 of 3 equal instalments billed, next due around {next_due}"
+    )
+    assert _kind(result, "D2") == "under_billed"
+    assert "1 of 3 equal instalments billed, the next was due around" in _reason(result, "D2")
+    off = run(_instalments(deals, orders), rules_with({"instalments": False}))
+    assert _kind(off, "D1") == "under_billed"
+
+
+def _go_live(named_before: int):
+    """An ERP that went live on GO_LIVE: 250 named deals after it; ``named_before`` of the 60
+    deals closed in the 30 days before it have orders after the go-live, naming them."""
+    go_live = dt.date(2025, 7, 1)
+    deals, orders = _labelled([10] * LABELLED)
+    for d in deals:
+        d["close_date"] = go_live + dt.timedelta(days=int(d["deal_id"][1:]) % 200)
+    for o in orders:
+        i = int(o["order_id"][2:].split("-")[0])
+        o["order_date"] = go_live + dt.timedelta(days=i % 200 + 10)
+    for i in range(60):
+        close = go_live - dt.timedelta(days=1 + i % 30)
+        deals.append({"deal_id": f"P{i}", "company": f"E{i}", "amount": 4000, "close_date": close})
+        if i < named_before:
+            orders.append({"order_id": f"PO{i}", "customer": f"E{i}", "amount": 4000,
+                           "order_date": go_live + dt.timedelta(days=i % 10), "ref": f"P{i}"})  # fmt: skip
+    # an old deal of a company that never reached the ERP, and one with a repeat order in its window
+    deals.append(
+        {
+            "deal_id": "OLD",
+            "company": "Q",
+            "amount": 7000,
+            "close_date": go_live - dt.timedelta(days=400),
+        }
+    )
+    deals.append(
+        {
+            "deal_id": "NEAR",
+            "company": "R",
+            "amount": 7000,
+            "close_date": go_live - dt.timedelta(days=3),
+        }
+    )
+    orders.append(
+        {
+            "order_id": "R1",
+            "customer": "R",
+            "amount": 3500,
+            "order_date": go_live + dt.timedelta(days=20),
+        }
+    )
+    orders.append({"order_id": "FIRST", "customer": "S", "amount": 100, "order_date": go_live})
+    return frames(deals, orders, crm_only=("Q",))  # fmt: skip
+
+
+def test_deals_before_a_go_live_that_brought_none_are_never_leakage() -> None:
+    result = run(_go_live(named_before=0))
+    assert result.habits["pre_go_live_orders"].startswith("no (auto; 0 of ")
+    assert _kind(result, "OLD") == "before_erp_go_live"  # not no_erp_customer
+    assert _kind(result, "NEAR") == "before_erp_go_live"  # its window order is other business
+    assert _kind(result, "P5") == "before_erp_go_live"
+    assert "deals closed before it get no ERP orders here" in _reason(result, "NEAR")
+
+
+def test_where_pre_go_live_deals_get_orders_the_window_rule_applies() -> None:
+    result = run(_go_live(named_before=40))
+    assert result.habits["pre_go_live_orders"].startswith("yes (auto; ")
+    assert _kind(result, "OLD") == "before_erp_go_live"  # its window ended before the go-live
+    assert _kind(result, "NEAR") == "under_billed"
+    assert _kind(result, "P50") == "no_order"
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    lags=st.lists(st.integers(-7, 2000), min_size=0, max_size=400),
+    scale=st.integers(1, 3),
+)
+def test_learned_windows_stay_within_floor_and_cap_and_grow_with_the_lags(
+    lags: list[int], scale: int
+) -> None:
+    rules = rules_with()
+
+    def window(lags_: list[int]):
+        d, o = _labelled(lags_)
+        return _solve(frames(d, o), rules, as_of=dt.date(2031, 1, 1), base_currency="USD",
+                      won_stages=("closedwon",), cancelled_statuses=()).habits.window  # fmt: skip
+
+    if not lags:
+        return
+    small, large = window(lags), window([max(x, 0) * scale for x in lags])
+    caps, floors = rules.learning.caps, rules.learning.floors
+    for w in (small, large):
+        assert floors.days_after_close <= w.first <= caps.days_after_close
+        assert w.first <= w.span <= caps.later_parts_days_after_close
+        assert 1 <= w.gap <= w.span
+    assert large.first >= small.first
+
+
+def test_learn_reads_only_the_pairs_it_is_given() -> None:
+    """No labelled pairs: every window setting is its fallback."""
+    built = frames(*_labelled([5]))
+    prep: Prepared = prepare(
+        built, rules_with(), as_of=AS_OF, base="USD", won_stages=("closedwon",)
+    )
+    empty = pd.DataFrame({"d": [], "o": [], "lag": [], "share": []}).astype(
+        {"d": "int64", "o": "int64", "lag": "int64", "share": "float64"}
+    )
+    habits = learn(prep, empty, np.full(1, 0.05), np.zeros(1), rules_with())
+    fallback = rules_with().learning.fallback
+    assert (habits.window.first, habits.window.gap, habits.window.span) == (
+        fallback.days_after_close,
+        fallback.later_part_gap_days,
+        fallback.later_parts_days_after_close,
+    )
