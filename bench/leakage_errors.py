@@ -14,11 +14,8 @@ the entity of the orders) and truth_orders.csv (which deal each order was made f
     own order not linked    an order made for the deal went to another deal or to none
 
 It also prints a ceiling: the planted deals that an order made for no deal (repeat business)
-makes look like another kind, whatever the check does. A no_order deal with such an order in its
-window at a share inside the generator's under-billing range reads exactly like a planted
-under-billed deal (which is far commoner, see bench/README.md), and one at a share that matches
-the deal reads like a fulfilled deal; an under_billed deal whose own orders plus such an order
-match it reads like a fulfilled split. Recall cannot exceed (planted - contradicted) / planted.
+makes look like another kind, whatever the check does (see bench/scoring.py, which
+bench/robustness.py shares). Recall cannot exceed (planted - contradicted) / planted.
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import pickle
 import sys
 import time
 from collections import Counter
@@ -35,37 +31,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-OUT = Path(__file__).resolve().parent / "out"
-FOCUS = ("no_order", "under_billed")
-
-
-def _inputs(data: Path, cache: Path) -> dict:
-    """The leakage check's inputs after load and match, cached (the match takes a while)."""
-    if cache.exists() and cache.stat().st_mtime > (data / "crm_deals.csv").stat().st_mtime:
-        return pickle.loads(cache.read_bytes())
-    from recon.config.load import folder_config
-    from recon.extract.load import load_all
-    from recon.pipeline import match
-
-    loaded = load_all(folder_config(data))
-    matched = match(loaded)
-    countries = matched.records[["system", "record_id", "country_code", "country_inferred"]].astype(
-        {"system": str, "record_id": str}
-    )
-    xref = matched.xref[["system", "record_id", "xref_id"]].astype(str)
-    xref = xref.merge(countries, on=["system", "record_id"], how="left")
-    inputs = {
-        "tables": {
-            name: loaded.frame(name)
-            for name in ("crm_deals", "crm_companies", "erp_customers", "erp_orders", "fx_rates")
-        },
-        "xref": xref,
-        "base": loaded.base_currency,
-        "won_stages": loaded.won_stages,
-        "cancelled": loaded.tables["erp_orders"].cancelled_statuses,
-    }
-    cache.write_bytes(pickle.dumps(inputs))
-    return inputs
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scoring import (
+    FOCUS,
+    OUT,
+    check_frames,
+    check_inputs,
+    check_kwargs,
+    deal_kinds,
+    recall_ceiling,
+    won_in_scope,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,42 +53,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data = args.data or OUT / f"data-{args.entities}-{args.seed}"
 
-    from recon.checks.leakage import Frames, find_leakage, link_orders
+    from recon.checks.leakage import find_leakage, link_orders
     from recon.config.leakage import load_leakage_rules
 
-    inputs = _inputs(data, OUT / f"leakage-inputs-{args.entities}-{args.seed}.pkl")
+    inputs = check_inputs(data, OUT / f"leakage-inputs-{args.entities}-{args.seed}.pkl")
     t = inputs["tables"]
-    frames = Frames(
-        t["crm_deals"], t["crm_companies"], t["erp_customers"], t["erp_orders"], t["fx_rates"],
-        inputs["xref"],
-    )  # fmt: skip
+    frames = check_frames(inputs)
     as_of = dt.date.fromisoformat(json.loads((data / "truth_meta.json").read_text())["as_of"])
     rules = load_leakage_rules()
-    kw = {
-        "as_of": as_of,
-        "base_currency": inputs["base"],
-        "won_stages": inputs["won_stages"],
-        "cancelled_statuses": inputs["cancelled"],
-    }
+    kw = check_kwargs(inputs, as_of)
     t0 = time.perf_counter()
     result = find_leakage(frames, rules, **kw)
     seconds = time.perf_counter() - t0
     links = link_orders(frames, rules, **kw)
 
-    deals = t["crm_deals"].astype({"deal_id": str, "company_id": str})
-    won = deals.loc[
-        deals["stage"].astype(str).str.casefold().isin([s.casefold() for s in inputs["won_stages"]])
-        & (deals["close_date"] <= pd.Timestamp(as_of))
-        & (deals["amount"].astype(float) > 0)
-    ]
-    truth = pd.read_csv(data / "truth_leakage.csv", dtype=str).set_index("deal_id")["kind"]
-    found = result.findings.loc[
-        result.findings["deal_id"].notna() & (result.findings["kind"] != "credit_hold")
-    ]
-    found = found.astype({"deal_id": str}).set_index("deal_id")["kind"].astype(str)
+    won = won_in_scope(t["crm_deals"], inputs["won_stages"], as_of)
     ids = won["deal_id"].to_numpy()
-    true_kind = pd.Series(ids).map(truth).fillna("fulfilled").to_numpy()
-    pred_kind = pd.Series(ids).map(found).fillna("fulfilled").to_numpy()
+    truth = pd.read_csv(data / "truth_leakage.csv", dtype=str)
+    true_kind, pred_kind = deal_kinds(ids, truth, result.findings)
 
     ents = pd.read_csv(data / "truth_entities.csv", dtype=str)
     ent_of = ents.set_index(ents["system"] + ":" + ents["record_id"])["entity_id"]
@@ -183,9 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         if len(examples[key]) < args.examples:
             examples[key].append(f"{ids[i]}: {note}")
 
-    ceiling = _ceiling(frames, rules, kw, ids, true_kind, order_deal, true_orders)
+    ceiling = recall_ceiling(frames, rules, kw, ids, true_kind, order_deal)
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from accuracy import matcher_affected_deals
 
     affected = matcher_affected_deals(
@@ -241,48 +198,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def live_status(orders: pd.DataFrame) -> np.ndarray:
     return ~orders["status"].astype(str).str.casefold().isin(["cancelled"]).to_numpy()
-
-
-def _ceiling(
-    frames, rules, kw: dict, ids: np.ndarray, true_kind: np.ndarray, order_deal: pd.Series,
-    true_orders: pd.DataFrame,
-) -> dict[str, tuple[int, int]]:  # fmt: skip
-    """Per focus kind: (planted deals an order made for no deal makes look like another kind,
-    planted deals), from the check's own candidate pairs (its entities, window and shares)."""
-    from recon.checks.leakage import _solve
-    from recon.checks.leakage.assign import fit
-    from recon.sampledata.money import Params as Planted
-
-    solved = _solve(frames, rules, **kw)
-    prep, pairs, p = solved.prep, solved.pairs, solved.params
-    deal_id = prep.won["deal_id"].astype(str).to_numpy()
-    order_id = prep.orders["order_id"].astype(str).to_numpy()
-    kind = pd.Series(true_kind, index=ids)
-    made_for = pd.Series(order_id[pairs["o"]]).map(order_deal).to_numpy(dtype=object)
-    deal = deal_id[pairs["d"]]
-    repeat = ~pairs["ref"].to_numpy() & pd.isna(made_for)
-    own = made_for == deal
-    share = pairs["share"].to_numpy()
-    d = pairs["d"].to_numpy()
-    tol, vat = p.tol[d], p.vat[d]
-    lo, hi = Planted().under_billed_range
-    out = {}
-    # no_order: a repeat order inside the window, at an under-billing share or matching the deal
-    planted = kind.index[kind.to_numpy() == "no_order"]
-    looks = repeat & ~pairs["late"].to_numpy()
-    looks &= ((share >= lo) & (share <= hi)) | fit(share, tol, vat, p)[0]
-    out["no_order"] = (int(pd.Index(deal[looks]).intersection(planted).nunique()), len(planted))
-    # under_billed: its own orders plus one repeat order (window or later part) match the deal
-    planted = kind.index[kind.to_numpy() == "under_billed"]
-    own_total = pd.Series(share[own]).groupby(deal[own]).sum()
-    base = pd.Series(deal[repeat]).map(own_total).fillna(0).to_numpy()
-    looks = fit(base + share[repeat], tol[repeat], vat[repeat], p)[0]
-    out["under_billed"] = (
-        int(pd.Index(deal[repeat][looks]).intersection(planted).nunique()),
-        len(planted),
-    )
-    del true_orders
-    return out
 
 
 if __name__ == "__main__":

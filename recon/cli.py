@@ -267,11 +267,29 @@ def match_command(
     _print_match(run)
 
 
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Day the checks count back from: YYYY-MM-DD, or today. Default: as_of in "
+        "rules/leakage.yaml, else the data's own end (latest closed deal, order or invoice) when "
+        "it is earlier than today, else today.",
+    ),
+]
+
+
+def _print_as_of(as_of: Any) -> None:
+    """One line when the as-of day was taken from the data rather than given or today."""
+    if as_of is not None and as_of.from_data:
+        typer.echo(as_of.line())
+
+
 def _print_full_run(run: Any) -> None:
     """What `recon run` and `recon demo` print: matching, quality, month-end, leakage."""
     from recon.report.monthend_console import print_monthend_summary
     from recon.report.quality_console import print_quality_summary
 
+    _print_as_of(run.as_of)
     _print_match(run)
     print_quality_summary(run.checks["quality"], run.out_dir, color=interactive())
     print_monthend_summary(run.checks["monthend"], run.out_dir, color=interactive())
@@ -325,13 +343,16 @@ def sample_data(
         int, typer.Option("--seed", help="Random seed; the same seed gives the same files.")
     ] = 42,
     as_of: Annotated[
-        str, typer.Option("--as-of", help="Last day of the generated history (YYYY-MM-DD).")
+        str,
+        typer.Option("--as-of", help="Last day of the generated history (YYYY-MM-DD, or today)."),
     ] = "2026-10-31",
 ) -> None:
     """Generate realistic CRM and ERP sample data with ground-truth files."""
+    from recon.asof import parse_option
     from recon.sampledata import generate, write
 
-    day = _day(as_of, "--as-of") or dt.date(2026, 10, 31)  # the option always has a value
+    option = parse_option(as_of)
+    day = option if isinstance(option, dt.date) else dt.date.today()
     with console.status("generating", spinner="dots") if interactive() else _nullcontext():
         data = generate(entities, seed, as_of=day)
         paths = write(data, out)
@@ -431,10 +452,7 @@ def run_command(
     config: ConfigOpt = None,
     out: OutOpt = None,
     state: StateOpt = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Day the checks count back from (YYYY-MM-DD; today)."),
-    ] = None,
+    as_of: AsOfOpt = None,
     period: Annotated[
         str | None, typer.Option("--period", help="Month-end: one month (YYYY-MM).")
     ] = None,
@@ -457,16 +475,18 @@ def run_command(
     """Run everything: load, match, checks, state store and reports, plus run.json (counts,
     timings, checksums, the store's run id).
 
-    Month-end covers the twelve complete months up to --as-of unless --period or --from/--to say.
+    Month-end covers the twelve complete months up to the as-of day unless --period or
+    --from/--to say.
     The run is recorded in the state store (--store; default recon-state.sqlite in --out, else
     the current folder); with --store the review decisions are read from it too. Exit codes:
     0 done, 2 bad input, 3 the report could not be delivered (the outputs are kept).
     """
+    from recon.asof import parse_option
     from recon.checks.monthend import months_in
     from recon.config.load import resolve_inputs
     from recon.pipeline import run_all
 
-    day = _day(as_of, "--as-of")
+    day = parse_option(as_of)  # a bad day stops here, before any data is read
     months = months_in(period, start, end) if (period or start or end) else None
     deliver = _Delivery(
         email_to, email_from, smtp_host, smtp_port, starttls, deliver_to,
@@ -507,18 +527,16 @@ def quality_command(
             "taken from the bundled rules).",
         ),
     ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Day stale records count back from (YYYY-MM-DD; today)."),
-    ] = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Check data quality per record and rule, and field drift between linked CRM and ERP records."""
+    from recon.asof import parse_option
     from recon.config.load import resolve_inputs
     from recon.config.quality import load_quality_rules
     from recon.pipeline import run_quality
     from recon.report.quality_console import print_quality_summary
 
-    day = _day(as_of, "--as-of")
+    day = parse_option(as_of)
     load_quality_rules(rules)  # a bad rule file stops here, before any data or state is read
     inputs = resolve_inputs(data_dir, config)
     _, decisions = _stored_decisions(state, inputs)
@@ -531,6 +549,7 @@ def quality_command(
             rules_dir=rules,
             as_of=day,
         )
+    _print_as_of(run.as_of)
     _print_match(run)
     print_quality_summary(run.quality, run.out_dir, color=interactive())
 
@@ -569,14 +588,9 @@ def monthend_command(
 
 
 def _day(value: str | None, option: str) -> dt.date | None:
-    from recon.errors import ConfigError
+    from recon.asof import parse_day
 
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise ConfigError(f"{option} is '{value}' — expected a date such as 2026-10-31") from None
+    return parse_day(value, option)
 
 
 def _since_days(value: str) -> int:
@@ -609,7 +623,11 @@ def leakage_command(
     ] = None,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="Look from this day (YYYY-MM-DD); default --to, else today."),
+        typer.Option(
+            "--as-of",
+            help="Look from this day: YYYY-MM-DD, or today. Default: --to, else as_of in the "
+            "rules, else the data's own end when it is earlier than today, else today.",
+        ),
     ] = None,
     rules: Annotated[
         Path | None, typer.Option("--rules", help="A leakage.yaml to use instead of the bundled.")
@@ -633,17 +651,16 @@ def leakage_command(
     Exit code 0 when no new leakage is found, 1 when there is new leakage (for a scheduler to
     alert on), 2 on bad input, 3 when the report could not be delivered (outputs kept).
     """
+    from recon.asof import parse_option
     from recon.config.load import resolve_inputs
     from recon.errors import ConfigError
     from recon.pipeline import run_leakage
 
     if since is not None and (start is not None or end is not None):
         raise ConfigError("give either --since or --from/--to, not both")
-    first, last, day = _day(start, "--from"), _day(end, "--to"), _day(as_of, "--as-of")
+    first, last, day = _day(start, "--from"), _day(end, "--to"), parse_option(as_of)
     day = day or last
-    if since is not None:
-        day = day or dt.date.today()
-        first = day - dt.timedelta(days=_since_days(since))
+    days = _since_days(since) if since is not None else None  # counted back from the as-of day
     if first is not None and last is not None and first > last:
         raise ConfigError(f"--from {first} is after --to {last}")
     deliver = _Delivery(
@@ -659,17 +676,19 @@ def leakage_command(
             progress,
             as_of=day,
             since=first,
+            since_days=days,
             rules_path=rules,
             decisions=decisions,
             store=store_url(store, out),
             decisions_store=location,
         )
     result = run.leakage
+    _print_as_of(run.as_of)
     typer.echo(_leakage_line(result))
     if run.state is not None and run.state.previous_run is not None:
         window = f"since run {run.state.previous_run}"
     else:
-        window = f"since {first}" if first else "in total"
+        window = f"since {run.since}" if run.since else "in total"
     typer.echo(f"new leakage {window}: {run.new:,}; outputs written to {run.out_dir}")
     if run.state is not None:
         typer.echo(_changes_line(run.state))

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from recon.asof import AsOf
     from recon.checks.monthend import MonthendResult
     from recon.checks.quality import QualityResult
     from recon.config.quality import QualityRules
@@ -233,6 +234,42 @@ class FullRun:
     timings: dict[str, float]
     manifest: Path
     state: Recorded | None = None  # what the state store recorded (None without a store)
+    as_of: AsOf | None = None  # the day every check counted back from, and why that day
+
+
+def resolve_day(
+    option: dt.date | str | None,
+    loaded: LoadResult,
+    rules: Any,  # recon.config.leakage.LeakageRules
+    today: dt.date,
+    rules_file: Path | None = None,
+) -> AsOf:
+    """The command's as-of day, resolved once after loading (``recon.asof``): ``--as-of``, else
+    ``as_of`` in the leakage rules, else the data's own end when earlier than today, else today."""
+    from recon.asof import resolve_as_of
+
+    resolved = resolve_as_of(
+        option,
+        rules.as_of,
+        {name: table.frame for name, table in loaded.tables.items()},
+        today,
+        won_stages=loaded.won_stages,
+        lost_stages=rules.lost_stages,
+        rules_file=str(rules_file) if rules_file is not None else "rules/leakage.yaml",
+    )
+    log.info("%s", resolved.line())
+    return resolved
+
+
+def default_months(day: dt.date) -> tuple[pd.Period, ...]:
+    """The twelve complete months up to ``day``: as of 2026-10-31 that is 2025-11 to 2026-10, as of
+    2026-11-23 too."""
+    import datetime
+
+    import pandas as pd
+
+    last_complete = pd.Period(day + datetime.timedelta(days=1), freq="M") - 1
+    return tuple(pd.period_range(last_complete - 11, last_complete, freq="M"))
 
 
 def run_all(
@@ -242,7 +279,7 @@ def run_all(
     decisions: Sequence[ReviewDecision] | None = None,
     *,
     decisions_store: str = "",
-    as_of: dt.date | None = None,
+    as_of: dt.date | str | None = None,
     months: Sequence[Any] | None = None,
     store: str | None = None,
 ) -> FullRun:
@@ -251,12 +288,12 @@ def run_all(
     With ``store`` (a state-store URL) the run is recorded there in one transaction after the
     checks, and every output carries the store's stable xref ids and the leakage lifecycle.
 
-    ``months`` for the month-end check default to the twelve complete months up to ``as_of``
-    (today): as of 2026-10-31 that is 2025-11 to 2026-10, as of 2026-11-23 too.
+    ``as_of`` (a date, ``"today"`` or None) is resolved once, after loading, by ``resolve_day``:
+    without one the data's own end when it is earlier than today. Every check counts from that
+    day. ``months`` for the month-end check default to the twelve complete months up to it
+    (``default_months``): as of 2026-10-31 that is 2025-11 to 2026-10, as of 2026-11-23 too.
     """
     import datetime
-
-    import pandas as pd
 
     from recon.config.leakage import load_leakage_rules
     from recon.config.quality import load_quality_rules
@@ -270,10 +307,6 @@ def run_all(
     from recon.resources import rules_dir
 
     started_at = datetime.datetime.now().astimezone()
-    if not months:
-        day_after = (as_of or started_at.date()) + datetime.timedelta(days=1)
-        last_complete = pd.Period(day_after, freq="M") - 1
-        months = tuple(pd.period_range(last_complete - 11, last_complete, freq="M"))
     quality_rules = load_quality_rules()  # rule files are checked before any work
     leakage_rules = load_leakage_rules()
     timings: dict[str, float] = {}
@@ -285,6 +318,8 @@ def run_all(
         last[0] = now
 
     loaded = load_all(inputs, progress)
+    resolved = resolve_day(as_of, loaded, leakage_rules, started_at.date())
+    months = months or default_months(resolved.day)
     files = write_load_outputs(loaded, out_dir)
     done("load")
     result = match(loaded, decisions=decisions)
@@ -298,11 +333,14 @@ def run_all(
         writers[name] = write
         done(name)
 
-    check("quality", quality(loaded, result, quality_rules, as_of), write_quality_outputs)
+    day = resolved.day
+    check("quality", quality(loaded, result, quality_rules, day), write_quality_outputs)
     check(
         "leakage",
-        leakage(loaded, result, leakage_rules, as_of),
-        lambda found, out: write_leakage_outputs(found, out, len(found.findings)),
+        leakage(loaded, result, leakage_rules, day),
+        lambda found, out: write_leakage_outputs(
+            found, out, len(found.findings), as_of_source=resolved.source
+        ),
     )
     check("monthend", monthend(loaded, result, months), write_monthend_outputs)
     state = None
@@ -338,6 +376,8 @@ def run_all(
         quality=found["quality"].findings,
         generated_at=started_at,
         leakage_history=state.history if state is not None else None,
+        as_of=resolved.day,
+        as_of_source=resolved.source,
     )
     files += write_reports(report, out_dir)
     done("report")
@@ -348,7 +388,8 @@ def run_all(
         match=result,
         rules_dir=rules_dir(),
         started_at=started_at,
-        as_of=found["quality"].as_of,
+        as_of=resolved.day,
+        as_of_source=resolved.source,
         timings=timings,
         decisions_store=decisions_store,
         checks={name: check_counts(checked) for name, checked in found.items()},
@@ -358,7 +399,7 @@ def run_all(
     )
     path = write_run_manifest(manifest, out_dir)
     log.info("run finished in %.1f s", timings["total"])
-    return FullRun(loaded, result, found, out_dir, (*files, path), timings, path, state)
+    return FullRun(loaded, result, found, out_dir, (*files, path), timings, path, state, resolved)
 
 
 @dataclass(frozen=True)
@@ -492,6 +533,7 @@ class QualityRun:
     out_dir: Path
     files: tuple[Path, ...]
     seconds: float
+    as_of: AsOf | None = None  # the day stale records counted back from, and why that day
 
 
 def quality(
@@ -525,23 +567,30 @@ def run_quality(
     decisions: Sequence[ReviewDecision] | None = None,
     *,
     rules_dir: Path | None = None,
-    as_of: dt.date | None = None,
+    as_of: dt.date | str | None = None,
 ) -> QualityRun:
-    """Load → match → quality; write the load, matcher and quality files."""
+    """Load → match → quality; write the load, matcher and quality files.
+
+    ``as_of`` (a date, ``"today"`` or None) is resolved as ``run_all`` does (``resolve_day``)."""
+    import datetime
+
+    from recon.config.leakage import load_leakage_rules
     from recon.config.quality import load_quality_rules
     from recon.report.quality_outputs import write_quality_outputs
 
     rules = load_quality_rules(rules_dir)  # a bad rule file stops the run before any work
+    leakage_rules = load_leakage_rules()  # its as_of and lost stages decide the as-of day
+    today = datetime.date.today()
+    resolved: list[AsOf] = []
+
+    def check(loaded: LoadResult, matched: MatchResult) -> QualityResult:
+        resolved.append(resolve_day(as_of, loaded, leakage_rules, today))
+        return quality(loaded, matched, rules, resolved[0].day)
+
     loaded, matched, checked, files, seconds = _one_check(
-        "quality",
-        inputs,
-        out_dir,
-        progress,
-        decisions,
-        lambda loaded, matched: quality(loaded, matched, rules, as_of),
-        write_quality_outputs,
+        "quality", inputs, out_dir, progress, decisions, check, write_quality_outputs
     )
-    return QualityRun(loaded, matched, checked, out_dir, files, seconds)
+    return QualityRun(loaded, matched, checked, out_dir, files, seconds, resolved[0])
 
 
 def _one_check(
@@ -726,6 +775,8 @@ class LeakageRun:
     seconds: float
     state: Recorded | None = None  # what the state store recorded (None without a store)
     manifest: Path | None = None  # run.json
+    as_of: AsOf | None = None  # the day the check looked from, and why that day
+    since: dt.date | None = None  # start of the window "new" was counted in (None: in total)
 
 
 def leakage(
@@ -752,8 +803,9 @@ def run_leakage(
     out_dir: Path,
     progress: Progress | None = None,
     *,
-    as_of: dt.date | None = None,
+    as_of: dt.date | str | None = None,
     since: dt.date | None = None,
+    since_days: int | None = None,
     rules_path: Path | None = None,
     decisions: Sequence[ReviewDecision] | None = None,
     store: str | None = None,
@@ -765,6 +817,9 @@ def run_leakage(
     that were not live in it before (compared with the previous run). On a store's first run,
     and without a store, ``new`` counts the leakage findings that became leakage from ``since`` to
     the as-of date (all of them when ``since`` is None): see ``recon.checks.leakage.new_leakage``.
+
+    ``as_of`` (a date, ``"today"`` or None) is resolved once after loading (``resolve_day``, with
+    the ``as_of`` of ``rules_path``); ``since_days`` sets ``since`` that many days before it.
     """
     import datetime
 
@@ -781,8 +836,11 @@ def run_leakage(
     started_at = datetime.datetime.now().astimezone()
     rules = load_leakage_rules(rules_path)  # a bad rules file stops the run before any work
     loaded = load_all(inputs, progress)
+    resolved = resolve_day(as_of, loaded, rules, started_at.date(), rules_path)
+    if since_days is not None:
+        since = resolved.day - datetime.timedelta(days=since_days)
     matched = match(loaded, decisions=decisions)
-    result = leakage(loaded, matched, rules, as_of)
+    result = leakage(loaded, matched, rules, resolved.day)
     new = int(new_leakage(result.findings, since, result.as_of).sum())
     timings = {"checks": round(time.perf_counter() - started, 3)}
     state = None
@@ -809,7 +867,7 @@ def run_leakage(
     files = (
         write_load_outputs(loaded, out_dir)
         + write_match_outputs(matched, out_dir)
-        + write_leakage_outputs(result, out_dir, new)
+        + write_leakage_outputs(result, out_dir, new, as_of_source=resolved.source)
     )
     if state is not None:  # leakage.csv: the lifecycle columns, and the resolved findings too
         write_csv(frame, out_dir / "leakage.csv")
@@ -819,6 +877,8 @@ def run_leakage(
         leakage=frame,
         generated_at=started_at,
         leakage_history=state.history if state is not None else None,
+        as_of=resolved.day,
+        as_of_source=resolved.source,
     )
     files += write_reports(report, out_dir)
     seconds = time.perf_counter() - started
@@ -829,7 +889,8 @@ def run_leakage(
         match=matched,
         rules_dir=rules_dir(),
         started_at=started_at,
-        as_of=result.as_of,
+        as_of=resolved.day,
+        as_of_source=resolved.source,
         timings=timings,
         decisions_store=decisions_store,
         checks={"leakage": {**check_counts(result), "new_leakage": new}},
@@ -839,4 +900,6 @@ def run_leakage(
     )
     path = write_run_manifest(manifest, out_dir)
     log.info("leakage finished in %.1f s", seconds)
-    return LeakageRun(loaded, matched, result, new, out_dir, (*files, path), seconds, state, path)
+    return LeakageRun(
+        loaded, matched, result, new, out_dir, (*files, path), seconds, state, path, resolved, since
+    )

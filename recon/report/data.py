@@ -141,6 +141,8 @@ class RunInfo:
     rules: tuple[tuple[str, str], ...]  # (rule file, first 12 hex digits of its sha256)
     thresholds: Mapping[str, float]
     notes: tuple[str, ...] = ()
+    as_of: dt.date | None = None  # the day the checks counted back from
+    as_of_source: str = ""  # why that day (recon.asof): given, the rules, the data's own end
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,8 @@ def build_report_data(
     rules_dir: Path | None = None,
     generated_at: dt.datetime | None = None,
     leakage_history: LeakageHistory | None = None,
+    as_of: dt.date | None = None,
+    as_of_source: str = "",
 ) -> ReportData:
     """Every figure of the report, from the load, the matcher and the checks that ran.
 
@@ -241,7 +245,8 @@ def build_report_data(
     (crm_won, erp_ordered, invoiced, paid and differences); ``monthend_differences`` the deals,
     orders and invoices behind them. ``leakage_history`` (from the state store) adds what changed
     since the previous run and the value-at-risk trend; ``leakage`` then carries the lifecycle
-    columns (``change`` …) and the rows of resolved findings.
+    columns (``change`` …) and the rows of resolved findings. ``as_of`` and ``as_of_source``:
+    the day the checks counted back from and why (shown in the header and the README sheet).
     """
     from recon.config.matching import load_matching_rules
     from recon.report import check_sections, sections
@@ -261,6 +266,8 @@ def build_report_data(
         rules=_rule_files(rules),
         thresholds=thresholds,
         notes=tuple(load.notes),
+        as_of=as_of,
+        as_of_source=as_of_source,
     )
     base = load.base_currency
     parts = (

@@ -13,6 +13,8 @@ from recon.report.data import Format, ReportData
 from recon.report.excel import NUMBER_FORMATS, CellMaker, header_cells, note_cell
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from recon.report.excel import SheetPart
 
 TITLE_FONT = Font(bold=True, size=14)
@@ -29,6 +31,13 @@ def _value(sheet: object, value: object, fmt: Format) -> object:
     return CellMaker(sheet, fmt)(value)
 
 
+def _as_of(day: dt.date | None, source: str) -> list[list[object]]:
+    """The README sheet's as-of row (none when the report has no as-of day)."""
+    if day is None:
+        return []
+    return [["as of", f"{day.isoformat()}, {source}" if source else day.isoformat()]]
+
+
 def write_readme(sheet: object, report: ReportData, plan: list[SheetPart]) -> None:
     run = report.run
     for letter, width in zip("ABCD", (24, 90, 14, 40), strict=True):
@@ -36,6 +45,7 @@ def write_readme(sheet: object, report: ReportData, plan: list[SheetPart]) -> No
     rows: list[list[object]] = [
         _title(sheet, "recon report", TITLE_FONT),
         ["generated at", run.generated_at.isoformat(sep=" ")],
+        *_as_of(run.as_of, run.as_of_source),
         ["recon version", run.recon_version],
         ["base currency", run.base_currency],
         *[[f"{k} threshold", v] for k, v in run.thresholds.items()],

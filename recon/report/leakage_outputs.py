@@ -11,7 +11,9 @@ from recon.checks.leakage.totals import totals_table
 from recon.report.csvfiles import write_csv
 
 
-def write_leakage_outputs(result: LeakageResult, out_dir: Path, new: int) -> list[Path]:
+def write_leakage_outputs(
+    result: LeakageResult, out_dir: Path, new: int, *, as_of_source: str = ""
+) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [
         write_csv(result.findings, out_dir / "leakage.csv"),
@@ -20,6 +22,7 @@ def write_leakage_outputs(result: LeakageResult, out_dir: Path, new: int) -> lis
     summary = {
         "recon_version": __version__,
         "as_of": result.as_of.isoformat(),
+        "as_of_source": as_of_source,  # why that day (recon.asof): given, the rules, the data
         "base_currency": result.base_currency,
         "erp_go_live": result.go_live.isoformat() if result.go_live else None,
         "erp_go_live_source": result.go_live_source,

@@ -111,9 +111,10 @@ def run_manifest(
     outputs: Sequence[Path],
     out_dir: Path,
     state: Mapping[str, Any] | None = None,
+    as_of_source: str = "",
 ) -> dict[str, Any]:
     """run.json's content; ``state`` (store, run_id, previous_run, changes) when a state store
-    recorded the run."""
+    recorded the run; ``as_of_source`` says why the run counted from ``as_of`` (``recon.asof``)."""
     manifest: dict[str, Any] = {
         "recon_version": __version__,
         "python": platform.python_version(),
@@ -121,6 +122,7 @@ def run_manifest(
         "finished_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "origin": inputs.origin,
         "as_of": as_of.isoformat() if as_of else None,
+        "as_of_source": as_of_source,
         "inputs": input_files(inputs, load),
         "rules_dir": str(rules_dir),
         "rules": rule_files(rules_dir),

@@ -1,6 +1,7 @@
 """Realistic CRM and ERP sample data with ground truth: ``generate`` (pure), ``write`` (files)."""
 
 from recon.sampledata.generate import SampleData, generate
+from recon.sampledata.habits import Habits
 from recon.sampledata.write import write
 
-__all__ = ["SampleData", "generate", "write"]
+__all__ = ["Habits", "SampleData", "generate", "write"]

@@ -26,13 +26,15 @@ Rules of truth decided here:
     * A free-mail domain (gmail.com, bigpond.com, ...) is shared by unrelated entities.
 
 Everything is drawn from ``numpy.random.Generator(PCG64)`` streams spawned from the seed, so the
-same (entities, seed, as_of) gives the same frames and, written, byte-identical files.
+same (entities, seed, as_of, habits) gives the same frames and, written, byte-identical files.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -43,6 +45,7 @@ import pyarrow.compute as pc
 
 from recon.sampledata import badrows, money, records, text, vocab
 from recon.sampledata import entities as entity_draw
+from recon.sampledata.habits import Habits, habits_of
 from recon.sampledata.records import CRM_STYLE, ERP_STYLE
 from recon.sampledata.text import Text
 from recon.schema import AMOUNT_DTYPE, TABLES, TEXT_DTYPE
@@ -93,39 +96,56 @@ class SampleData:
 
 
 def generate(
-    entities: int, seed: int, as_of: dt.date = DEFAULT_AS_OF, bad_rows: bool = True
+    entities: int,
+    seed: int,
+    as_of: dt.date = DEFAULT_AS_OF,
+    bad_rows: bool = True,
+    habits: Habits | Mapping[str, Any] | None = None,
 ) -> SampleData:
-    """CRM and ERP exports of ``entities`` companies, deterministic per (entities, seed, as_of)."""
+    """CRM and ERP exports of ``entities`` companies, deterministic per (entities, seed, as_of,
+    habits). ``habits`` — a ``Habits`` or a mapping of its field names to values — say how the
+    business bills (instalments, named orders, order lags, an ERP go-live, repeat business; see
+    ``habits``); an unknown name raises ValueError naming the valid ones."""
     if entities < 1:
         raise ValueError(f"entities is {entities} — expected at least 1")
+    h = habits_of(habits)
+    # the 11th stream serves the habits only, so the defaults draw exactly what they always drew
     streams = [
-        np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(10)
+        np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(11)
     ]
     day = int(np.datetime64(as_of, "D").astype(np.int64))
-    ep, mp, xp, cp = entity_draw.Params(), money.Params(), XrefParams(), RecordParams()
+    ep, mp, xp, cp = entity_draw.Params(), h.params(money.Params()), XrefParams(), RecordParams()
 
     ent = entity_draw.draw(entities, streams[0], ep)
     crm = records.render(ent, ent.n_crm, streams[1], CRM_STYLE)
-    erp = records.render(ent, ent.n_erp, streams[2], ERP_STYLE)
-    log.debug("%d entities: %d CRM, %d ERP records", entities, len(crm.entity), len(erp.entity))
 
     rng = streams[3]
     created, updated = _crm_dates(rng, crm, day, cp)
     crm_seq, crm_rows = _sequence(rng, created)
     crm_ids = _numeric_ids(rng, crm_seq, 5_000_000_000, 1_000)
     crm_owner = records.owners(rng, ent.country[crm.entity], cp.owner_blank)
+
+    # deals come before the ERP's records: a customer of the days before its go-live may never
+    # have reached it (each stream still draws in its own order)
+    fx = money.fx_rates(streams[5], np.datetime64(as_of, "D"), mp)
+    dl = money.deals(streams[5], ent, crm, created, crm_owner, fx, day, mp)
+    deal_seq, deal_rows = _sequence(streams[5], dl.created)
+    deal_ids = _numeric_ids(streams[5], deal_seq, 20_000_000_000, 4_000)
+    gone = None
+    if h.go_live_days is not None and h.pre_go_live_crm_only > 0:
+        gone = _never_reached_erp(streams[10], ent, dl, day - h.go_live_days, h)
+        ent = dataclasses.replace(
+            ent, in_erp=ent.in_erp & ~gone, n_erp=np.where(gone, 0, ent.n_erp)
+        )
+
+    erp = records.render(ent, ent.n_erp, streams[2], ERP_STYLE)
+    log.debug("%d entities: %d CRM, %d ERP records", entities, len(crm.entity), len(erp.entity))
     erp_seq, erp_rows = _erp_sequence(rng, erp)
     erp_ids = _erp_ids(erp_seq, cp.legacy_ids)
     tax = records.tax_ids(rng, ent, erp, cp.tax_id)
     terms = text.choose(rng, text.weights(vocab.PAYMENT_TERMS), len(erp.entity))
     terms_days = np.array([t[1] for t in vocab.PAYMENT_TERMS])[terms]
     crm_xref, erp_xref, xref_counts = _xrefs(streams[4], ent, crm, erp, crm_ids, erp_ids, xp)
-
-    rng = streams[5]
-    fx = money.fx_rates(rng, np.datetime64(as_of, "D"), mp)
-    dl = money.deals(rng, ent, crm, created, crm_owner, fx, day, mp)
-    deal_seq, deal_rows = _sequence(rng, dl.created)
-    deal_ids = _numeric_ids(rng, deal_seq, 20_000_000_000, 4_000)
 
     currency = text.words(vocab.CURRENCIES)
     # Each table is built as soon as its columns are known, and the columns are let go at once.
@@ -145,7 +165,9 @@ def generate(
     crm.columns.clear()
     del crm_owner, crm_xref
 
-    orders, leak, order_counts = money.orders(streams[6], ent, erp, dl, fx, day, mp)
+    orders, leak, order_counts, habit_counts = money.orders(
+        streams[6], ent, erp, dl, fx, day, mp, h, streams[10], gone
+    )
     rng = streams[7]
     inv = money.invoices(rng, orders, terms_days, day, mp)
     status = money.order_status(rng, orders, inv)
@@ -298,6 +320,16 @@ def generate(
             "bad_rows_per_row": badrows.RATE,
         },
     }
+    if not h.default:  # only then, so that the defaults write the same truth_meta.json as ever
+        go_live = None if h.go_live_days is None else as_of - dt.timedelta(days=h.go_live_days)
+        meta["habits"] = {
+            **asdict(h),
+            "go_live": None if go_live is None else go_live.isoformat(),
+            "counts": {
+                **habit_counts,
+                "entities_never_reached_erp": 0 if gone is None else int(gone.sum()),
+            },
+        }
     return SampleData(
         tables=tables,
         truth_entities=truth_entities,
@@ -311,6 +343,18 @@ def generate(
 
 
 # --- helpers --------------------------------------------------------------------------------------
+
+
+def _never_reached_erp(
+    rng: np.random.Generator, ent: entity_draw.Entities, dl: money.Deals, go_live: int, h: Habits
+) -> np.ndarray:
+    """Per entity: an old customer (in both systems, with deals, every one closed before the
+    go-live) that never reached the ERP, for ``h.pre_go_live_crm_only`` of them."""
+    last = np.full(ent.n, np.iinfo(np.int64).min)
+    np.maximum.at(last, dl.entity, dl.close)
+    old = ent.in_crm & ent.in_erp & (np.bincount(dl.entity, minlength=ent.n) > 0)
+    old &= last < go_live
+    return old & (rng.random(ent.n) < h.pre_go_live_crm_only)
 
 
 def _strings(values: Text) -> pd.api.extensions.ExtensionArray:

@@ -17,6 +17,7 @@ exactly that times (1 + VAT) when the ERP booked the order tax-inclusive.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +26,9 @@ from recon.sampledata import text, vocab
 from recon.sampledata.entities import Entities
 from recon.sampledata.records import Records, owners
 from recon.sampledata.text import Text
+
+if TYPE_CHECKING:
+    from recon.sampledata.habits import Habits
 
 CURRENCY_INDEX = {c: i for i, c in enumerate(vocab.CURRENCIES)}
 LOCAL = np.array([CURRENCY_INDEX[vocab.LOCAL_CURRENCY[c]] for c in vocab.COUNTRIES])
@@ -212,10 +216,17 @@ def orders(
     fx: Fx,
     as_of: int,
     p: Params,
-) -> tuple[Orders, Leakage, dict[str, int]]:
+    h: Habits | None = None,
+    hrng: np.random.Generator | None = None,
+    gone: np.ndarray | None = None,
+) -> tuple[Orders, Leakage, dict[str, int], dict[str, int]]:
     """Orders for the won deals (leakage planted among them) and for business without a deal.
 
-    Returns the orders, the leakage truth and counts for truth_meta.json.
+    ``h`` are the billing habits beyond ``p`` (instalments, references on first parts only, an
+    ERP go-live; see ``habits``), drawn from ``hrng``; ``gone`` marks the entities that never
+    reached the ERP because they were customers only before its go-live: none of their deals is
+    leakage. Returns the orders, the leakage truth, counts for truth_meta.json and the counts of
+    the habits (empty without them).
     """
     won = np.flatnonzero(dl.won)
     in_erp = ent.in_erp[dl.entity[won]]
@@ -257,10 +268,7 @@ def orders(
     paid_so_far = np.bincount(o_deal, weights=np.where(last, 0, o_cents), minlength=k)
     o_cents[last] = total[o_deal[last]] - paid_so_far[o_deal[last]].astype(np.int64)
 
-    lag = _days(rng, p.order_lag_days[0], p.order_lag_days[1], k)
-    late = rng.random(k) < p.delayed
-    lag[late] = _days(rng, p.delayed_lag_days[0], p.delayed_lag_days[1], int(late.sum()))
-    first = dl.close[d] + lag
+    first = dl.close[d] + _lags(rng, k, p)
     over = first > as_of
     first[over] = _days(rng, dl.close[d][over] - 3, as_of, int(over.sum()))
     step = np.where(idx_in == 0, 0, _days(rng, 7, 60, len(o_deal)))  # later parts follow
@@ -275,6 +283,28 @@ def orders(
         o_date[c_idx] - _days(rng, 1, 6, len(c_idx)), dl.close[d[o_deal[c_idx]]] - 3
     )
 
+    split = parts > 1
+    habit_counts: dict[str, int] = {}
+    stopped = np.empty(0, np.int64)
+    missing = np.empty(0, np.int64)
+    if h is not None and hrng is not None and h.instalments > 0:
+        inst = _instalments(hrng, h, ~under_d, first, total, cur, as_of, p.pending_days)
+        keep = ~inst.chosen[o_deal]  # instalments replace the deal's orders and its cancellation
+        c_keep = keep[c_idx]
+        c_idx, c_date = (np.cumsum(keep) - 1)[c_idx[c_keep]], c_date[c_keep]
+        o_deal = np.r_[o_deal[keep], inst.deal]
+        idx_in = np.r_[idx_in[keep], inst.part]
+        o_date = np.r_[o_date[keep], inst.date]
+        o_cents = np.r_[o_cents[keep], inst.cents]
+        split &= ~inst.chosen
+        stopped, missing = inst.stopped, inst.missing
+        habit_counts.update(
+            deals_instalments=int(inst.chosen.sum()),
+            instalments_billed=len(inst.deal),
+            instalments_not_due=inst.not_due,
+            instalments_stopped=len(stopped),
+        )
+
     deal_orders = Orders(
         record=np.r_[rec[o_deal], rec[o_deal[c_idx]]],
         date=np.r_[o_date, c_date],
@@ -286,8 +316,39 @@ def orders(
         ref_deal=np.full(len(o_deal) + len(c_idx), -1),
         ref_po=text.nulls(len(o_deal) + len(c_idx)),
     )
-    _deal_refs(rng, dl, deal_orders, p)
-    other = _other_orders(rng, ent, erp, fx, as_of, p)
+    later = np.r_[idx_in > 0, np.zeros(len(c_idx), bool)]  # a cancelled order is a first part
+    # leakage is planted only on deals of the ERP's era and of customers that reached it
+    counted = np.ones(len(dl.won), bool)
+    go_live = None
+    if h is not None and hrng is not None and h.go_live_days is not None:
+        go_live = as_of - h.go_live_days
+        era = close >= go_live
+        if h.pre_go_live == "window":  # or its first order (had it one) is on or after go-live
+            would = close + _lags(hrng, len(won), p)
+            would[fulfilled] = first
+            era |= would >= go_live
+        counted[won] = era
+        # outside the era: no order ("none"), or only those on or after go-live ("window");
+        # in it: none dated before go-live
+        pre = ~counted[deal_orders.deal]
+        dropped = pre & ((deal_orders.date < go_live) | (h.pre_go_live == "none"))
+        deal_orders.date = np.where(pre, deal_orders.date, np.maximum(deal_orders.date, go_live))
+        deal_orders = _take_orders(deal_orders, ~dropped)
+        later = later[~dropped]
+        habit_counts.update(
+            won_deals_before_go_live=int((close < go_live).sum()),
+            won_deals_outside_erp_era=int((~era).sum()),
+            deal_orders_before_go_live=int(dropped.sum()),
+        )
+    era_deals = None  # a wrong reference names a deal of the ERP's era too
+    if go_live is not None:
+        era_deals = dl.close >= go_live
+        era_deals[won] = counted[won]
+    if gone is not None:
+        counted &= ~gone[dl.entity]
+    first_only = h is not None and h.ref_first_only
+    _deal_refs(rng, dl, deal_orders, p, later if first_only else None, era_deals)
+    other = _other_orders(rng, ent, erp, fx, as_of, p, go_live)
     all_orders = Orders(
         *(_concat(a, b) for a, b in zip(_fields(deal_orders), _fields(other), strict=True))
     )
@@ -298,18 +359,120 @@ def orders(
         total[under_d].astype(float), cur[under_d], dl.currency[under_deals], m[under_d]
     )
     gap_under = dl.cents[under_deals] - np.round(got).astype(np.int64)
+    if len(stopped):  # instalments that stopped: the parts due and not billed, ex tax
+        ex_tax = missing / np.where(taxed[stopped], 1 + VAT[country[stopped]], 1.0)
+        lost = fx.convert(ex_tax, cur[stopped], dl.currency[d[stopped]], m[stopped])
+        under_deals = np.r_[under_deals, d[stopped]]
+        gap_under = np.r_[gap_under, np.round(lost).astype(np.int64)]
     planted = [won[~in_erp], won[pending], won[no_order], under_deals]  # as in LEAKAGE_KINDS
+    gaps = [dl.cents[x] for x in planted[:3]] + [gap_under]
+    if not counted.all():
+        gaps = [g[counted[x]] for g, x in zip(gaps, planted, strict=True)]
+        planted = [x[counted[x]] for x in planted]
     deal_ix = np.concatenate(planted)
     kind = np.repeat(np.arange(len(planted)), [len(x) for x in planted])
-    gap = np.concatenate([dl.cents[x] for x in planted[:3]] + [gap_under])
+    gap = np.concatenate(gaps)
     counts = {
-        "deals_split": int((parts > 1).sum()),
+        "deals_split": int(split.sum()),
         "orders_tax_inclusive": int((all_orders.tax_inclusive & ~all_orders.cancelled).sum()),
-        "orders_cancelled": len(c_idx),
-        "orders_for_deals": len(o_deal) + len(c_idx),
+        "orders_cancelled": int(deal_orders.cancelled.sum()),
+        "orders_for_deals": len(deal_orders.deal),
         "orders_without_deal": len(other.record),
     }
-    return all_orders, Leakage(deal_ix, kind, gap), counts
+    return all_orders, Leakage(deal_ix, kind, gap), counts, habit_counts
+
+
+def _lags(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
+    """Days from a deal's close to its first order: most soon, ``p.delayed`` of them late."""
+    lag = _days(rng, p.order_lag_days[0], p.order_lag_days[1], n)
+    late = rng.random(n) < p.delayed
+    lag[late] = _days(rng, p.delayed_lag_days[0], p.delayed_lag_days[1], int(late.sum()))
+    return lag
+
+
+# unequal instalments as projects bill them: deposit, milestones, retention
+MILESTONES = {
+    2: ((0.3, 0.7), (0.4, 0.6), (0.2, 0.8), (0.6, 0.4)),
+    3: ((0.3, 0.4, 0.3), (0.2, 0.5, 0.3), (0.4, 0.4, 0.2), (0.1, 0.6, 0.3)),
+    4: ((0.1, 0.4, 0.4, 0.1), (0.2, 0.3, 0.3, 0.2), (0.3, 0.3, 0.2, 0.2), (0.4, 0.2, 0.2, 0.2)),
+}
+
+
+@dataclass
+class Instalments:
+    chosen: np.ndarray  # per fulfilled deal: billed in instalments
+    deal: np.ndarray  # per part billed so far: index into the fulfilled deals
+    part: np.ndarray  # 0 for the first part
+    date: np.ndarray
+    cents: np.ndarray
+    stopped: np.ndarray  # fulfilled-deal index of deals whose due parts stopped
+    missing: np.ndarray  # per stopped deal: parts due and not billed, as they would be booked
+    not_due: int  # parts dated after as_of
+
+
+def _instalments(
+    rng: np.random.Generator,
+    h: Habits,
+    eligible: np.ndarray,
+    first: np.ndarray,
+    total: np.ndarray,
+    cur: np.ndarray,
+    as_of: int,
+    grace: int,
+) -> Instalments:
+    """Instalment parts of a share of the eligible deals, the first on the deal's first-order
+    date; parts after as_of are left out, and some deals stop paying their due parts. A part
+    is missing (the deal under-billed) once ``grace`` days past its date, as a deal's first
+    order is (pending_days): a stopped deal misses at least one such part."""
+    chosen = eligible & (rng.random(len(eligible)) < h.instalments)
+    deals = np.flatnonzero(chosen)
+    n = rng.integers(h.instalment_parts[0], h.instalment_parts[1] + 1, len(deals))
+    local = np.repeat(np.arange(len(deals)), n)
+    start = np.cumsum(n) - n
+    part = np.arange(len(local)) - start[local]
+    if h.instalment_amounts == "equal":
+        share = 1.0 / n[local]
+    else:
+        share = rng.uniform(0.5, 1.5, len(local))  # beyond the table: unequal parts
+        share /= np.bincount(local, weights=share)[local]
+        for count, schedules in MILESTONES.items():
+            mine = n == count
+            pick = rng.integers(0, len(schedules), int(mine.sum()))
+            rows = np.isin(local, np.flatnonzero(mine))
+            table = np.array(schedules)
+            share[rows] = table[np.repeat(pick, count), part[rows]]
+    row_deal = deals[local]
+    cents = _round_cents(total[row_deal] * share, cur[row_deal])
+    last = part == n[local] - 1
+    before_last = np.bincount(local, weights=np.where(last, 0, cents), minlength=len(deals))
+    cents[last] = total[deals] - before_last.astype(np.int64)
+    step = np.where(part == 0, 0, _days(rng, *h.instalment_gap_days, len(local)))
+    steps = np.cumsum(step)
+    date = first[row_deal] + steps - steps[start][local]
+
+    due = date <= as_of
+    n_due = np.bincount(local, weights=date <= as_of - grace, minlength=len(deals))
+    n_due = n_due.astype(np.int64)
+    stop = (n_due >= 2) & (rng.random(len(deals)) < h.instalments_stopped)
+    stop_at = 1 + np.floor(rng.random(len(deals)) * np.maximum(n_due - 1, 1)).astype(np.int64)
+    unpaid = due & stop[local] & (part >= stop_at[local])
+    missing = np.bincount(local, weights=np.where(unpaid, cents, 0), minlength=len(deals))
+    billed = due & ~unpaid
+    return Instalments(
+        chosen=chosen,
+        deal=row_deal[billed],
+        part=part[billed],
+        date=date[billed],
+        cents=cents[billed],
+        stopped=deals[stop],
+        missing=missing[stop].astype(np.int64),
+        not_due=int((~due).sum()),
+    )
+
+
+def _take_orders(o: Orders, keep: np.ndarray) -> Orders:
+    return Orders(*(a.filter(pa.array(keep)) if isinstance(a, pa.Array) else a[keep]
+                    for a in _fields(o)))  # fmt: skip
 
 
 def _concat(a: np.ndarray | Text, b: np.ndarray | Text) -> np.ndarray | Text:
@@ -321,10 +484,21 @@ def _fields(o: Orders) -> list:
             o.ref_deal, o.ref_po]  # fmt: skip
 
 
-def _deal_refs(rng: np.random.Generator, dl: Deals, o: Orders, p: Params) -> None:
-    """Half the deal orders name their deal; a few name another deal of the same company."""
+def _deal_refs(
+    rng: np.random.Generator,
+    dl: Deals,
+    o: Orders,
+    p: Params,
+    unnamed: np.ndarray | None = None,
+    nameable: np.ndarray | None = None,
+) -> None:
+    """Half the deal orders name their deal; a few name another deal of the same company (one
+    that is ``nameable``, when given: of the ERP's era). Orders marked ``unnamed`` (later parts,
+    when only first parts name the deal) name none."""
     n = len(o.deal)
     has = rng.random(n) < p.deal_ref
+    if unnamed is not None:
+        has &= ~unnamed
     o.ref_deal[has] = o.deal[has]
     # another deal of the same CRM record: deals of a record are adjacent in the deal arrays
     wrong = np.flatnonzero(has & (rng.random(n) < p.wrong_deal_ref))
@@ -333,22 +507,33 @@ def _deal_refs(rng: np.random.Generator, dl: Deals, o: Orders, p: Params) -> Non
     next_ok = (dd + 1 < len(dl.record)) & (
         dl.record[np.minimum(dd + 1, len(dl.record) - 1)] == dl.record[dd]
     )
+    if nameable is not None:
+        prev_ok &= nameable[np.maximum(dd - 1, 0)]
+        next_ok &= nameable[np.minimum(dd + 1, len(dl.record) - 1)]
     o.ref_deal[wrong] = np.where(prev_ok, dd - 1, np.where(next_ok, dd + 1, dd))
     po = has & (rng.random(n) < 0.15)
     o.ref_po = text.where(po, text.digits(rng.integers(100, 99_999, n)), None)
 
 
 def _other_orders(
-    rng: np.random.Generator, ent: Entities, erp: Records, fx: Fx, as_of: int, p: Params
+    rng: np.random.Generator,
+    ent: Entities,
+    erp: Records,
+    fx: Fx,
+    as_of: int,
+    p: Params,
+    go_live: int | None = None,
 ) -> Orders:
-    """Repeat business and orders of ERP-only customers: no deal behind them."""
+    """Repeat business and orders of ERP-only customers: no deal behind them, none before the
+    ERP's go-live."""
     in_crm = ent.in_crm[erp.entity]
     lam = np.where(in_crm, p.repeat_orders, p.orphan_orders)
     rec = np.repeat(np.arange(len(erp.entity)), rng.poisson(lam))
     n = len(rec)
     country = ent.country[erp.entity[rec]]
     cur = LOCAL[country]
-    date = _days(rng, as_of - p.history_days, as_of, n)
+    start = as_of - p.history_days if go_live is None else max(as_of - p.history_days, go_live)
+    date = _days(rng, start, as_of, n)
     usd = np.clip(p.repeat_median_usd * np.exp(0.9 * rng.normal(size=n)), 50, 1e6)
     cents = _round_cents(usd * 100 * fx.rates[cur, fx.month(date)], cur)
     taxed = (VAT[country] > 0) & (rng.random(n) < p.tax_inclusive)

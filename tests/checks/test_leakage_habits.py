@@ -139,8 +139,9 @@ def test_instalments_not_yet_due_are_pending_and_overdue_ones_under_billed() -> 
 
 
 def _go_live(named_before: int):
-    """An ERP that went live on GO_LIVE: 250 named deals after it; ``named_before`` of the 60
-    deals closed in the 30 days before it have orders after the go-live, naming them."""
+    """An ERP that went live on GO_LIVE: 250 named deals after it, their orders 10 days after
+    the close; ``named_before`` of the 60 deals closed in the 20 days before it have orders after
+    the go-live, naming them."""
     go_live = dt.date(2025, 7, 1)
     deals, orders = _labelled([10] * LABELLED)
     for d in deals:
@@ -149,7 +150,7 @@ def _go_live(named_before: int):
         i = int(o["order_id"][2:].split("-")[0])
         o["order_date"] = go_live + dt.timedelta(days=i % 200 + 10)
     for i in range(60):
-        close = go_live - dt.timedelta(days=1 + i % 30)
+        close = go_live - dt.timedelta(days=1 + i % 20)
         deals.append({"deal_id": f"P{i}", "company": f"E{i}", "amount": 4000, "close_date": close})
         if i < named_before:
             orders.append({"order_id": f"PO{i}", "customer": f"E{i}", "amount": 4000,
@@ -197,7 +198,11 @@ def test_where_pre_go_live_deals_get_orders_the_window_rule_applies() -> None:
     assert result.habits["pre_go_live_orders"].startswith("yes (auto; ")
     assert _kind(result, "OLD") == "before_erp_go_live"  # its window ended before the go-live
     assert _kind(result, "NEAR") == "under_billed"
-    assert _kind(result, "P50") == "no_order"
+    # no order: closed 2 days before the go-live, its order would have come after it; closed
+    # 16 days before, the typical order (10 days after the close) came before it
+    assert _kind(result, "P41") == "no_order"
+    assert _kind(result, "P55") == "before_erp_go_live"
+    assert "its order would typically have come 10 days after the close" in _reason(result, "P55")
 
 
 @settings(max_examples=30, deadline=None)
@@ -242,3 +247,28 @@ def test_learn_reads_only_the_pairs_it_is_given() -> None:
         fallback.later_part_gap_days,
         fallback.later_parts_days_after_close,
     )
+
+
+def test_a_deal_in_instalments_keeps_its_last_part_from_a_younger_deal_it_would_complete() -> None:
+    """D1's third instalment (10,000) is dated just before D2 (10,000) closed, and would match
+    D2 to the cent; D2 is itself two of three instalments in, the third not yet due. Weighed as
+    instalments, D1 is complete and D2 fine so far; without that, D2 would take D1's part and
+    leave D1 under-billed."""
+    d1, d2 = AS_OF - dt.timedelta(days=380), AS_OF - dt.timedelta(days=178)
+    deals = [
+        {"deal_id": "D1", "company": "Z", "amount": 30000, "close_date": d1},
+        {"deal_id": "D2", "company": "Z", "amount": 10000, "close_date": d2},
+    ]
+    orders = [
+        {"order_id": "P1", "customer": "Z", "amount": 10000, "order_date": d1 + dt.timedelta(days=42), "ref": "D1"},
+        {"order_id": "P2", "customer": "Z", "amount": 10000, "order_date": d1 + dt.timedelta(days=130)},
+        {"order_id": "P3", "customer": "Z", "amount": 10000, "order_date": d1 + dt.timedelta(days=200)},
+        {"order_id": "Q1", "customer": "Z", "amount": 3333.33, "order_date": d2 + dt.timedelta(days=8)},
+        {"order_id": "Q2", "customer": "Z", "amount": 3333.33, "order_date": d2 + dt.timedelta(days=98)},
+    ]  # fmt: skip
+    result = run(_instalments(deals, orders))
+    assert _kind(result, "D1") is None
+    assert _kind(result, "D2") == "pending"
+    assert "2 of 3 equal instalments billed" in _reason(result, "D2")
+    off = run(_instalments(deals, orders), rules_with({"instalments": False}))
+    assert _kind(off, "D1") == "under_billed"

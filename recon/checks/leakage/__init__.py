@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from recon.checks.amounts import floats
-from recon.checks.leakage.assign import Assignment, Params, assign
+from recon.checks.leakage.assign import Assignment, Params, assign, instalment_parts
 from recon.checks.leakage.classify import classify_deals
 from recon.checks.leakage.evidence import EVIDENCE_COLUMNS, order_evidence
 from recon.checks.leakage.findings import (
@@ -84,16 +84,46 @@ def _tolerance(prep_won: pd.DataFrame, rules: LeakageRules) -> np.ndarray:
     return np.where(np.isfinite(share), share, (tol.percent or 0) / 100)
 
 
+def _whole_named(
+    pairs: pd.DataFrame, tol: np.ndarray, vat: np.ndarray, habits: Habits
+) -> pd.DataFrame:
+    """``pairs`` less the named pairs of deals whose named orders read as some of their equal
+    instalments: a partial set says nothing of how totals are read (two of three VAT-inclusive
+    instalments total the deal less VAT by chance)."""
+    if not habits.instalments:
+        return pairs
+    named = pairs.loc[pairs["ref"].to_numpy() & np.isfinite(pairs["share"].to_numpy())]
+    share = named["share"]
+    grouped = pd.DataFrame({"d": named["d"], "s": share, "sq": share**2}).groupby("d")
+    n, sums = grouped.size(), grouped.sum()
+    d = n.index.to_numpy()
+    every = Params(
+        tol=tol, vat=vat, min_share=0.0, max_share=0.0, chain_days=0, orders_with_tax=True,
+        deals_with_tax=True, instalments=True, max_parts=habits.max_parts,
+    )  # fmt: skip
+    parts = instalment_parts(
+        sums["s"].to_numpy(), n.to_numpy(), sums["sq"].to_numpy(), tol[d], vat[d], every
+    )
+    partial = d[parts > 0]
+    drop = pairs["ref"].to_numpy() & np.isin(pairs["d"].to_numpy(), partial)
+    return pairs.loc[~drop]
+
+
 def _params(
-    prep_won: pd.DataFrame, rules: LeakageRules, pairs: pd.DataFrame, habits: Habits
+    prep_won: pd.DataFrame,
+    rules: LeakageRules,
+    pairs: pd.DataFrame,
+    habits: Habits,
+    as_of: pd.Timestamp,
 ) -> Params:
     share = _tolerance(prep_won, rules)
     vat = prep_won["vat"].to_numpy(dtype=float)
+    whole = _whole_named(pairs, share, vat, habits)
     taxes = tax_readings(
-        pairs, share, vat, rules.taxes.orders_may_include_tax, rules.taxes.deals_may_include_tax
+        whole, share, vat, rules.taxes.orders_may_include_tax, rules.taxes.deals_may_include_tax
     )
     unnamed_over, over_note = over_billing(
-        pairs, share, vat, taxes, rules.assignment.unnamed_orders_may_over_bill
+        whole, share, vat, taxes, rules.assignment.unnamed_orders_may_over_bill
     )
     return Params(
         tol=share,
@@ -106,6 +136,11 @@ def _params(
         taxes=taxes,
         unnamed_over=unnamed_over,
         over_note=over_note,
+        instalments=habits.instalments,
+        max_parts=habits.max_parts,
+        typical_gap=habits.typical_gap,
+        grace_days=rules.grace_period.days,
+        age=(as_of - prep_won["close_date"]).dt.days.to_numpy(dtype=float),
     )
 
 
@@ -150,11 +185,13 @@ def _solve(
     before = np.zeros(len(prep.won), dtype=bool)
     if prep.go_live is not None and not habits.pre_go_live_orders:
         before = (prep.won["close_date"] < prep.go_live).to_numpy(dtype=bool)
-    evidence = order_evidence(prep, habits.window, before, rules.order_evidence.min_name_similarity)
+    evidence = order_evidence(
+        prep, habits.window, before, rules.order_evidence.min_name_similarity, frames.xref
+    )
     if rules.order_evidence.link:
         prep = evidence.prep
     pairs = candidate_pairs(prep, habits.window, rules, frames.fx_rates, skip=before)
-    params = _params(prep.won, rules, pairs, habits)
+    params = _params(prep.won, rules, pairs, habits, prep.as_of)
     chosen = assign(pairs, len(prep.won), len(prep.orders), params)
     table = evidence.pairs
     if not rules.order_evidence.link:

@@ -5,6 +5,10 @@ one entity, usually) is solved on its own. A solution gives every order one deal
 may take several orders (a split). It is scored per deal on how its orders' total compares with it:
 
     no order                          1.0
+    equal instalments, next not due   0.15: k orders of 1/N of the deal each (N up to the learned
+                                      number of parts), the next not yet overdue (one gap, the
+                                      deal's own or the learned one, and the grace period after
+                                      the last); only where the data shows instalment billing
     total matches (within tolerance)  0.2 × deviation (≈ 0), plus 0.02 when it matches only with
                                       the order's tax added, 0.1 only with the deal's tax taken off;
                                       − 0.5 when it matches to the cent (within 0.01%)
@@ -25,7 +29,9 @@ equal to the deal to the cent is far stronger evidence than one a few percent of
 keyed from the quote), so the split an order completes exactly keeps it.
 
 Components with at most ``MAX_ENUMERATED`` solutions are solved exactly by scoring every
-solution, batched by shape; larger ones by local search. A deal whose orders differ between two
+solution, batched by shape; larger ones by local search, from the named orders and from the
+named orders plus the orders of the same amount as a named one (equal instalments), keeping the
+cheaper result. A deal whose orders differ between two
 equally good solutions is flagged ambiguous.
 """
 
@@ -54,6 +60,8 @@ DAY_COST = 1e-5
 IMPLAUSIBLE = 1.0
 LATE_UNMATCHED = 100.0
 EPS = 1e-9
+EQUAL_PART = 0.01  # orders within 1% of each other are equal parts (instalments)
+INSTALMENT_COST = 0.15  # k of N equal instalments, the next not yet due: fine so far
 MAX_ENUMERATED = 4096
 CELLS_PER_BATCH = 4_000_000
 
@@ -72,6 +80,11 @@ class Params:
     taxes: TaxReadings | None = None  # how the two readings above were decided
     unnamed_over: bool = True  # orders naming no deal may make it over-billed
     over_note: str = ""  # how that was decided
+    instalments: bool = False  # equal instalments whose next one is not yet due are no shortfall
+    max_parts: int = 6  # the most instalments a deal is billed in
+    age: np.ndarray | None = None  # days from each deal's close to the as-of day
+    typical_gap: int = 30  # days between instalments, when a deal's own parts do not show it
+    grace_days: int = 14  # an instalment this late is not yet missing
 
 
 def variants(vat: np.ndarray, p: Params) -> list[np.ndarray]:
@@ -99,23 +112,48 @@ def fit(
     return np.isfinite(best), best, which
 
 
+def instalment_parts(
+    total: np.ndarray, n: np.ndarray, sq: np.ndarray, tol: np.ndarray, vat: np.ndarray, p: Params
+) -> np.ndarray:
+    """N where a deal's n orders (share total ``total``, sum of squared shares ``sq``) are n
+    equal instalments of 1/N of it (of the deal, or of it with VAT in a reading ``p`` allows),
+    n < N <= ``p.max_parts``; 0 elsewhere."""
+    shape = np.broadcast_shapes(np.shape(total), np.shape(tol), np.shape(vat))
+    parts = np.zeros(shape)
+    if not p.instalments:
+        return parts
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / n
+        equal = sq / n - mean**2 <= (EQUAL_PART / 2 * mean) ** 2 * (1 + 1e-6)
+        for m in variants(vat, p):
+            count = np.round(m / mean)
+            fits = np.abs(mean * count - m) <= tol * m * (1 + 1e-12)
+            parts = np.where((parts == 0) & fits & np.isfinite(count), count, parts)
+    ok = (n > 0) & equal & (parts > n) & (parts <= p.max_parts)
+    return np.where(ok, parts, 0)
+
+
 def deal_cost(
     total: np.ndarray, n: np.ndarray, refs: np.ndarray, late_state: np.ndarray,
-    tol: np.ndarray, vat: np.ndarray, p: Params,
+    tol: np.ndarray, vat: np.ndarray, p: Params, instalment: np.ndarray | None = None,
 ) -> np.ndarray:  # fmt: skip
     """Cost of each deal from its orders' total share, count, references and later parts
-    (``late_state``, see ``_late_state``)."""
+    (``late_state``, see ``_late_state``); ``instalment`` marks deals whose orders are equal
+    instalments with the next not yet due (a state, not a shortfall)."""
     matched, dev, which = fit(total, tol, vat, p)
+    instalment = np.zeros(np.shape(total), dtype=bool) if instalment is None else instalment
+    instalment = instalment & ~matched
     partial = np.where(total < 1, 0.5 + 0.5 * (1 - total), 0.6 + 0.4 * np.minimum(total - 1, 1))
-    implausible = ((total < p.min_share) | (total > p.max_share)) & (refs == 0)
+    partial = np.where(instalment, INSTALMENT_COST, partial)
+    implausible = ((total < p.min_share) | (total > p.max_share)) & (refs == 0) & ~instalment
     if not p.unnamed_over:
         implausible |= (total > 1) & ~matched & (n > refs)
     fitted = 0.2 * np.where(np.isfinite(dev), dev, 0) + np.asarray(VARIANT_COST)[which]
     fitted = fitted - EXACT_BONUS * (dev <= EXACT_DEVIATION)  # dev is inf where none matches
     cost = np.where(matched, fitted, partial)
-    short = ~matched & (total >= p.min_share) & (total < 1)
+    short = ~matched & (total >= p.min_share) & (total < 1) & ~instalment
     late = late_state < 0
-    broken = (late_state > 0) | (late & ~matched & ~short)
+    broken = (late_state > 0) | (late & ~matched & ~short & ~instalment)
     cost = cost + implausible * IMPLAUSIBLE + broken * LATE_UNMATCHED + ORDER_COST * (n - refs)
     cost = cost + (late & short) * LATE_SHORT
     return np.where(n == 0, NONE_COST, cost)
@@ -125,10 +163,11 @@ _FIELDS = ("share", "ref", "late", "blocked", "lag", "signed_lag")
 
 
 def _evaluate(
-    asg: np.ndarray, dense: np.ndarray, tol: np.ndarray, vat: np.ndarray, p: Params
-) -> np.ndarray:
+    asg: np.ndarray, dense: np.ndarray, tol: np.ndarray, vat: np.ndarray, p: Params,
+    age: np.ndarray | None = None,
+) -> np.ndarray:  # fmt: skip
     """Cost (B, K) of K solutions per component: ``asg`` (B, K, nO) names each order's local deal
-    (nD = none)."""
+    (nD = none); ``tol``, ``vat`` and ``age`` are (B, nD) per local deal."""
     b, k, no = asg.shape
     nd = dense.shape[2] - 1
     cell = (
@@ -145,9 +184,18 @@ def _evaluate(
     total, refs, late, blocked, lag = (per_deal(f) for f in range(5))
     count = np.bincount(cell, minlength=size).reshape(b, k, nd + 1)
     late_state = _late_state(asg, values[2] > 0, values[5], late, count, nd, p)
+    instalment = None
+    if p.instalments and age is not None:
+        sq = np.bincount(cell, weights=values[0] ** 2, minlength=size).reshape(b, k, nd + 1)
+        parts = instalment_parts(
+            total[:, :, :nd], count[:, :, :nd], sq[:, :, :nd], tol[:, None, :], vat[:, None, :], p
+        )
+        first, last = _lag_range(asg, values[5], nd)
+        in_time = next_instalment_in_time(first, last, count[:, :, :nd], age[:, None, :], p)
+        instalment = (parts > 0) & in_time
     cost = deal_cost(
         total[:, :, :nd], count[:, :, :nd], refs[:, :, :nd], late_state,
-        tol[:, None, :], vat[:, None, :], p,
+        tol[:, None, :], vat[:, None, :], p, instalment,
     )  # fmt: skip
     bad = blocked[:, :, :nd].sum(axis=2) > 0
     return (
@@ -156,6 +204,33 @@ def _evaluate(
         + DAY_COST * lag[:, :, :nd].sum(axis=2)
         + 1e6 * bad
     )
+
+
+def _lag_range(asg: np.ndarray, lag: np.ndarray, nd: int) -> tuple[np.ndarray, np.ndarray]:
+    """(B, K, nD) each: days from each deal's close to its first and to its latest order."""
+    b, k, no = asg.shape
+    cells = (np.arange(b * k) * (nd + 1))[:, None] + asg.reshape(b * k, no)
+    lag = lag.reshape(b * k, no)
+    first = np.full(b * k * (nd + 1), 1e9)
+    last = np.full(b * k * (nd + 1), -1e9)
+    for j in range(no):  # one order of each solution at a time: its cell is unique per row
+        c = cells[:, j]
+        first[c] = np.minimum(first[c], lag[:, j])
+        last[c] = np.maximum(last[c], lag[:, j])
+    shape = (b, k, nd + 1)
+    return first.reshape(shape)[:, :, :nd], last.reshape(shape)[:, :, :nd]
+
+
+def next_instalment_in_time(
+    first: np.ndarray, last: np.ndarray, n: np.ndarray, age: np.ndarray, p: Params
+) -> np.ndarray:
+    """Is the next instalment of a deal not yet overdue? It is due one gap after the last part:
+    the deal's own gap when two or more parts show it, else the typical learned gap; overdue
+    once the grace period after that has passed too."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own = (last - first) / np.maximum(n - 1, 1)
+    gap = np.where(n >= 2, own, p.typical_gap)
+    return age - last <= gap + p.grace_days
 
 
 def _late_state(
@@ -374,7 +449,9 @@ def _solve_batched(g: _Group) -> None:
         options = _options(rows, pos, len(part), g)
         solutions = options[:, np.arange(g.no)[None, :], digits]  # (B, K, nO)
         at = slice(start, start + len(part))
-        cost = _evaluate(solutions, dense, g.p.tol[g.deals[at]], g.p.vat[g.deals[at]], g.p)
+        cost = _evaluate(
+            solutions, dense, g.p.tol[g.deals[at]], g.p.vat[g.deals[at]], g.p, _age(g, at)
+        )
         _choose(g, at, solutions, cost)
 
 
@@ -395,45 +472,90 @@ def _moves(options: np.ndarray, nd: int) -> tuple[np.ndarray, np.ndarray]:
     return np.r_[single, double], targets
 
 
+def _age(g: _Group, at: slice | np.ndarray) -> np.ndarray | None:
+    return None if g.p.age is None else g.p.age[g.deals[at]]
+
+
+def _seeds(dense: np.ndarray, nd: int) -> list[np.ndarray]:
+    """Starting points of the local search: each order on the deal it names (if any); and that,
+    plus each other order of the same amount as a named order of a deal on that deal (equal
+    instalments that name their deal on the first part only). A greedy search from the first
+    alone lets a deal grab another deal's instalment that happens to complete it."""
+    ref = dense[_FIELDS.index("ref"), 0, :nd]
+    share = dense[_FIELDS.index("share"), 0, :nd]
+    blocked = dense[_FIELDS.index("blocked"), 0, :nd] > 0
+    named = ref.max(axis=0) > 0
+    start = np.full(ref.shape[1], nd)
+    start[named] = ref.argmax(axis=0)[named]
+    # per deal, the share of one of its named orders (NaN without one)
+    part = np.where(ref > 0, share, np.nan)
+    with np.errstate(invalid="ignore"):
+        named_share = np.nanmax(np.where(np.isfinite(part), part, -np.inf), axis=1)
+    named_share = np.where(np.isfinite(named_share), named_share, np.nan)
+    equal = (np.abs(share - named_share[:, None]) <= EQUAL_PART * named_share[:, None]) & ~blocked
+    follower = equal.any(axis=0) & ~named
+    seeded = start.copy()
+    seeded[follower] = equal.argmax(axis=0)[follower]
+    return [start] if not follower.any() else [start, seeded]
+
+
+def _search(
+    current: np.ndarray,
+    dense: np.ndarray,
+    moves_of: tuple[np.ndarray, np.ndarray],
+    tol: np.ndarray,
+    vat: np.ndarray,
+    p: Params,
+    nd: int,
+    age: np.ndarray | None,
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Local search from ``current``: (solution, its cost, local deals left ambiguous)."""
+    which, to = moves_of
+    first, second = which[:, 0], which[:, 1]
+    has_second = second >= 0
+    singles = np.flatnonzero(~has_second)
+    cost = _evaluate(current[None, None], dense, tol, vat, p, age)[0, 0]
+    ambiguous = np.zeros(0, dtype=np.int64)
+    for _ in range(4 * len(current) + 10):
+        # single moves first; pairs only when no single move helps (they are many more)
+        for pick in (singles, np.arange(len(first))):
+            moves = np.repeat(current[None], len(pick), axis=0)
+            k = np.arange(len(pick))
+            moves[k, first[pick]] = to[pick, 0]
+            two = has_second[pick]
+            moves[k[two], second[pick][two]] = to[pick][two, 1]
+            costs = _evaluate(moves[None], dense, tol, vat, p, age)[0]
+            best = costs.argmin()
+            if costs[best] < cost - EPS:
+                break
+        if costs[best] >= cost - EPS:
+            changed = (moves != current[None]).any(axis=1)
+            tie = changed & (costs <= cost + EPS)
+            hit = np.r_[current[first[pick][tie]], to[pick][tie, 0]]
+            ambiguous = hit[hit < nd]
+            break
+        current, cost = moves[best], costs[best]
+    return current, float(cost), ambiguous
+
+
 def _solve_searched(g: _Group) -> None:
-    """Components too large to enumerate, one by one: from each order on the deal it names (if
-    any), the best move of one order, or of two orders to one deal, until none improves; an
-    equally good move left means the deals it touches are ambiguous."""
+    """Components too large to enumerate, one by one: from each seed (see ``_seeds``), the best
+    move of one order, or of two orders to one deal, until none improves; the cheapest result
+    wins, and an equally good move left means the deals it touches are ambiguous."""
     log.debug("%d components of %d deals and %d orders: local search", len(g.comps), g.nd, g.no)
     for i, c in enumerate(g.comps):
         rows = g.pairs.loc[g.pairs["c"].to_numpy() == c]
         pos = np.zeros(len(rows), dtype=np.int64)
         dense = _dense(rows, pos, 1, g.nd, g.no)
         options = _options(rows, pos, 1, g)[0]
-        which, to = _moves(options, g.nd)
-        first, second = which[:, 0], which[:, 1]
-        has_second = second >= 0
+        moves_of = _moves(options, g.nd)
         at = np.array([i])
         tol, vat = g.p.tol[g.deals[at]], g.p.vat[g.deals[at]]
-        current = np.full(g.no, g.nd)
-        ref = dense[_FIELDS.index("ref"), 0, : g.nd]
-        named = ref.max(axis=0) > 0
-        current[named] = ref.argmax(axis=0)[named]
-        cost = _evaluate(current[None, None], dense, tol, vat, g.p)[0, 0]
-        singles = np.flatnonzero(~has_second)
-        for _ in range(4 * g.no + 10):
-            # single moves first; pairs only when no single move helps (they are many more)
-            for pick in (singles, np.arange(len(first))):
-                moves = np.repeat(current[None], len(pick), axis=0)
-                k = np.arange(len(pick))
-                moves[k, first[pick]] = to[pick, 0]
-                two = has_second[pick]
-                moves[k[two], second[pick][two]] = to[pick][two, 1]
-                costs = _evaluate(moves[None], dense, tol, vat, g.p)[0]
-                best = costs.argmin()
-                if costs[best] < cost - EPS:
-                    break
-            if costs[best] >= cost - EPS:
-                changed = (moves != current[None]).any(axis=1)
-                tie = changed & (costs <= cost + EPS)
-                hit = np.r_[current[first[pick][tie]], to[pick][tie, 0]]
-                g.out.ambiguous[g.deals[i][hit[hit < g.nd]]] = True
-                break
-            current, cost = moves[best], costs[best]
+        results = [
+            _search(seed, dense, moves_of, tol, vat, g.p, g.nd, _age(g, at))
+            for seed in _seeds(dense, g.nd)
+        ]
+        current, _, ambiguous = min(results, key=lambda r: r[1])
+        g.out.ambiguous[g.deals[i][ambiguous]] = True
         local = np.minimum(current, g.nd - 1)
         g.out.deal_of_order[g.orders[i]] = np.where(current < g.nd, g.deals[i][local], -1)

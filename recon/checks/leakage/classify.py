@@ -8,9 +8,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recon.checks.amounts import floats
-from recon.checks.leakage.assign import Assignment, Params, fit
+from recon.checks.leakage.assign import (
+    Assignment,
+    Params,
+    fit,
+    instalment_parts,
+    next_instalment_in_time,
+)
 from recon.checks.leakage.findings import day_text, minus, money, typed
-from recon.checks.leakage.habits import EQUAL, Habits
+from recon.checks.leakage.habits import Habits
 from recon.checks.leakage.pairs import order_base
 from recon.checks.leakage.prepare import Prepared
 from recon.config.leakage import LeakageRules
@@ -35,6 +41,7 @@ def _per_deal(
             "day": prep.orders["order_date"].to_numpy()[o],
             "order_id": prep.orders["order_id"].to_numpy(dtype=object)[o],
             "share": mine["share"].to_numpy(),
+            "lag": mine["lag"].to_numpy(dtype=float),
             "base": base["amount_base"].to_numpy(),
             "fx_missing": base["fx_missing"].to_numpy(),
         }
@@ -45,8 +52,10 @@ def _per_deal(
     out["n"] = grouped.size().reindex(out.index, fill_value=0).to_numpy()
     out["total"] = grouped["share"].sum().reindex(out.index, fill_value=0.0).to_numpy()
     out["order_ids"] = _joined(orders["d"].to_numpy(), orders["order_id"].to_numpy(), n)
-    out["lo"] = grouped["share"].min().reindex(out.index).to_numpy(dtype=float)
-    out["hi"] = grouped["share"].max().reindex(out.index).to_numpy(dtype=float)
+    orders["sq"] = orders["share"] ** 2
+    out["sq"] = grouped["sq"].sum().reindex(out.index, fill_value=0.0).to_numpy()
+    out["first_lag"] = grouped["lag"].min().reindex(out.index).to_numpy(dtype=float)
+    out["last_lag"] = grouped["lag"].max().reindex(out.index).to_numpy(dtype=float)
     out["last_day"] = grouped["day"].max().reindex(out.index).to_numpy()
     out["order_total_base"] = (
         grouped["base"].sum(min_count=1).reindex(out.index).astype(AMOUNT_DTYPE)
@@ -69,22 +78,20 @@ def _joined(group: np.ndarray, ids: np.ndarray, n: int) -> pd.Series:
     return out
 
 
-def _instalments(
-    agg: pd.DataFrame, matched: np.ndarray, params: Params, habits: Habits
-) -> tuple[np.ndarray, np.ndarray]:
-    """(k of N equal instalments billed, N) per deal: its orders so far are k equal parts of
-    1/N of it (N up to the learned number of parts); (0, 0) where they are not."""
-    n = agg["n"].to_numpy()
-    if not habits.instalments:
-        return np.zeros(len(n), dtype=np.int64), np.zeros(len(n), dtype=np.int64)
+def _instalments(agg: pd.DataFrame, params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(N, next one in time, days from the last part to the next) per deal whose orders so far
+    are equal instalments of 1/N of it, as the assignment weighed them; N = 0 where they are
+    not."""
+    parts = instalment_parts(
+        agg["total"].to_numpy(), agg["n"].to_numpy(), agg["sq"].to_numpy(),
+        params.tol, params.vat, params,
+    ).astype(np.int64)  # fmt: skip
+    age = params.age if params.age is not None else np.zeros(len(agg))
+    first, last, n = (agg[c].to_numpy() for c in ("first_lag", "last_lag", "n"))
+    in_time = next_instalment_in_time(first, last, n, age, params)
     with np.errstate(invalid="ignore", divide="ignore"):
-        part = agg["total"].to_numpy() / n
-        parts = np.round(1 / part)
-        hi, lo = agg["hi"].to_numpy(), agg["lo"].to_numpy()
-        fits = np.abs(part * parts - 1) <= params.tol
-        equal = hi - lo <= EQUAL * hi
-    ok = (n > 0) & ~matched & equal & fits & (parts > n) & (parts <= habits.max_parts)
-    return np.where(ok, n, 0), np.where(ok, parts, 0).astype(np.int64)
+        gap = np.where(n >= 2, (last - first) / np.maximum(n - 1, 1), params.typical_gap)
+    return parts, in_time, np.nan_to_num(gap).round().astype(np.int64)
 
 
 def classify_deals(
@@ -109,11 +116,12 @@ def classify_deals(
     n = agg["n"].to_numpy()
     age = (prep.as_of - won["close_date"]).dt.days.to_numpy()
     grace = age < rules.grace_period.days
-    # before go-live: closed before it where such deals get no orders, else no order and the
-    # deal's whole order window had passed before the ERP took orders
-    window_end = won["close_date"] + pd.to_timedelta(habits.window.first, unit="D")
+    # before go-live: closed before it where such deals get no orders; else, with no order,
+    # closed so shortly before it that the order would most likely have come before it too (the
+    # typical lag from close to first order ends before the go-live)
+    expected = won["close_date"] + pd.to_timedelta(habits.typical_lag, unit="D")
     ended = (
-        (window_end < prep.go_live).to_numpy(dtype=bool)
+        (expected < prep.go_live).to_numpy(dtype=bool)
         if prep.go_live is not None
         else np.zeros(len(won), dtype=bool)
     )
@@ -121,10 +129,11 @@ def classify_deals(
     short = (n > 0) & ~matched & (total < rules.under_billed_below_percent / 100)
     over = (n > 0) & ~matched & (total > 1)
     no_erp = (n == 0) & ~won["has_erp"].to_numpy()
-    billed, parts = _instalments(agg, matched, params, habits)
+    parts, in_time, gap_days = _instalments(agg, params)
+    parts = np.where(matched, 0, parts)
+    billed = np.where(parts > 0, n, 0)
     last_day = pd.Series(agg["last_day"].to_numpy(), dtype="datetime64[ns]")
-    overdue = (prep.as_of - last_day).dt.days.to_numpy() > habits.window.gap
-    not_due = short & (parts > 0) & ~overdue
+    not_due = short & (parts > 0) & in_time
     kind = np.select(
         [
             before,
@@ -169,7 +178,7 @@ def classify_deals(
     out["leakage_since"] = since.where(
         out["kind"].isin(["no_order", "under_billed", "over_billed", "no_erp_customer"])
     )
-    next_due = last_day + pd.to_timedelta(habits.typical_gap, unit="D")
+    next_due = last_day + pd.to_timedelta(gap_days, unit="D")
     out["instalments_not_due"] = not_due[keep]
     out["reason"] = _reasons(out, sub["total"].to_numpy(), variant[keep], prep, rules, habits)
     if evidence_hint is not None and len(evidence_hint):
@@ -248,8 +257,9 @@ def _reasons(
         "; closed before the ERP went live on "
         f"{go_live} ({prep.go_live_source}), and deals closed before it get no ERP orders here"
         if not habits.pre_go_live_orders
-        else f"; before the ERP went live on {go_live} ({prep.go_live_source}), so no ERP order "
-        "is expected"
+        else f"; before the ERP went live on {go_live} ({prep.go_live_source}): its order would "
+        f"typically have come {habits.typical_lag} days after the close, before the go-live, so "
+        "no ERP order is expected"
     )
     text[kind == "before_erp_go_live"] = before
     text[kind == "pending"] = (

@@ -4,7 +4,7 @@ A won deal of a CRM company that has no ERP customer, and an order of an ERP cus
 CRM company, of the same amount (to the cent, as booked or with the deal's VAT) dated within the
 learned order window after the close: the two records are probably one company. When the names
 agree too (a token-set similarity of at least ``min_name_similarity``, so "Hayford" meets "HAYFORD
-& DUNSHAW INC") and one customer fits best, the two entities are joined for the check, so the
+& DUNSHAW INC"; or the records share a web domain or a phone number) and one customer fits best, the two entities are joined for the check, so the
 deal meets its order; otherwise the candidate is named on the finding. Every candidate is listed
 in ``Evidence.pairs`` for the data team (and for the matcher to learn from).
 """
@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process, utils
 
 from recon.checks.amounts import floats
 from recon.checks.leakage.habits import Window
-from recon.checks.leakage.prepare import Prepared, join_entities
+from recon.checks.leakage.prepare import Prepared, join_entities, positions, take_at
 from recon.normalize.names import fold_text
 
 EVIDENCE_COLUMNS = {
@@ -80,21 +80,66 @@ def _candidates(prep: Prepared, window: Window, skip: np.ndarray) -> pd.DataFram
     return pd.DataFrame({"d": d[keep], "o": o[keep], "lag": lag[keep]})
 
 
+def _keys(frames_xref: pd.DataFrame | None, system: str, ids: pd.Series) -> pd.DataFrame:
+    """The matcher's keys of each record (normalized name, web domain unless free-mail, phone),
+    NA where the xref does not carry them."""
+    out = pd.DataFrame(index=range(len(ids)))
+    for column in ("name_norm", "domain", "phone_e164"):
+        out[column] = pd.Series(pd.NA, index=out.index, dtype="string")
+    if frames_xref is None or not set(out.columns) <= set(frames_xref.columns):
+        return out
+    rows = frames_xref.loc[frames_xref["system"].astype(str) == system].reset_index(drop=True)
+    at = positions(ids.reset_index(drop=True), rows["record_id"])
+    for column in out.columns:
+        values = rows[column].astype("string")
+        if column == "domain" and "freemail" in rows.columns:
+            values = values.mask(rows["freemail"].fillna(False).astype(bool))
+        out[column] = take_at(values, at).astype("string").to_numpy()
+    return out
+
+
+def _agreement(
+    prep: Prepared, pairs: pd.DataFrame, keys: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(name similarity 0–100, same web domain or phone) of each candidate's two records."""
+    won, orders = prep.won, prep.orders
+    d, o = pairs["d"].to_numpy(), pairs["o"].to_numpy()
+    crm = _keys(keys, "crm", won["company_id"].iloc[d])
+    erp = _keys(keys, "erp", orders["customer_id"].iloc[o])
+    raw_left = fold_text(won["company"].iloc[d].reset_index(drop=True)).fillna("")
+    raw_right = fold_text(orders["customer"].iloc[o].reset_index(drop=True)).fillna("")
+    # the matcher's normalized names (legal forms taken off) where it gave them
+    left = crm["name_norm"].fillna(raw_left).tolist()
+    right = erp["name_norm"].fillna(raw_right).tolist()
+    similarity = np.zeros(len(pairs))
+    if len(pairs):
+        for a, b in ((left, right), (raw_left.tolist(), raw_right.tolist())):
+            found = process.cpdist(
+                a, b, scorer=fuzz.token_set_ratio, processor=utils.default_process
+            )
+            similarity = np.maximum(similarity, np.asarray(found, dtype=float))
+    same = np.zeros(len(pairs), dtype=bool)
+    for column in ("domain", "phone_e164"):
+        same |= (crm[column] == erp[column]).fillna(False).to_numpy(dtype=bool)
+    return similarity, same
+
+
 def order_evidence(
-    prep: Prepared, window: Window, skip: np.ndarray, min_name_similarity: float
+    prep: Prepared,
+    window: Window,
+    skip: np.ndarray,
+    min_name_similarity: float,
+    keys: pd.DataFrame | None = None,
 ) -> Evidence:
-    """Candidates, the entities joined where the names agree, and the hints for the others."""
+    """Candidates, the entities joined where the names (or web domain, or phone) agree, and the
+    hints for the others. ``keys``: the xref with the matcher's name_norm, domain, freemail and
+    phone_e164 per record (optional; without them raw names are compared)."""
     pairs = _candidates(prep, window, skip)
     won, orders = prep.won, prep.orders
     d, o = pairs["d"].to_numpy(), pairs["o"].to_numpy()
-    left = fold_text(won["company"].iloc[d].reset_index(drop=True)).fillna("").tolist()
-    right = fold_text(orders["customer"].iloc[o].reset_index(drop=True)).fillna("").tolist()
-    similarity = (
-        process.cpdist(left, right, scorer=fuzz.token_set_ratio, processor=utils.default_process)
-        if len(pairs)
-        else np.zeros(0)
-    )
-    pairs["similarity"] = np.asarray(similarity, dtype=float)
+    similarity, same = _agreement(prep, pairs, keys)
+    # a shared web domain or phone number counts as names that agree
+    pairs["similarity"] = np.where(same, np.maximum(similarity, 100.0), similarity)
     pairs["d_ent"] = won["ent"].to_numpy()[d]
     pairs["o_ent"] = orders["ent"].to_numpy()[o]
     # per deal the best-named candidate; linked when the names agree and no other customer

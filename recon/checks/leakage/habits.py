@@ -52,6 +52,7 @@ class Habits:
     instalments: bool
     max_parts: int
     typical_gap: int  # median days between parts: when the next instalment is due
+    typical_lag: int  # median days from close to first order
     labelled_deals: int
     split_deals: int
     notes: dict[str, str] = field(default_factory=dict)
@@ -258,6 +259,7 @@ def learn(
         instalments=instalments,
         max_parts=max_parts,
         typical_gap=max(typical, 1),
+        typical_lag=int(np.median(ex.first_lag)) if n >= learning.min_deals else first // 2,
         labelled_deals=n,
         split_deals=n_split,
         notes={

@@ -87,7 +87,7 @@ def positions(keys: pd.Series | np.ndarray, index: pd.Series | pd.Index | np.nda
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _take(values: pd.Series, at: np.ndarray) -> pd.Series:
+def take_at(values: pd.Series, at: np.ndarray) -> pd.Series:
     """``values`` at positions ``at`` (NA where -1), as a fresh RangeIndex series."""
     if len(values) == 0:  # NaN for numbers, as ``where`` gives them below
         numeric = pd.api.types.is_numeric_dtype(values.dtype)
@@ -103,8 +103,8 @@ def _entities(frames: Frames) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
     xref["ent"] = codes
     crm = xref.loc[xref["system"] == "crm"]
     erp = xref.loc[xref["system"] == "erp"]
-    deal_ent = _take(crm["ent"], positions(frames.deals["company_id"], crm["record_id"]))
-    order_ent = _take(erp["ent"], positions(frames.orders["customer_id"], erp["record_id"]))
+    deal_ent = take_at(crm["ent"], positions(frames.deals["company_id"], crm["record_id"]))
+    order_ent = take_at(erp["ent"], positions(frames.orders["customer_id"], erp["record_id"]))
     # Records outside the xref: one entity per company or customer id, after the known ones.
     n = len(uniques)
     lone_deals = pd.factorize(frames.deals["company_id"].astype(str).where(deal_ent.isna()))[0]
@@ -244,7 +244,7 @@ def _countries(frames: Frames, xref: pd.DataFrame) -> pd.Series:
             continue
         codes = to_country_code(frame["country"]).astype("string")
         at = positions(xref.loc[rows, "record_id"], frame[key])
-        out[rows] = _take(codes, at).astype("string").to_numpy()
+        out[rows] = take_at(codes, at).astype("string").to_numpy()
     return out
 
 
@@ -318,12 +318,12 @@ def prepare(
     company_at = positions(company_id, companies["company_id"])
     owner = _col(deals, "owner", len(deals))
     if "owner" in companies.columns:  # a deal without an owner falls to its company's
-        owner = owner.fillna(_take(companies["owner"], company_at))
+        owner = owner.fillna(take_at(companies["owner"], company_at))
     deal_frame = pd.DataFrame(
         {
             "deal_id": deals["deal_id"].astype(TEXT_DTYPE),
             "company_id": company_id.astype(TEXT_DTYPE),
-            "company": _take(companies["name"], company_at).astype(TEXT_DTYPE),
+            "company": take_at(companies["name"], company_at).astype(TEXT_DTYPE),
             "ent": deal_ent.to_numpy(),
             "owner": owner.astype(TEXT_DTYPE),
             "stage": deals["stage"].astype(TEXT_DTYPE),
@@ -359,7 +359,7 @@ def prepare(
     )
     customers = frames.customers
     customer = (
-        _take(customers["name"], positions(orders["customer_id"], customers["customer_id"]))
+        take_at(customers["name"], positions(orders["customer_id"], customers["customer_id"]))
         if customers is not None
         else pd.Series(pd.NA, index=range(len(orders)))
     )
@@ -418,8 +418,8 @@ def _review_hints(
         return pd.Series(dtype="string")
     crm = xref.loc[xref["system"] == "crm"]
     erp = xref.loc[xref["system"] == "erp"]
-    crm_ent = _take(crm["ent"], positions(review["crm_id"], crm["record_id"]))
-    erp_ent = _take(erp["ent"], positions(review["erp_id"], erp["record_id"]))
+    crm_ent = take_at(crm["ent"], positions(review["crm_id"], crm["record_id"]))
+    erp_ent = take_at(erp["ent"], positions(review["erp_id"], erp["record_id"]))
     score = review["score"].astype(float).map("{:.2f}".format)
     parts = []
     for ent, lacks, system, rid, name in (
