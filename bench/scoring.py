@@ -43,11 +43,10 @@ def check_inputs(data: Path, cache: Path) -> dict:
 
     loaded = load_all(folder_config(data))
     matched = match(loaded)
-    countries = matched.records[["system", "record_id", "country_code", "country_inferred"]].astype(
-        {"system": str, "record_id": str}
-    )
+    from recon.pipeline import record_keys
+
     xref = matched.xref[["system", "record_id", "xref_id"]].astype(str)
-    xref = xref.merge(countries, on=["system", "record_id"], how="left")
+    xref = xref.merge(record_keys(matched), on=["system", "record_id"], how="left")
     tables = {name: loaded.frame(name) for name in CHECK_TABLES}
     invoices = loaded.frame("erp_invoices")
     if invoices is not None:

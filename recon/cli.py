@@ -716,8 +716,17 @@ def _changes_line(state: Any) -> str:
 
 
 def _leakage_line(result: Any) -> str:
+    """The findings by kind, then what the check learned of the data's billing habits."""
     counts = ", ".join(f"{n:,} {k}" for k, n in result.counts.items() if n) or "no findings"
-    return f"leakage as of {result.as_of}: {counts}"
+    learned = "".join(f"\n  {k}: {v}" for k, v in result.habits.items())
+    linked = int(result.evidence["linked"].sum()) if len(result.evidence) else 0
+    if linked:
+        learned += (
+            f"\n  order evidence: {linked:,} won deals met their order on an ERP customer the "
+            "matcher left apart (leakage_evidence.csv)"
+        )
+    head = "\nbilling habits (rules/leakage.yaml; auto = learned from this data):"
+    return f"leakage as of {result.as_of}: {counts}" + (head + learned if learned else "")
 
 
 class _nullcontext:

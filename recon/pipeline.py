@@ -378,6 +378,7 @@ def run_all(
         leakage_history=state.history if state is not None else None,
         as_of=resolved.day,
         as_of_source=resolved.source,
+        leakage_habits=found["leakage"].habits,
     )
     files += write_reports(report, out_dir)
     done("report")
@@ -638,11 +639,8 @@ def _check_frames(load: LoadResult, matched: MatchResult) -> Any:
     deals, orders = load.frame("crm_deals"), load.frame("erp_orders")
     companies = load.frame("crm_companies")
     assert deals is not None and orders is not None and companies is not None
-    countries = matched.records[["system", "record_id", "country_code", "country_inferred"]].astype(
-        {"system": str, "record_id": str}
-    )
     xref = matched.xref[["system", "record_id", "xref_id"]].astype(str)
-    xref = xref.merge(countries, on=["system", "record_id"], how="left")
+    xref = xref.merge(record_keys(matched), on=["system", "record_id"], how="left")
     return Frames(
         deals,
         companies,
@@ -652,6 +650,17 @@ def _check_frames(load: LoadResult, matched: MatchResult) -> Any:
         xref,
         _review_pairs(matched),
     )
+
+
+# What the leakage check reads of each record: its country (VAT), and the keys that tell whether
+# a CRM company and an ERP customer whose deal and order coincide are one company.
+RECORD_KEYS = ("country_code", "country_inferred", "name_norm", "domain", "freemail", "phone_e164")
+
+
+def record_keys(matched: MatchResult) -> pd.DataFrame:
+    columns = [c for c in RECORD_KEYS if c in matched.records.columns]
+    keys = matched.records[["system", "record_id", *columns]]
+    return keys.astype({"system": str, "record_id": str})
 
 
 def _review_pairs(matched: MatchResult) -> pd.DataFrame:
@@ -879,6 +888,7 @@ def run_leakage(
         leakage_history=state.history if state is not None else None,
         as_of=resolved.day,
         as_of_source=resolved.source,
+        leakage_habits=result.habits,
     )
     files += write_reports(report, out_dir)
     seconds = time.perf_counter() - started

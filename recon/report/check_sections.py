@@ -3,6 +3,7 @@ None when the check did not run, and returns a Section; its columns follow issue
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -96,10 +97,12 @@ def leakage_section(
     findings: pd.DataFrame | None,
     base_currency: str,
     history: LeakageHistory | None = None,
+    habits: Mapping[str, str] | None = None,
 ) -> Section:
     """With ``history`` (a state store): what changed since the previous run first, the value at
     risk over the last runs, and figures of the open list only (resolved and accepted rows are
-    listed in the table, not counted)."""
+    listed in the table, not counted). ``habits``: what the check learned of the data's billing
+    habits (setting → how it was set), shown as a table."""
     title = "Revenue leakage"
     if findings is None:
         return _not_run("leakage", title, "leakage", ("Leakage",))
@@ -197,6 +200,7 @@ def leakage_section(
         tables=(
             *((changes.table,) if changes is not None else ()),
             table("leakage_by_kind", "Leakage by kind", by_kind),
+            *((_habits_table(habits),) if habits else ()),
             table("leakage_by_owner", "Leakage value at risk by owner", by_owner),
             table(
                 "leakage_by_month",
@@ -234,6 +238,18 @@ def leakage_section(
             ),
         ),
         sheets=("Leakage",),
+    )
+
+
+def _habits_table(habits: Mapping[str, str]) -> Table:
+    frame = pd.DataFrame({"setting": list(habits), "learned": list(habits.values())})
+    return table(
+        "leakage_habits",
+        "Billing habits learned from this data",
+        frame,
+        description="From the deals whose orders name them (crm_deal_ref); a number in "
+        "rules/leakage.yaml overrides what is learned.",
+        formats={"setting": "text", "learned": "text"},
     )
 
 

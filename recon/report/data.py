@@ -238,6 +238,7 @@ def build_report_data(
     leakage_history: LeakageHistory | None = None,
     as_of: dt.date | None = None,
     as_of_source: str = "",
+    leakage_habits: Mapping[str, str] | None = None,
 ) -> ReportData:
     """Every figure of the report, from the load, the matcher and the checks that ran.
 
@@ -247,6 +248,7 @@ def build_report_data(
     since the previous run and the value-at-risk trend; ``leakage`` then carries the lifecycle
     columns (``change`` …) and the rows of resolved findings. ``as_of`` and ``as_of_source``:
     the day the checks counted back from and why (shown in the header and the README sheet).
+    ``leakage_habits``: what the leakage check learned of the billing habits, and from what.
     """
     from recon.config.matching import load_matching_rules
     from recon.report import check_sections, sections
@@ -272,7 +274,7 @@ def build_report_data(
     base = load.base_currency
     parts = (
         sections.matching_section(match, thresholds),
-        check_sections.leakage_section(leakage, base, leakage_history),
+        check_sections.leakage_section(leakage, base, leakage_history, leakage_habits),
         check_sections.monthend_section(monthend, monthend_differences, base),
         check_sections.quality_section(quality),
         sections.input_section(load),

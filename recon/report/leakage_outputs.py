@@ -18,7 +18,10 @@ def write_leakage_outputs(
     files = [
         write_csv(result.findings, out_dir / "leakage.csv"),
         write_csv(totals_table(result.findings), out_dir / "leakage_totals.csv"),
+        write_csv(result.evidence, out_dir / "leakage_evidence.csv"),
     ]
+    evidence = result.evidence
+    linked = evidence.loc[evidence["linked"]] if len(evidence) else evidence
     summary = {
         "recon_version": __version__,
         "as_of": result.as_of.isoformat(),
@@ -28,6 +31,13 @@ def write_leakage_outputs(
         "erp_go_live_source": result.go_live_source,
         "tax_readings": result.taxes,
         "over_billing": result.over_billing,
+        # what was learned of the data's billing habits, and from how many deals
+        "habits": result.habits,
+        "order_evidence": {
+            "candidates": len(evidence),
+            "linked": len(linked),
+            "crm_companies_linked": int(linked["company_id"].nunique()) if len(linked) else 0,
+        },
         "findings_by_kind": result.counts,
         "new_leakage": new,
     }

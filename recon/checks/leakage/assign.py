@@ -5,10 +5,10 @@ one entity, usually) is solved on its own. A solution gives every order one deal
 may take several orders (a split). It is scored per deal on how its orders' total compares with it:
 
     no order                          1.0
-    equal instalments, next not due   0.15: k orders of 1/N of the deal each (N up to the learned
-                                      number of parts), the next not yet overdue (one gap, the
-                                      deal's own or the learned one, and the grace period after
-                                      the last); only where the data shows instalment billing
+    instalments, next not yet due     0.15: k orders of 1/N of the deal each (N up to the learned
+                                      number of parts), or the first k parts of a learned
+                                      milestone plan, the last less than the typical gap and the
+                                      grace period ago; only where the data shows such billing
     total matches (within tolerance)  0.2 × deviation (≈ 0), plus 0.02 when it matches only with
                                       the order's tax added, 0.1 only with the deal's tax taken off;
                                       − 0.5 when it matches to the cent (within 0.01%)
@@ -84,6 +84,8 @@ class Params:
     max_parts: int = 6  # the most instalments a deal is billed in
     age: np.ndarray | None = None  # days from each deal's close to the as-of day
     typical_gap: int = 30  # days between instalments, when a deal's own parts do not show it
+    # learned milestone plans: the running share of the deal after each part but the last
+    plans: tuple[tuple[float, ...], ...] = ()
     grace_days: int = 14  # an instalment this late is not yet missing
 
 
@@ -117,7 +119,8 @@ def instalment_parts(
 ) -> np.ndarray:
     """N where a deal's n orders (share total ``total``, sum of squared shares ``sq``) are n
     equal instalments of 1/N of it (of the deal, or of it with VAT in a reading ``p`` allows),
-    n < N <= ``p.max_parts``; 0 elsewhere."""
+    n < N <= ``p.max_parts``, or the first n parts of a learned milestone plan of N parts; 0
+    elsewhere."""
     shape = np.broadcast_shapes(np.shape(total), np.shape(tol), np.shape(vat))
     parts = np.zeros(shape)
     if not p.instalments:
@@ -130,7 +133,29 @@ def instalment_parts(
             fits = np.abs(mean * count - m) <= tol * m * (1 + 1e-12)
             parts = np.where((parts == 0) & fits & np.isfinite(count), count, parts)
     ok = (n > 0) & equal & (parts > n) & (parts <= p.max_parts)
-    return np.where(ok, parts, 0)
+    return np.where(ok, parts, _plan_parts(total, n, sq, tol, vat, p))
+
+
+def _plan_parts(
+    total: np.ndarray, n: np.ndarray, sq: np.ndarray, tol: np.ndarray, vat: np.ndarray, p: Params
+) -> np.ndarray:
+    """N where a deal's n orders are the first n parts of a learned milestone plan of N parts
+    (as booked, or in a VAT reading ``p`` allows): their total is the plan's running share, and
+    the sum of their squares the plan's (so 45% + 22% is not read as 33% + 33%); 0 elsewhere."""
+    shape = np.broadcast_shapes(np.shape(total), np.shape(tol), np.shape(vat))
+    parts = np.zeros(shape)
+    for plan in p.plans:
+        sizes = np.diff(np.r_[0.0, plan])
+        for k, step in enumerate(plan, start=1):
+            squares = float((sizes[:k] ** 2).sum())
+            hit = np.zeros(shape, dtype=bool)
+            for m in variants(vat, p):
+                with np.errstate(invalid="ignore"):
+                    near = np.abs(total - step * m) <= tol * m * (1 + 1e-12)
+                    alike = np.abs(sq - squares * m**2) <= 2 * tol * squares * m**2
+                hit |= near & alike & np.isfinite(m)  # a reading turned off is inf
+            parts = np.where((parts == 0) & (n == k) & hit, len(plan) + 1, parts)
+    return parts
 
 
 def deal_cost(
@@ -190,8 +215,7 @@ def _evaluate(
         parts = instalment_parts(
             total[:, :, :nd], count[:, :, :nd], sq[:, :, :nd], tol[:, None, :], vat[:, None, :], p
         )
-        first, last = _lag_range(asg, values[5], nd)
-        in_time = next_instalment_in_time(first, last, count[:, :, :nd], age[:, None, :], p)
+        in_time = next_instalment_in_time(_last_lag(asg, values[5], nd), age[:, None, :], p)
         instalment = (parts > 0) & in_time
     cost = deal_cost(
         total[:, :, :nd], count[:, :, :nd], refs[:, :, :nd], late_state,
@@ -206,31 +230,23 @@ def _evaluate(
     )
 
 
-def _lag_range(asg: np.ndarray, lag: np.ndarray, nd: int) -> tuple[np.ndarray, np.ndarray]:
-    """(B, K, nD) each: days from each deal's close to its first and to its latest order."""
+def _last_lag(asg: np.ndarray, lag: np.ndarray, nd: int) -> np.ndarray:
+    """(B, K, nD): days from each deal's close to its latest order in each solution."""
     b, k, no = asg.shape
     cells = (np.arange(b * k) * (nd + 1))[:, None] + asg.reshape(b * k, no)
     lag = lag.reshape(b * k, no)
-    first = np.full(b * k * (nd + 1), 1e9)
     last = np.full(b * k * (nd + 1), -1e9)
     for j in range(no):  # one order of each solution at a time: its cell is unique per row
         c = cells[:, j]
-        first[c] = np.minimum(first[c], lag[:, j])
         last[c] = np.maximum(last[c], lag[:, j])
-    shape = (b, k, nd + 1)
-    return first.reshape(shape)[:, :, :nd], last.reshape(shape)[:, :, :nd]
+    return last.reshape(b, k, nd + 1)[:, :, :nd]
 
 
-def next_instalment_in_time(
-    first: np.ndarray, last: np.ndarray, n: np.ndarray, age: np.ndarray, p: Params
-) -> np.ndarray:
-    """Is the next instalment of a deal not yet overdue? It is due one gap after the last part:
-    the deal's own gap when two or more parts show it, else the typical learned gap; overdue
-    once the grace period after that has passed too."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        own = (last - first) / np.maximum(n - 1, 1)
-    gap = np.where(n >= 2, own, p.typical_gap)
-    return age - last <= gap + p.grace_days
+def next_instalment_in_time(last: np.ndarray, age: np.ndarray, p: Params) -> np.ndarray:
+    """Is the next instalment of a deal not yet overdue? It is due the typical learned gap after
+    the last part (the median: a deal's own earlier gaps are one draw of the same habit), and
+    missing once the grace period after that has passed too."""
+    return age - last <= p.typical_gap + p.grace_days
 
 
 def _late_state(

@@ -54,7 +54,6 @@ def _per_deal(
     out["order_ids"] = _joined(orders["d"].to_numpy(), orders["order_id"].to_numpy(), n)
     orders["sq"] = orders["share"] ** 2
     out["sq"] = grouped["sq"].sum().reindex(out.index, fill_value=0.0).to_numpy()
-    out["first_lag"] = grouped["lag"].min().reindex(out.index).to_numpy(dtype=float)
     out["last_lag"] = grouped["lag"].max().reindex(out.index).to_numpy(dtype=float)
     out["last_day"] = grouped["day"].max().reindex(out.index).to_numpy()
     out["order_total_base"] = (
@@ -78,20 +77,16 @@ def _joined(group: np.ndarray, ids: np.ndarray, n: int) -> pd.Series:
     return out
 
 
-def _instalments(agg: pd.DataFrame, params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(N, next one in time, days from the last part to the next) per deal whose orders so far
-    are equal instalments of 1/N of it, as the assignment weighed them; N = 0 where they are
-    not."""
+def _instalments(agg: pd.DataFrame, params: Params) -> tuple[np.ndarray, np.ndarray]:
+    """(N, next one in time) per deal whose orders so far are instalments of N (equal parts or a
+    learned milestone plan), as the assignment weighed them; N = 0 where they are not."""
     parts = instalment_parts(
         agg["total"].to_numpy(), agg["n"].to_numpy(), agg["sq"].to_numpy(),
         params.tol, params.vat, params,
     ).astype(np.int64)  # fmt: skip
     age = params.age if params.age is not None else np.zeros(len(agg))
-    first, last, n = (agg[c].to_numpy() for c in ("first_lag", "last_lag", "n"))
-    in_time = next_instalment_in_time(first, last, n, age, params)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        gap = np.where(n >= 2, (last - first) / np.maximum(n - 1, 1), params.typical_gap)
-    return parts, in_time, np.nan_to_num(gap).round().astype(np.int64)
+    in_time = next_instalment_in_time(agg["last_lag"].to_numpy(), age, params)
+    return parts, in_time
 
 
 def classify_deals(
@@ -129,7 +124,7 @@ def classify_deals(
     short = (n > 0) & ~matched & (total < rules.under_billed_below_percent / 100)
     over = (n > 0) & ~matched & (total > 1)
     no_erp = (n == 0) & ~won["has_erp"].to_numpy()
-    parts, in_time, gap_days = _instalments(agg, params)
+    parts, in_time = _instalments(agg, params)
     parts = np.where(matched, 0, parts)
     billed = np.where(parts > 0, n, 0)
     last_day = pd.Series(agg["last_day"].to_numpy(), dtype="datetime64[ns]")
@@ -178,7 +173,7 @@ def classify_deals(
     out["leakage_since"] = since.where(
         out["kind"].isin(["no_order", "under_billed", "over_billed", "no_erp_customer"])
     )
-    next_due = last_day + pd.to_timedelta(gap_days, unit="D")
+    next_due = last_day + pd.to_timedelta(params.typical_gap, unit="D")
     out["instalments_not_due"] = not_due[keep]
     out["reason"] = _reasons(out, sub["total"].to_numpy(), variant[keep], prep, rules, habits)
     if evidence_hint is not None and len(evidence_hint):
@@ -205,7 +200,7 @@ def _instalment_text(
         + pd.Series(billed, index=index).astype("string")
         + " of "
         + pd.Series(parts, index=index).astype("string")
-        + " equal instalments billed, "
+        + " instalments billed, "
     )
     verb = pd.Series(np.where(not_due, "next due around ", "the next was due around "), index=index)
     text[show] = (counted + verb.astype("string") + day)[show]

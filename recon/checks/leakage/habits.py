@@ -18,6 +18,7 @@ beyond the caps is capped. ``Habits.notes`` says which, from how many deals.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ EQUAL = 0.01  # parts within 1% of each other are equal (rounding to whole units
 NEAR_GO_LIVE_DAYS = 180  # deals closed this long after the go-live show the naming rate
 TOO_FEW_EXPECTED = 10  # fewer named pre-go-live deals expected than this: too few to tell
 NONE_SHARE = 0.2  # observed below this share of the expected: pre-go-live deals get no orders
+MIN_PLAN_DEALS = 10  # a milestone plan is learned from at least this many deals
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class Habits:
     labelled_deals: int
     split_deals: int
     notes: dict[str, str] = field(default_factory=dict)
+    # running shares of the learned milestone plans (but the last part), and the deals showing it
+    schedules: dict[tuple[float, ...], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,9 @@ class _Examples:
     parts: np.ndarray  # per example deal billed in parts
     equal: np.ndarray  # per example deal billed in parts
     gaps: np.ndarray  # per gap between consecutive parts
+    # per named example billed in parts: the running share of the total after each part but the
+    # last, to the percent ("30/40/30" → (0.3, 0.7))
+    steps: list[tuple[float, ...]] = field(default_factory=list)
 
 
 def named_examples(
@@ -79,8 +86,10 @@ def named_examples(
     deals, start, count = np.unique(d, return_index=True, return_counts=True)
     total = np.add.reduceat(share, start) if len(start) else np.zeros(0)
     fits = np.zeros(len(deals), dtype=bool)
-    for m in tax_variants(vat[deals]):
-        fits |= np.abs(total - m) / m <= tol[deals] * (1 + 1e-12)
+    # as booked or with the order's VAT: two of three parts can total the deal less VAT by chance
+    for m in tax_variants(vat[deals], deals_with_tax=False):
+        with np.errstate(invalid="ignore"):
+            fits |= np.abs(total - m) / m <= tol[deals] * (1 + 1e-12)
     hi = np.maximum.reduceat(share, start) if len(start) else np.zeros(0)
     lo = np.minimum.reduceat(share, start) if len(start) else np.zeros(0)
     last = start + count - 1
@@ -88,6 +97,10 @@ def named_examples(
     in_multi = np.repeat(multi, count)
     same_deal = np.r_[False, d[1:] == d[:-1]]
     gaps = np.diff(lag, prepend=0)[in_multi & same_deal]
+    running = (np.cumsum(share) - np.repeat(np.cumsum(share)[start] - share[start], count)) / (
+        np.repeat(total, count)
+    )
+    steps = _steps(np.round(running[in_multi], 2), count[multi])
 
     chain = _instalment_chains(prep, named, deals[~fits & (count == 1)], tol, max_lag)
     return _Examples(
@@ -96,7 +109,32 @@ def named_examples(
         parts=np.r_[count[multi], chain["parts"]],
         equal=np.r_[(hi - lo <= EQUAL * hi)[multi], np.ones(len(chain["parts"]), dtype=bool)],
         gaps=np.r_[gaps, chain["gaps"]],
+        steps=steps,
     )
+
+
+def _steps(running: np.ndarray, count: np.ndarray) -> list[tuple[float, ...]]:
+    """Each example's running shares, the last (the whole) left off."""
+    out, at = [], 0
+    for n in count.tolist():  # one tuple per example deal billed in parts (a few thousand)
+        out.append(tuple(running[at : at + n - 1].tolist()))
+        at += n
+    return out
+
+
+def schedules(
+    steps: list[tuple[float, ...]], share_percent: float, min_deals: int
+) -> dict[tuple[float, ...], int]:
+    """Billing schedules (running shares) that many examples follow: at least ``share_percent``
+    of the examples with as many parts, and ``min_deals`` of them. Parts of random size rarely
+    repeat to the percent; a milestone plan ("30% on signing, 40% on delivery") does."""
+    if not steps:
+        return {}
+    counts = pd.Series(steps).value_counts()
+    parts = pd.Series([len(k) for k in counts.index], index=counts.index)
+    per_parts = counts.groupby(parts.to_numpy()).transform("sum")
+    keep = (counts >= min_deals) & (counts >= share_percent / 100 * per_parts)
+    return {k: int(v) for k, v in counts[keep].items()}
 
 
 def _instalment_chains(
@@ -242,7 +280,14 @@ def learn(
         np.r_[ex.last_lag, composed], enough_split, split_evidence, rules, floor=composed,
     )  # fmt: skip
     span = max(span, first)
-    seen = enough_split and equal >= learning.instalment_share_percent / 100 * n_split
+    plans = (
+        schedules(ex.steps, learning.instalment_share_percent, MIN_PLAN_DEALS)
+        if enough_split
+        else {}
+    )
+    seen = enough_split and (
+        equal >= learning.instalment_share_percent / 100 * n_split or bool(plans)
+    )
     if rules.instalments == "auto":
         instalments = seen
         how = f"{equal:,} of {split}, in equal parts" if enough_split else f"only {split}"
@@ -252,6 +297,11 @@ def learn(
         inst_note = f"{'on' if instalments else 'off'} (rules/leakage.yaml)"
     if instalments:
         inst_note += f"; up to {max_parts} parts, next due about {typical} days after the last"
+        if plans:
+            shown = ", ".join(f"{_plan_text(k)} ({v:,} deals)" for k, v in plans.items())
+            inst_note += f"; milestone plans: {shown}"
+    else:
+        plans = {}
     pre, pre_note = _pre_go_live(prep, named, first, rules)
     return Habits(
         window=Window(window.days_before_close, first, span, min(gap, span)),
@@ -260,6 +310,7 @@ def learn(
         max_parts=max_parts,
         typical_gap=max(typical, 1),
         typical_lag=int(np.median(ex.first_lag)) if n >= learning.min_deals else first // 2,
+        schedules=plans,
         labelled_deals=n,
         split_deals=n_split,
         notes={
@@ -270,6 +321,12 @@ def learn(
             "pre_go_live_orders": pre_note,
         },
     )
+
+
+def _plan_text(steps: tuple[float, ...]) -> str:
+    """(0.3, 0.7) → "30/40/30"."""
+    points = [0.0, *steps, 1.0]
+    return "/".join(f"{round((b - a) * 100):g}" for a, b in itertools.pairwise(points))
 
 
 def _pre_go_live(
