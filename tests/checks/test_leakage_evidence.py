@@ -104,3 +104,47 @@ def test_linking_can_be_turned_off() -> None:
     result = run(_apart(), rules_with({"order_evidence.link": False}))
     assert _kinds(result) == {"D1": "no_erp_customer", "SO-B": "orphan_order"}
     assert len(result.evidence) == 1 and not result.evidence["linked"].any()
+
+
+def test_the_command_links_them_and_says_what_it_learned(tmp_path) -> None:
+    """End to end: the link is listed in leakage_evidence.csv and counted in the summary, which
+    (like the console) says what was learned of the billing habits and from how many deals."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from recon.cli import app
+
+    files = {
+        "crm_companies.csv": "company_id,name,country\nC1,Bauer Holzbau GmbH,Germany\n",
+        "erp_customers.csv": "customer_id,name,country\nK1,BAUER HOLZBAU GMBH,Germany\n",
+        "crm_deals.csv": (
+            "deal_id,company_id,stage,amount,close_date,currency\n"
+            "D1,C1,closedwon,10000,2026-06-01,USD\n"
+        ),
+        "erp_orders.csv": (
+            "order_id,customer_id,order_date,amount,currency,status\n"
+            "O1,K1,2026-06-10,10000,USD,Billed\n"
+        ),
+    }
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["leakage", str(folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output  # no leakage: the deal met its order
+    assert "days_after_close: 60 days (fallback: only 0 deals whose orders name them)" in (
+        result.output
+    )
+    assert "order evidence: 1 won deals met their order" in result.output
+    evidence = pd.read_csv(out / "leakage_evidence.csv", dtype=str)
+    assert evidence[["deal_id", "order_id", "linked"]].values.tolist() == [["D1", "O1", "true"]]
+    summary = json.loads((out / "leakage_summary.json").read_text(encoding="utf-8"))
+    assert summary["order_evidence"] == {"candidates": 1, "linked": 1, "crm_companies_linked": 1}
+    assert set(summary["habits"]) == {
+        "days_after_close", "later_part_gap_days", "later_parts_days_after_close",
+        "instalments", "pre_go_live_orders",
+    }  # fmt: skip
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Billing habits learned from this data" in html
