@@ -153,6 +153,10 @@ def _go_live(named_before: int):
         if i < named_before:
             orders.append({"order_id": f"PO{i}", "customer": f"E{i}", "amount": 4000,
                            "order_date": go_live + dt.timedelta(days=i % 10), "ref": f"P{i}"})  # fmt: skip
+    # ten deals after the go-live with no order: the odds of a missing order there
+    for i in range(10):
+        close = go_live + dt.timedelta(days=30 + i)
+        deals.append({"deal_id": f"N{i}", "company": f"E{i}", "amount": 2000, "close_date": close})
     # an old deal of a company that never reached the ERP, and one with a repeat order in its window
     deals.append(
         {
@@ -196,8 +200,9 @@ def test_where_pre_go_live_deals_get_orders_the_window_rule_applies() -> None:
     assert result.habits["pre_go_live_orders"].startswith("yes (auto; ")
     assert _kind(result, "OLD") == "before_erp_go_live"  # its window ended before the go-live
     assert _kind(result, "NEAR") == "under_billed"
-    # no order: closed 2 days before the go-live, its order would have come after it; closed
-    # 16 days before, the typical order (10 days after the close) came before it
+    # no order: closed 2 days before the go-live, its order would have come after it (orders
+    # that soon are rarer than missing ones); closed 16 days before, the typical order (10 days
+    # after the close) came before it
     assert _kind(result, "P41") == "no_order"
     assert _kind(result, "P55") == "before_erp_go_live"
     assert "its order would typically have come 10 days after the close" in _reason(result, "P55")

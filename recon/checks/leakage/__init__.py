@@ -140,6 +140,7 @@ def _params(
         max_parts=habits.max_parts,
         typical_gap=habits.typical_gap,
         plans=tuple(habits.schedules),
+        equal_counts=habits.equal_counts,
         grace_days=rules.grace_period.days,
         age=(as_of - prep_won["close_date"]).dt.days.to_numpy(dtype=float),
     )

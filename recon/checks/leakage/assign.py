@@ -82,6 +82,7 @@ class Params:
     over_note: str = ""  # how that was decided
     instalments: bool = False  # equal instalments whose next one is not yet due are no shortfall
     max_parts: int = 6  # the most instalments a deal is billed in
+    equal_counts: tuple[int, ...] = ()  # numbers of equal instalments seen (empty: up to max_parts)
     age: np.ndarray | None = None  # days from each deal's close to the as-of day
     typical_gap: int = 30  # days between instalments, when a deal's own parts do not show it
     # learned milestone plans: the running share of the deal after each part but the last
@@ -132,7 +133,8 @@ def instalment_parts(
             count = np.round(m / mean)
             fits = np.abs(mean * count - m) <= tol * m * (1 + 1e-12)
             parts = np.where((parts == 0) & fits & np.isfinite(count), count, parts)
-    ok = (n > 0) & equal & (parts > n) & (parts <= p.max_parts)
+    seen = np.isin(parts, p.equal_counts) if p.equal_counts else parts <= p.max_parts
+    ok = (n > 0) & equal & (parts > n) & seen
     return np.where(ok, parts, _plan_parts(total, n, sq, tol, vat, p))
 
 

@@ -16,11 +16,13 @@ from recon.checks.leakage.assign import (
     next_instalment_in_time,
 )
 from recon.checks.leakage.findings import day_text, minus, money, typed
-from recon.checks.leakage.habits import Habits
+from recon.checks.leakage.habits import NEAR_GO_LIVE_DAYS, Habits, lag_below
 from recon.checks.leakage.pairs import order_base
 from recon.checks.leakage.prepare import Prepared
 from recon.config.leakage import LeakageRules
 from recon.schema import AMOUNT_DTYPE
+
+MIN_POST_DEALS = 30  # fewer deals just after the go-live: the typical lag decides alone
 
 
 def _per_deal(
@@ -89,6 +91,40 @@ def _instalments(agg: pd.DataFrame, params: Params) -> tuple[np.ndarray, np.ndar
     return parts, in_time
 
 
+def _old_system(
+    prep: Prepared,
+    habits: Habits,
+    n: np.ndarray,
+    no_erp: np.ndarray,
+    short: np.ndarray,
+    past_grace: np.ndarray,
+) -> np.ndarray:
+    """Deals closed before the go-live with no order (or no ERP customer) whose order most likely
+    came before the go-live, in the old system: the share of first orders that come sooner than
+    the go-live came after the close (learned lags) outweighs the odds of that kind of finding
+    among deals closed just after the go-live ("order fell before the ERP" against "no order").
+    Likewise a short deal whose first parts may have been billed before the go-live: deals
+    billed in parts (learned) times that share, against under-billing after the go-live."""
+    out = np.zeros(len(n), dtype=bool)
+    if prep.go_live is None:
+        return out
+    close = prep.won["close_date"]
+    days = (prep.go_live - close).dt.days.to_numpy()
+    pre = days > 0
+    if not pre.any():
+        return out
+    before_ = lag_below(habits, days)
+    post = ~pre & (days > -NEAR_GO_LIVE_DAYS) & past_grace
+    enough = post.sum() >= MIN_POST_DEALS
+    for kind in (no_erp, (n == 0) & ~no_erp):
+        rate = kind[post].mean() if enough else 1.0  # too few: even odds
+        out |= pre & kind & (before_ >= rate / (1 + rate))
+    split = habits.split_deals / max(habits.labelled_deals, 1)
+    under = short[post].mean() if enough else 1.0
+    out |= pre & short & (split * before_ > under)
+    return out
+
+
 def classify_deals(
     prep: Prepared,
     pairs: pd.DataFrame,
@@ -111,19 +147,11 @@ def classify_deals(
     n = agg["n"].to_numpy()
     age = (prep.as_of - won["close_date"]).dt.days.to_numpy()
     grace = age < rules.grace_period.days
-    # before go-live: closed before it where such deals get no orders; else, with no order,
-    # closed so shortly before it that the order would most likely have come before it too (the
-    # typical lag from close to first order ends before the go-live)
-    expected = won["close_date"] + pd.to_timedelta(habits.typical_lag, unit="D")
-    ended = (
-        (expected < prep.go_live).to_numpy(dtype=bool)
-        if prep.go_live is not None
-        else np.zeros(len(won), dtype=bool)
-    )
-    before = skipped | (ended & (n == 0))
-    short = (n > 0) & ~matched & (total < rules.under_billed_below_percent / 100)
-    over = (n > 0) & ~matched & (total > 1)
     no_erp = (n == 0) & ~won["has_erp"].to_numpy()
+    short = (n > 0) & ~matched & (total < rules.under_billed_below_percent / 100)
+    past_grace = age >= rules.grace_period.days
+    before = skipped | _old_system(prep, habits, n, no_erp, short, past_grace)
+    over = (n > 0) & ~matched & (total > 1)
     parts, in_time = _instalments(agg, params)
     parts = np.where(matched, 0, parts)
     billed = np.where(parts > 0, n, 0)

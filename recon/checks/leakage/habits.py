@@ -58,6 +58,8 @@ class Habits:
     labelled_deals: int
     split_deals: int
     notes: dict[str, str] = field(default_factory=dict)
+    first_lags: np.ndarray = field(default_factory=lambda: np.zeros(0))  # sorted, of the examples
+    equal_counts: tuple[int, ...] = ()  # numbers of equal instalments the examples show
     # running shares of the learned milestone plans (but the last part), and the deals showing it
     schedules: dict[tuple[float, ...], int] = field(default_factory=dict)
 
@@ -296,7 +298,8 @@ def learn(
         instalments = bool(rules.instalments)
         inst_note = f"{'on' if instalments else 'off'} (rules/leakage.yaml)"
     if instalments:
-        inst_note += f"; up to {max_parts} parts, next due about {typical} days after the last"
+        counts = "/".join(str(c) for c in _equal_counts(ex, max_parts))
+        inst_note += f"; {counts} equal parts, next due about {typical} days after the last"
         if plans:
             shown = ", ".join(f"{_plan_text(k)} ({v:,} deals)" for k, v in plans.items())
             inst_note += f"; milestone plans: {shown}"
@@ -311,6 +314,8 @@ def learn(
         typical_gap=max(typical, 1),
         typical_lag=int(np.median(ex.first_lag)) if n >= learning.min_deals else first // 2,
         schedules=plans,
+        equal_counts=_equal_counts(ex, max_parts) if instalments else (),
+        first_lags=np.sort(ex.first_lag) if n >= learning.min_deals else np.zeros(0),
         labelled_deals=n,
         split_deals=n_split,
         notes={
@@ -321,6 +326,23 @@ def learn(
             "pre_go_live_orders": pre_note,
         },
     )
+
+
+def _equal_counts(ex: _Examples, max_parts: int) -> tuple[int, ...]:
+    """The numbers of parts of the examples billed in equal parts, each shown by at least
+    ``MIN_PLAN_DEALS`` deals; up to ``max_parts`` when none is."""
+    counts = pd.Series(ex.parts[ex.equal]).value_counts()
+    found = sorted(int(k) for k, v in counts.items() if v >= MIN_PLAN_DEALS and k <= max_parts)
+    return tuple(found) or tuple(range(2, max_parts + 1))
+
+
+def lag_below(habits: Habits, days: np.ndarray) -> np.ndarray:
+    """The share of deals whose first order comes fewer than ``days`` after the close (from the
+    examples; with too few, a step at the typical lag)."""
+    lags = habits.first_lags
+    if len(lags) == 0:
+        return (np.asarray(days) > habits.typical_lag).astype(float)
+    return np.searchsorted(lags, days, side="left") / len(lags)
 
 
 def _plan_text(steps: tuple[float, ...]) -> str:
