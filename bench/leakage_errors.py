@@ -14,8 +14,10 @@ the entity of the orders) and truth_orders.csv (which deal each order was made f
     own order not linked    an order made for the deal went to another deal or to none
 
 It also prints a ceiling: the planted deals that an order made for no deal (repeat business)
-makes look like another kind, whatever the check does (see bench/scoring.py, which
-bench/robustness.py shares). Recall cannot exceed (planted - contradicted) / planted.
+makes look like another kind, whatever the check does, and the under-billed deals whose own
+orders so far read as the first instalments of a deal whose next part is not yet due, where the
+data shows instalment billing (see bench/scoring.py, which bench/robustness.py shares). Recall
+cannot exceed (planted - contradicted) / planted.
 """
 
 from __future__ import annotations
@@ -164,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     for kind, (contradicted, planted) in ceiling.items():
         print(
             f"{kind:>12} {'ceiling':<13}: {contradicted} of {planted} planted deals look like "
-            f"another kind through an order made for no deal; recall at most "
+            f"another kind through an order made for no deal, or read as billing in progress; "
+            f"recall at most "
             f"{(planted - contradicted) / max(planted, 1):.4f}"
         )
     # what a finance user sees: the deal flagged as leakage at all, whichever of the two kinds

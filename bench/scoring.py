@@ -129,11 +129,12 @@ def recall_ceiling(
     true_kind: np.ndarray,
     order_deal: pd.Series,
 ) -> dict[str, tuple[int, int]]:
-    """Per focus kind: (planted deals an order made for no deal makes look like another kind,
-    planted deals), from the check's own candidate pairs (its entities, window and shares).
+    """Per focus kind: (planted deals an order made for no deal makes look like another kind, or
+    that read as billing in progress, planted deals), from the check's own candidate pairs (its
+    entities, window and shares) and learned habits.
     ``order_deal`` maps order_id → the deal it was made for (truth_orders.csv, NaN for none)."""
     from recon.checks.leakage import _solve
-    from recon.checks.leakage.assign import fit
+    from recon.checks.leakage.assign import fit, instalment_parts, next_instalment_in_time
     from recon.sampledata.money import Params as Planted
 
     solved = _solve(frames, rules, **kw)
@@ -160,8 +161,22 @@ def recall_ceiling(
     own_total = pd.Series(share[own]).groupby(deal[own]).sum()
     base = pd.Series(deal[repeat]).map(own_total).fillna(0).to_numpy()
     looks = fit(base + share[repeat], tol[repeat], vat[repeat], p)[0]
-    out["under_billed"] = (
-        int(pd.Index(deal[repeat][looks]).intersection(planted).nunique()),
-        len(planted),
-    )
+    contradicted = pd.Index(deal[repeat][looks]).intersection(planted)
+    # ... or its own orders so far read as the first instalments (equal parts, or a milestone
+    # plan the data shows) of a deal whose next part is not yet due: billing in progress
+    if p.instalments and p.age is not None:
+        frame = pd.DataFrame({"d": d[own], "s": share[own], "lag": pairs["lag"].to_numpy()[own]})
+        per = (
+            frame.assign(sq=frame["s"] ** 2)
+            .groupby("d")
+            .agg(n=("s", "size"), total=("s", "sum"), sq=("sq", "sum"), last=("lag", "max"))
+        )
+        at = per.index.to_numpy()
+        parts = instalment_parts(
+            per["total"].to_numpy(), per["n"].to_numpy(), per["sq"].to_numpy(), p.tol[at],
+            p.vat[at], p,
+        )  # fmt: skip
+        progress = (parts > 0) & next_instalment_in_time(per["last"].to_numpy(), p.age[at], p)
+        contradicted = contradicted.union(pd.Index(deal_id[at[progress]]).intersection(planted))
+    out["under_billed"] = (int(contradicted.nunique()), len(planted))
     return out

@@ -22,6 +22,7 @@ def _apart(
     erp_name: str = ERP_NAME,
     rivals: int = 0,
     keys: dict[str, tuple[str, str]] | None = None,
+    twice: bool = False,
 ) -> Frames:
     """CRM company A (CRM only, one won deal D1 of 12,345) and ERP customer B (ERP only, order
     SO1 ``days`` after the close); ``rivals`` more ERP-only customers with the same order."""
@@ -32,6 +33,11 @@ def _apart(
          "order_date": CLOSE + dt.timedelta(days=days)}
         for c in customers
     ]  # fmt: skip
+    if twice:  # a second deal of A, 7,777 five months later, and its order on B
+        later = CLOSE + dt.timedelta(days=150)
+        deals.append({"deal_id": "D2", "company": "A", "amount": 7777, "close_date": later})
+        orders.append({"order_id": "SO-B2", "customer": "B", "amount": 7777,
+                       "order_date": later + dt.timedelta(days=days)})  # fmt: skip
     built = frames(deals, orders, crm_only=("A",), countries={"A": "GB", "B": "GB"})
     # the ERP customers have no CRM company: the matcher left them apart
     xref = built.xref.loc[~built.xref["record_id"].isin([f"c-{c}" for c in customers])]
@@ -85,6 +91,16 @@ def test_a_shared_web_domain_or_phone_counts_as_names_that_agree() -> None:
     assert _kinds(run(_apart(erp_name="ZEPHYR MINING PTY LTD", keys=keys))) == {}
     keys["e-B"] = ("other.com.au", "+61290000000")
     assert _kinds(run(_apart(erp_name="ZEPHYR MINING PTY LTD", keys=keys))) == {}
+
+
+def test_two_deals_meeting_two_orders_join_records_whose_names_differ() -> None:
+    """A trade name against the legal name: one coincidence is a hint, two are a link."""
+    once = run(_apart(erp_name="ZEPHYR MINING PTY LTD"))
+    assert _kinds(once)["D1"] == "no_erp_customer"
+    result = run(_apart(erp_name="ZEPHYR MINING PTY LTD", twice=True))
+    assert _kinds(result) == {}
+    assert set(result.evidence["agreement"]) == {"repeated"}
+    assert result.evidence["linked"].all()
 
 
 def test_two_customers_that_fit_as_well_are_not_guessed_between() -> None:

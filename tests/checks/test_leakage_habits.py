@@ -275,3 +275,95 @@ def test_a_deal_in_instalments_keeps_its_last_part_from_a_younger_deal_it_would_
     assert "2 of 3 instalments billed" in _reason(result, "D2")
     off = run(_instalments(deals, orders), rules_with({"instalments": False}))
     assert _kind(off, "D1") == "under_billed"
+
+
+def _milestones(extra_deals: list[dict], extra_orders: list[dict]):
+    """250 deals billed 30/40/30, 90 days apart, every part naming its deal."""
+    deals, orders = [], []
+    for i in range(LABELLED):
+        close = START + dt.timedelta(days=i % 60)
+        deals.append({"deal_id": f"L{i}", "company": f"E{i}", "amount": 10000, "close_date": close})
+        for k, part in enumerate((3000, 4000, 3000)):
+            orders.append({"order_id": f"LO{i}-{k}", "customer": f"E{i}", "amount": part,
+                           "order_date": close + dt.timedelta(days=10 + 90 * k), "ref": f"L{i}"})  # fmt: skip
+    return frames(deals + extra_deals, orders + extra_orders)
+
+
+def test_a_milestone_plan_is_learned_and_its_first_parts_are_billing_in_progress() -> None:
+    recent = AS_OF - dt.timedelta(days=60)  # 30% billed 50 days ago: the 40% is not yet due
+    old = AS_OF - dt.timedelta(days=400)  # 30% billed, nothing since
+    other = AS_OF - dt.timedelta(days=70)  # 55% billed: no step of the plan
+    deals = [
+        {"deal_id": "D1", "company": "Z", "amount": 20000, "close_date": recent},
+        {"deal_id": "D2", "company": "Y", "amount": 20000, "close_date": old},
+        {"deal_id": "D3", "company": "X", "amount": 20000, "close_date": other},
+    ]
+    orders = [
+        {"order_id": "SO1", "customer": "Z", "amount": 6000, "order_date": recent + dt.timedelta(days=10)},
+        {"order_id": "SO2", "customer": "Y", "amount": 6000, "order_date": old + dt.timedelta(days=10)},
+        {"order_id": "SO3", "customer": "X", "amount": 11000, "order_date": other + dt.timedelta(days=10)},
+    ]  # fmt: skip
+    result = run(_milestones(deals, orders))
+    assert "milestone plans: 30/40/30 (250 deals)" in result.habits["instalments"]
+    assert _kind(result, "D1") == "pending"
+    assert "1 of 3 instalments billed, next due around" in _reason(result, "D1")
+    assert _kind(result, "D2") == "under_billed"
+    assert _kind(result, "D3") == "under_billed"
+
+
+def test_equal_instalments_count_only_in_the_numbers_of_parts_the_data_shows() -> None:
+    """The examples pay in three: a single order of half a recent deal is no "1 of 2"."""
+    recent = AS_OF - dt.timedelta(days=40)
+    deals = [{"deal_id": "D1", "company": "Z", "amount": 30000, "close_date": recent}]
+    orders = [{"order_id": "SO1", "customer": "Z", "amount": 15000,
+               "order_date": recent + dt.timedelta(days=10)}]  # fmt: skip
+    result = run(_instalments(deals, orders))
+    assert "; 3 equal parts" in result.habits["instalments"]
+    assert _kind(result, "D1") == "under_billed"
+
+
+def test_a_few_stray_early_orders_do_not_make_the_go_live() -> None:
+    """Three orders from 2023 (a test, a hand migration), then the ERP's daily business from
+    2025-03-01: the go-live is 2025-03-01, and says how many orders it left out."""
+    deals, orders = _labelled([10] * LABELLED)
+    orders += [
+        {"order_id": f"OLD{i}", "customer": "S", "amount": 100, "order_date": dt.date(2023, 1, 5 + i)}
+        for i in range(3)
+    ]  # fmt: skip
+    result = run(frames(deals, orders))
+    assert result.go_live == dt.date(2025, 3, 11)  # the first labelled deal's order
+    assert "(3 earlier orders left out)" in result.go_live_source
+
+
+def test_a_short_deal_closed_before_the_go_live_may_have_had_its_first_part_before_it() -> None:
+    """Deals here are billed 40% five days after the close and 60% a week later, and deals
+    closed before the go-live do get the orders that fall after it. A deal closed 8 days before
+    the go-live with only a 60% order after it most likely had its 40% in the old system; the
+    same after the go-live is under-billed."""
+    go_live = dt.date(2025, 7, 1)
+    deals, orders = [], []
+    for i in range(LABELLED):
+        close = go_live + dt.timedelta(days=i % 200)
+        deals.append({"deal_id": f"L{i}", "company": f"E{i}", "amount": 10000, "close_date": close})
+        for k, (part, lag) in enumerate(((4000, 5), (6000, 12))):
+            orders.append({"order_id": f"LO{i}-{k}", "customer": f"E{i}", "amount": part,
+                           "order_date": close + dt.timedelta(days=lag), "ref": f"L{i}"})  # fmt: skip
+    for i in range(40):  # deals closed just before the go-live, their second part named after it
+        close = go_live - dt.timedelta(days=1 + i % 10)
+        deals.append({"deal_id": f"P{i}", "company": f"P{i}", "amount": 10000, "close_date": close})
+        orders.append({"order_id": f"PO{i}", "customer": f"P{i}", "amount": 6000,
+                       "order_date": close + dt.timedelta(days=12), "ref": f"P{i}"})  # fmt: skip
+    before, after = go_live - dt.timedelta(days=8), go_live + dt.timedelta(days=100)
+    deals += [
+        {"deal_id": "OLD", "company": "Q", "amount": 8000, "close_date": before},
+        {"deal_id": "NEW", "company": "R", "amount": 8000, "close_date": after},
+    ]
+    orders += [
+        {"order_id": "Q1", "customer": "Q", "amount": 4800, "order_date": before + dt.timedelta(days=12)},
+        {"order_id": "R1", "customer": "R", "amount": 4800, "order_date": after + dt.timedelta(days=12)},
+        {"order_id": "FIRST", "customer": "S", "amount": 100, "order_date": go_live},
+    ]  # fmt: skip
+    result = run(frames(deals, orders))
+    assert result.habits["pre_go_live_orders"].startswith("yes (auto; ")
+    assert _kind(result, "OLD") == "before_erp_go_live"
+    assert _kind(result, "NEW") == "under_billed"

@@ -4,7 +4,8 @@ A won deal of a CRM company that has no ERP customer, and an order of an ERP cus
 CRM company, of the same amount (to the cent, as booked or with the deal's VAT) dated within the
 learned order window after the close: the two records are probably one company. When the names
 agree too (a token-set similarity of at least ``min_name_similarity``, so "Hayford" meets "HAYFORD
-& DUNSHAW INC"; or the records share a web domain or a phone number) and one customer fits best, the two entities are joined for the check, so the
+& DUNSHAW INC"; or the records share a web domain or a phone number; or two of the company's deals
+meet two of the customer's orders so) and one customer fits best, the two entities are joined for the check, so the
 deal meets its order; otherwise the candidate is named on the finding. Every candidate is listed
 in ``Evidence.pairs`` for the data team (and for the matcher to learn from).
 """
@@ -33,6 +34,7 @@ EVIDENCE_COLUMNS = {
     "amount": "float64",
     "lag_days": "int64",
     "name_similarity": "float64",
+    "agreement": "string",  # names, web domain or phone, repeated (deals and orders), or none
     "linked": "bool",
 }
 
@@ -56,23 +58,21 @@ def _candidates(prep: Prepared, window: Window, skip: np.ndarray) -> pd.DataFram
     amount = floats(deals["deal_amount"])
     vat = deals["vat"].to_numpy(dtype=float)
     with_tax = amount * (1 + vat)
-    keys = pd.DataFrame(
-        {
-            "d": np.tile(deals["d"].to_numpy(), 3),
-            "currency": np.tile(deals["currency"].to_numpy(dtype=object), 3),
-            # as booked, with VAT to the cent, with VAT to whole units (IDR)
-            "cents": np.r_[_cents(amount), _cents(with_tax), _cents(np.round(with_tax))],
-        }
-    ).drop_duplicates()
     lone = orders.loc[~orders["has_crm"].to_numpy()]
-    keyed = pd.DataFrame(
-        {
-            "o": lone["o"].to_numpy(),
-            "currency": lone["currency"].to_numpy(dtype=object),
-            "cents": _cents(floats(lone["amount"])),
-        }
+    # currency codes and amounts in cents: a hash join on numbers, not on text
+    codes, _ = pd.factorize(
+        np.r_[deals["currency"].to_numpy(dtype=object), lone["currency"].to_numpy(dtype=object)]
     )
-    pairs = keys.merge(keyed, on=["currency", "cents"], how="inner").drop_duplicates(["d", "o"])
+    deal_code, order_code = codes[: len(deals)], codes[len(deals) :]
+    # as booked, with VAT to the cent, with VAT to whole units (IDR)
+    cents = np.r_[_cents(amount), _cents(with_tax), _cents(np.round(with_tax))]
+    keys = pd.DataFrame(
+        {"d": np.tile(deals["d"].to_numpy(), 3), "cur": np.tile(deal_code, 3), "cents": cents}
+    ).drop_duplicates()
+    keyed = pd.DataFrame(
+        {"o": lone["o"].to_numpy(), "cur": order_code, "cents": _cents(floats(lone["amount"]))}
+    )
+    pairs = keys.merge(keyed, on=["cur", "cents"], how="inner").drop_duplicates(["d", "o"])
     d, o = pairs["d"].to_numpy(), pairs["o"].to_numpy()
     close = won["close_date"].to_numpy(dtype="datetime64[D]")[d]
     lag = (orders["order_date"].to_numpy(dtype="datetime64[D]")[o] - close).astype(np.int64)
@@ -138,26 +138,36 @@ def order_evidence(
     won, orders = prep.won, prep.orders
     d, o = pairs["d"].to_numpy(), pairs["o"].to_numpy()
     similarity, same = _agreement(prep, pairs, keys)
-    # a shared web domain or phone number counts as names that agree
-    pairs["similarity"] = np.where(same, np.maximum(similarity, 100.0), similarity)
+    pairs["similarity"] = similarity
     pairs["d_ent"] = won["ent"].to_numpy()[d]
     pairs["o_ent"] = orders["ent"].to_numpy()[o]
-    # per deal the best-named candidate; linked when the names agree and no other customer
+    # the two agree when the names do, or they share a web domain or phone number, or their
+    # deals and orders coincide twice or more (two deals, two orders): then names may differ
+    # outright (a trade name against the legal one)
+    per_pair = pairs.groupby(["d_ent", "o_ent"])
+    repeated = (per_pair["d"].transform("nunique") >= 2) & (per_pair["o"].transform("nunique") >= 2)
+    pairs["agree"] = (similarity >= min_name_similarity) | same | repeated.to_numpy()
+    pairs["why"] = np.select(
+        [similarity >= min_name_similarity, same, repeated.to_numpy()],
+        ["names", "web domain or phone", "repeated"],
+        default="",
+    )
+    # per deal the best candidate; linked when the two agree and no other customer's order
     # fits as well
-    ranked = pairs.sort_values(["d", "similarity", "lag"], ascending=[True, False, True])
+    ranked = pairs.sort_values(
+        ["d", "agree", "similarity", "lag"], ascending=[True, False, False, True]
+    )
     best = ranked.drop_duplicates("d")
-    rivals = ranked.loc[ranked["similarity"] >= min_name_similarity].groupby("d")["o_ent"].nunique()
+    rivals = ranked.loc[ranked["agree"]].groupby("d")["o_ent"].nunique()
     unique = rivals.reindex(best["d"]).fillna(0).to_numpy() == 1
-    link = best.loc[(best["similarity"].to_numpy() >= min_name_similarity) & unique]
+    link = best.loc[best["agree"].to_numpy() & unique]
     linked = np.isin(pairs["d"].to_numpy(), link["d"].to_numpy()) & np.isin(
         pairs["o"].to_numpy(), link["o"].to_numpy()
     )
     joined = join_entities(prep, link["d_ent"].to_numpy(), link["o_ent"].to_numpy())
     hinted = best.loc[~np.isin(best["d"].to_numpy(), link["d"].to_numpy())]
     why = np.where(
-        hinted["similarity"].to_numpy() >= min_name_similarity,
-        "another customer's order fits as well",
-        "the names differ",
+        hinted["agree"].to_numpy(), "another customer's order fits as well", "the names differ"
     )
     return Evidence(joined, _table(prep, pairs, linked), _hints(prep, hinted, why))
 
@@ -177,6 +187,7 @@ def _table(prep: Prepared, pairs: pd.DataFrame, linked: np.ndarray) -> pd.DataFr
             "amount": floats(orders["amount"])[o],
             "lag_days": pairs["lag"].to_numpy(),
             "name_similarity": pairs["similarity"].to_numpy(),
+            "agreement": pairs["why"].to_numpy(),
             "linked": linked,
         }
     ).astype(EVIDENCE_COLUMNS)

@@ -104,7 +104,7 @@ def named_examples(
     )
     steps = _steps(np.round(running[in_multi], 2), count[multi])
 
-    chain = _instalment_chains(prep, named, deals[~fits & (count == 1)], tol, max_lag)
+    chain = _instalment_chains(prep, named, deals[~fits & (count == 1)], tol, vat, max_lag)
     return _Examples(
         first_lag=np.r_[lag[start[fits]], chain["first"]],
         last_lag=np.r_[lag[last[multi]], chain["last"]],
@@ -140,7 +140,12 @@ def schedules(
 
 
 def _instalment_chains(
-    prep: Prepared, named: pd.DataFrame, single: np.ndarray, tol: np.ndarray, max_lag: int
+    prep: Prepared,
+    named: pd.DataFrame,
+    single: np.ndarray,
+    tol: np.ndarray,
+    vat: np.ndarray,
+    max_lag: int,
 ) -> dict[str, np.ndarray]:
     """Deals with one named part of 1/N of them, followed on the deal's entity by unnamed orders
     in the deal's currency of the same amount that bring the total to the deal: parts, first and
@@ -165,7 +170,8 @@ def _instalment_chains(
             "currency": orders["currency"].to_numpy(dtype=object)[o],
             "deal_currency": won["currency"].to_numpy(dtype=object)[d],
             "close": won["close_date"].to_numpy()[d],
-            "parts_at_most": np.round(1 / first["share"].to_numpy()).astype(np.int64),
+            # parts of the deal, or of the deal with VAT where the orders carry it
+            "parts_at_most": np.round((1 + vat[d]) / first["share"].to_numpy()).astype(np.int64),
             "share": first["share"].to_numpy(),
         }
     )
@@ -197,7 +203,11 @@ def _instalment_chains(
         return empty
     got = pairs.groupby("d").agg(k=("k", "max"), last=("lag", "max"), share=("share", "first"))
     parts = got["k"].to_numpy() + 1
-    complete = np.abs(got["share"].to_numpy() * parts - 1) <= tol[got.index.to_numpy()]
+    at = got.index.to_numpy()
+    billed = got["share"].to_numpy() * parts
+    complete = np.zeros(len(got), dtype=bool)
+    for m in tax_variants(vat[at], deals_with_tax=False):
+        complete |= np.abs(billed - m) <= tol[at] * m
     got = got.loc[complete]
     chain = pairs.loc[pairs["d"].isin(got.index)]
     lag0 = heads.set_index("d")["lag0"]

@@ -28,6 +28,9 @@ from recon.schema import AMOUNT_DTYPE, TEXT_DTYPE
 
 log = logging.getLogger(__name__)
 
+GO_LIVE_MONTH_DAYS = 30
+GO_LIVE_SHARE = 0.25  # of the orders of a typical 30 days: from there on the ERP is live
+
 
 @dataclass(frozen=True)
 class Frames:
@@ -455,7 +458,19 @@ def _review_hints(
 def _go_live(rules: LeakageRules, orders: pd.DataFrame) -> tuple[pd.Timestamp | None, str]:
     if rules.erp_go_live is not None:
         return pd.Timestamp(rules.erp_go_live), "configured in rules/leakage.yaml (erp_go_live)"
-    if len(orders) == 0 or orders["order_date"].isna().all():
+    days = orders["order_date"].dropna().to_numpy(dtype="datetime64[D]").astype(np.int64)
+    if len(days) == 0:
         return None, "unknown: no ERP orders"
-    first = pd.Timestamp(orders["order_date"].min())
-    return first, "inferred: the earliest ERP order"
+    days.sort()
+    # the first order from which a month holds a fair share of a typical month's orders: a few
+    # test or hand-migrated orders dated earlier are not the go-live
+    month = np.searchsorted(days, days + GO_LIVE_MONTH_DAYS) - np.arange(len(days))
+    typical = np.median(month)
+    first = int(np.argmax(month >= GO_LIVE_SHARE * typical))
+    day = pd.Timestamp(np.datetime64(int(days[first]), "D"))
+    if first == 0:
+        return day, "inferred: the earliest ERP order"
+    return day, (
+        f"inferred: the first ERP order from which a month holds a quarter of a typical month's "
+        f"orders ({first:,} earlier orders left out)"
+    )
