@@ -346,6 +346,15 @@ def sample_data(
         str,
         typer.Option("--as-of", help="Last day of the generated history (YYYY-MM-DD, or today)."),
     ] = "2026-10-31",
+    habit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--habit",
+            help="A billing habit of the generated business as NAME=VALUE, e.g. instalments=0.3, "
+            "instalment_gap_days=[60,100], ref_first_only=true, go_live_days=500 "
+            "(repeat the option; see recon.sampledata.Habits).",
+        ),
+    ] = None,
 ) -> None:
     """Generate realistic CRM and ERP sample data with ground-truth files."""
     from recon.asof import parse_option
@@ -353,10 +362,33 @@ def sample_data(
 
     option = parse_option(as_of)
     day = option if isinstance(option, dt.date) else dt.date.today()
+    habits = _habits(habit or [])
     with console.status("generating", spinner="dots") if interactive() else _nullcontext():
-        data = generate(entities, seed, as_of=day)
+        try:
+            data = generate(entities, seed, as_of=day, habits=habits)
+        except ValueError as exc:
+            raise ReconError(f"--habit: {exc}") from None
         paths = write(data, out)
     typer.echo(f"wrote {len(paths)} files for {entities} entities (seed {seed}) to {out}")
+
+
+def _habits(items: list[str]) -> dict[str, object]:
+    """``NAME=VALUE`` options as a mapping, each value read as YAML (numbers, true, [60, 100])."""
+    import yaml
+
+    out: dict[str, object] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ReconError(f'--habit "{item}" — expected NAME=VALUE such as instalments=0.3')
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise ReconError(
+                f'--habit "{item}" — the value is not a number, true/false or list'
+            ) from None
+        out[name.strip()] = tuple(parsed) if isinstance(parsed, list) else parsed
+    return out
 
 
 review_app = typer.Typer(

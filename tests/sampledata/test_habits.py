@@ -361,3 +361,26 @@ def test_any_mix_of_habits_keeps_the_invariants(
     assert set(orders["deal_id"].dropna()) <= won
     if go_live is not None:
         assert (orders["date"] >= AS_OF - pd.Timedelta(days=go_live)).all()
+
+
+def test_the_sample_data_command_takes_habits(tmp_path) -> None:
+    """``recon sample-data --habit NAME=VALUE``: the habit reaches the generator (truth_meta.json
+    says so), and a wrong name or form is one error line with exit code 2."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from recon.cli import app
+
+    out = tmp_path / "data"
+    args = ["sample-data", "--out", str(out), "-n", "200", "--habit", "instalments=0.3",
+            "--habit", "instalment_gap_days=[60, 100]", "--habit", "ref_first_only=true"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    habits = json.loads((out / "truth_meta.json").read_text(encoding="utf-8"))["habits"]
+    assert (habits["instalments"], habits["instalment_gap_days"]) == (0.3, [60, 100])
+    assert habits["ref_first_only"] is True
+    bad = CliRunner().invoke(app, ["sample-data", "--out", str(out), "--habit", "nosuch=1"])
+    assert bad.exit_code == 2 and "unknown habit 'nosuch'" in bad.output
+    bad = CliRunner().invoke(app, ["sample-data", "--out", str(out), "--habit", "instalments"])
+    assert bad.exit_code == 2 and "expected NAME=VALUE" in bad.output
