@@ -130,14 +130,10 @@ def test_the_command_links_them_and_says_what_it_learned(tmp_path) -> None:
     from typer.testing import CliRunner
 
     from recon.cli import app
+    from tests.checks.test_leakage_review_hint import FILES
 
     files = {
-        "crm_companies.csv": "company_id,name,country\nC1,Bauer Holzbau GmbH,Germany\n",
-        "erp_customers.csv": "customer_id,name,country\nK1,BAUER HOLZBAU GMBH,Germany\n",
-        "crm_deals.csv": (
-            "deal_id,company_id,stage,amount,close_date,currency\n"
-            "D1,C1,closedwon,10000,2026-06-01,USD\n"
-        ),
+        **FILES,  # the review-hint case, with an order of the deal's amount
         "erp_orders.csv": (
             "order_id,customer_id,order_date,amount,currency,status\n"
             "O1,K1,2026-06-10,10000,USD,Billed\n"
