@@ -89,3 +89,24 @@ def test_bad_tax_rates_name_their_own_file(tmp_path: Path) -> None:
         load_leakage_rules(write(tmp_path, bundled(), "rates: {gb: 20, DE: nineteen}\n"))
     assert 'tax_rates.yaml: rates.gb is "gb" — expected a country code such as GB' in str(err.value)
     assert 'rates.DE is "nineteen" — expected a rate in percent' in str(err.value)
+
+
+def test_learned_settings_take_days_or_auto_and_name_what_is_wrong(tmp_path: Path) -> None:
+    data = bundled()
+    data["date_window"]["days_after_close"] = "lots"
+    data["date_window"]["later_part_gap_days"] = -3
+    data["learning"]["caps"]["days_after_close"] = "a year"
+    data["instalments"] = "often"
+    data["order_evidence"]["min_name_similarity"] = 180
+    del data["learning"]["fallback"]
+    with pytest.raises(ConfigError) as err:
+        load_leakage_rules(write(tmp_path, data))
+    message = str(err.value)
+    expected = "expected a whole number of days such as 60, or auto"
+    assert f'date_window.days_after_close is "lots" — {expected}' in message
+    assert f"date_window.later_part_gap_days is -3 — {expected}" in message
+    assert 'learning.caps.days_after_close is "a year" — expected a whole number' in message
+    assert 'instalments is "often" — expected true, false or auto' in message
+    assert "order_evidence.min_name_similarity is 180 — expected a number from 0 to 100" in message
+    assert "learning.fallback is missing" in message
+    assert all(line.startswith(str(tmp_path)) for line in message.splitlines())

@@ -192,7 +192,7 @@ def _solve(
     )
     if rules.order_evidence.link:
         prep = evidence.prep
-    pairs = candidate_pairs(prep, habits.window, rules, frames.fx_rates, skip=before)
+    pairs = candidate_pairs(prep, habits.window, rules, frames.fx_rates, named, skip=before)
     params = _params(prep.won, rules, pairs, habits, prep.as_of)
     chosen = assign(pairs, len(prep.won), len(prep.orders), params)
     table = evidence.pairs

@@ -19,6 +19,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process, utils
 
 from recon.checks.amounts import floats
+from recon.checks.leakage.findings import day_text, money
 from recon.checks.leakage.habits import Window
 from recon.checks.leakage.prepare import Prepared, join_entities, positions, take_at
 from recon.normalize.names import fold_text
@@ -197,8 +198,7 @@ def _hints(prep: Prepared, best: pd.DataFrame, why: np.ndarray) -> pd.Series:
     """ "; order SO123 of ERP customer C9 Name, IDR 1,900.00 on 2026-10-26, fits this deal"."""
     if best.empty:
         return pd.Series(dtype="string")
-    orders = prep.orders.iloc[best["o"].to_numpy()]
-    amount = floats(orders["amount"])
+    orders = prep.orders.iloc[best["o"].to_numpy()].reset_index(drop=True)
     text = (
         "; order "
         + orders["order_id"].astype("string").to_numpy()
@@ -207,9 +207,9 @@ def _hints(prep: Prepared, best: pd.DataFrame, why: np.ndarray) -> pd.Series:
         + " "
         + orders["customer"].astype("string").fillna("").to_numpy()
         + ", "
-        + np.array([f"{c} {a:,.2f}" for c, a in zip(orders["currency"], amount, strict=True)])
+        + np.array(money(orders["currency"], floats(orders["amount"])), dtype=object)
         + " on "
-        + orders["order_date"].dt.strftime("%Y-%m-%d").to_numpy()
+        + day_text(orders["order_date"]).to_numpy()
         + ", fits this deal in amount and date: the same company? (not linked: "
         + why
         + ")"

@@ -51,11 +51,12 @@ def _ref_pairs(prep: Prepared) -> pd.DataFrame:
 
 
 def named_pairs(prep: Prepared, rules: LeakageRules, fx_rates: pd.DataFrame | None) -> pd.DataFrame:
-    """The (deal, order) pairs where the order names the deal, at any date: d, o, lag, share
-    (the labelled examples the billing habits are learned from)."""
+    """The (deal, order) pairs where the order names the deal, at any date: d, o, lag, late,
+    share, fx_missing (the labelled examples the billing habits are learned from, and the
+    reference candidates of ``candidate_pairs``)."""
     refs = _ref_pairs(prep)
-    share, _ = _shares(prep, refs, rules, fx_rates)
-    return refs.assign(share=share)[["d", "o", "lag", "share"]]
+    share, missing = _shares(prep, refs, rules, fx_rates)
+    return refs.assign(share=share, fx_missing=missing)
 
 
 def candidate_pairs(
@@ -63,24 +64,24 @@ def candidate_pairs(
     window: Window,
     rules: LeakageRules,
     fx_rates: pd.DataFrame | None,
+    named: pd.DataFrame,
     skip: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per candidate (deal, order): d, o, ref, late, lag (days), share, fx_missing.
-    Won deals where ``skip`` is true take no order (closed before a go-live that brought none)."""
+    ``named``: ``named_pairs`` (their shares are not computed again). Won deals where ``skip``
+    is true take no order (closed before a go-live that brought none)."""
     skip = np.zeros(len(prep.won), dtype=bool) if skip is None else skip
     dated = _window_pairs(prep, window, skip)
-    refs = _ref_pairs(prep)
-    refs = refs.loc[~skip[refs["d"].to_numpy()]]
+    refs = named.loc[~skip[named["d"].to_numpy()]]
     key = dated["d"].to_numpy() * (len(prep.orders) + 1) + dated["o"].to_numpy()
     ref_key = refs["d"].to_numpy() * (len(prep.orders) + 1) + refs["o"].to_numpy()
     dated["ref"] = np.isin(key, ref_key)
     dated["late"] &= ~dated["ref"]  # a reference outweighs the date
+    share, missing = _shares(prep, dated, rules, fx_rates)
+    dated["share"] = share
+    dated["fx_missing"] = missing
     refs = refs.loc[~np.isin(ref_key, key)].assign(ref=True)
-    pairs = pd.concat([dated, refs], ignore_index=True)
-    share, missing = _shares(prep, pairs, rules, fx_rates)
-    pairs["share"] = share
-    pairs["fx_missing"] = missing
-    return pairs[PAIR_COLUMNS]
+    return pd.concat([dated, refs], ignore_index=True)[PAIR_COLUMNS]
 
 
 def _shares(
