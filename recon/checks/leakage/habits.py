@@ -77,10 +77,17 @@ class _Examples:
 
 
 def named_examples(
-    prep: Prepared, named: pd.DataFrame, tol: np.ndarray, vat: np.ndarray, max_lag: int
+    prep: Prepared,
+    named: pd.DataFrame,
+    tol: np.ndarray,
+    vat: np.ndarray,
+    max_lag: int,
+    min_split: int,
 ) -> _Examples:
     """Example deals from the named pairs (d, o, lag, share): complete named deals, and equal
-    instalments named on their first part only."""
+    instalments named on their first part only. The parts of those chains, found by their
+    amount, count only where fewer than ``min_split`` deals name every part: a customer buying
+    at one price now and then makes chains too, and labels beat inferences."""
     named = named.loc[np.isfinite(named["share"].to_numpy())].sort_values(["d", "lag"])
     d = named["d"].to_numpy()
     share = named["share"].to_numpy()
@@ -105,6 +112,8 @@ def named_examples(
     steps = _steps(np.round(running[in_multi], 2), count[multi])
 
     chain = _instalment_chains(prep, named, deals[~fits & (count == 1)], tol, vat, max_lag)
+    if multi.sum() >= min_split:
+        chain = {k: (v if k == "first" else v[:0]) for k, v in chain.items()}
     return _Examples(
         first_lag=np.r_[lag[start[fits]], chain["first"]],
         last_lag=np.r_[lag[last[multi]], chain["last"]],
@@ -258,7 +267,10 @@ def learn(
 ) -> Habits:
     """The window, instalments and go-live habit in effect for this run, and how each was set."""
     window, learning = rules.date_window, rules.learning
-    ex = named_examples(prep, named, tol, vat, learning.caps.later_parts_days_after_close)
+    ex = named_examples(
+        prep, named, tol, vat, learning.caps.later_parts_days_after_close,
+        learning.min_split_deals,
+    )  # fmt: skip
     n, n_split = len(ex.first_lag), len(ex.parts)
     labelled = f"{n:,} deals whose orders name them"
     split = f"{n_split:,} of them billed in parts"
