@@ -1,7 +1,8 @@
 """The recon command line: parse options, set up logging, call the pipeline, map errors to exit codes.
 
 Exit codes: 0 success, 1 findings (for commands asked to fail on them), 2 bad input or configuration,
-3 the report could not be delivered (``recon.report.deliver``; the outputs are kept).
+3 the outputs could not be written or the report could not be delivered (``recon.report.staging``,
+``recon.report.deliver``), 4 an unexpected error (re-run with --debug for the traceback).
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ app = typer.Typer(
 )
 
 _state = {"debug": False}
+CRASHED = 4  # an error recon did not foresee: its own fault, never "new findings" (1)
+# typer's exits and usage errors pass through (its click may be vendored: found by name).
+_CLI_EXITS = (
+    typer.Exit,
+    typer.Abort,
+    *(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -45,8 +53,32 @@ def handles_errors(func: F) -> F:
                 raise
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
+        except _CLI_EXITS:
+            raise
+        except OSError as exc:  # a file or folder the system refused: the input's or the setup's
+            if _state["debug"]:
+                raise
+            typer.echo(f"error: {_os_reason(exc)}", err=True)
+            raise typer.Exit(ReconError.exit_code) from None
+        except Exception as exc:
+            if _state["debug"]:
+                raise
+            text = (str(exc).strip().splitlines() or [""])[0][:300]
+            typer.echo(
+                f"error: unexpected {type(exc).__name__}: {text} — recon stopped; re-run with "
+                "--debug for the traceback and report it",
+                err=True,
+            )
+            raise typer.Exit(CRASHED) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _os_reason(exc: OSError) -> str:
+    """``Permission denied: data/crm_deals.csv`` — what the system said, and of which path."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{reason}: {' → '.join(paths)}" if paths else reason
 
 
 def _version(value: bool) -> None:
@@ -541,7 +573,7 @@ def run_command(
     if run.state is not None:
         typer.echo(_changes_line(run.state))
     typer.echo(f"run record: {run.manifest}")
-    deliver(run.out_dir, f"recon report as of {run.checks['leakage'].as_of}")
+    _deliver(deliver, run, f"recon report as of {run.checks['leakage'].as_of}")
 
 
 @app.command("quality")
@@ -725,9 +757,24 @@ def leakage_command(
     if run.state is not None:
         typer.echo(_changes_line(run.state))
     subject = f"recon leakage as of {result.as_of}: {run.new:,} new"
-    deliver(run.out_dir, subject)  # a failed delivery is exit code 3, even with new leakage
+    _deliver(deliver, run, subject)  # a failed delivery is exit code 3, even with new leakage
     if run.new:
         raise typer.Exit(1)
+
+
+def _deliver(deliver: _Delivery, run: Any, subject: str) -> None:
+    """Send the report where asked, then record in the state store whether the run reached anyone:
+    the findings of a run that did not stay new until one does (``recon.state.lifecycle``)."""
+    from recon.state.lifecycle import DELIVERED, NOT_DELIVERED
+
+    try:
+        deliver(run.out_dir, subject)
+    except ReconError:
+        if run.state is not None:
+            typer.echo(run.state.finish(NOT_DELIVERED), err=True)
+        raise
+    if run.state is not None:
+        run.state.finish(DELIVERED)
 
 
 def _changes_line(state: Any) -> str:

@@ -19,3 +19,11 @@ class SourceError(ReconError):
 
 class StateError(ReconError):
     """The state store cannot be opened, migrated or written."""
+
+
+class OutputError(ReconError):
+    """The outputs could not be written (disk full, a folder gone): the run is recorded as not
+    delivered, so its new findings stay new for the next run. Exit code 3, as a failed delivery:
+    either way the report did not reach anyone."""
+
+    exit_code = 3

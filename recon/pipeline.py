@@ -6,7 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +15,7 @@ from recon.config.load import Inputs
 from recon.extract.load import Progress, load_all
 from recon.models import LoadResult, MatchResult, ReviewDecision
 from recon.report.csvfiles import write_csv
+from recon.report.staging import check_out_dir, publish, staged
 from recon.state.decisions import DecisionStore
 
 if TYPE_CHECKING:
@@ -41,11 +42,21 @@ class LoadRun:
 def run_load(inputs: Inputs, out_dir: Path, progress: Progress | None = None) -> LoadRun:
     """Extract and validate every table; write the canonical tables, quarantine and summary."""
     started = time.perf_counter()
+    check_out_dir(out_dir)  # a bad --out stops the run before any work
     result = load_all(inputs, progress)
-    files = write_load_outputs(result, out_dir)
+    files = written(out_dir, lambda staging: write_load_outputs(result, staging))
     seconds = time.perf_counter() - started
     log.info("load finished in %.1f s", seconds)
-    return LoadRun(result, out_dir, tuple(files), seconds)
+    return LoadRun(result, out_dir, files, seconds)
+
+
+def written(
+    out_dir: Path, write: Callable[[Path], list[Path]], failed: Callable[[], str] = lambda: ""
+) -> tuple[Path, ...]:
+    """``write(staging)`` into a staging folder, then everything moved into ``out_dir`` at once
+    (``recon.report.staging``); the files at their final places."""
+    with staged(out_dir, failed) as staging:
+        return publish(staging, out_dir, write(staging))
 
 
 def write_load_outputs(result: LoadResult, out_dir: Path) -> list[Path]:
@@ -176,11 +187,15 @@ def run_match(
     from recon.report.match_outputs import write_match_outputs
 
     started = time.perf_counter()
+    check_out_dir(out_dir)
     loaded = load_all(inputs, progress)
     result = match(loaded, decisions=decisions)
-    files = write_load_outputs(loaded, out_dir) + write_match_outputs(result, out_dir)
+    files = written(
+        out_dir,
+        lambda staging: write_load_outputs(loaded, staging) + write_match_outputs(result, staging),
+    )
     seconds = time.perf_counter() - started
-    return MatchRun(loaded, result, out_dir, tuple(files), seconds)
+    return MatchRun(loaded, result, out_dir, files, seconds)
 
 
 @dataclass(frozen=True)
@@ -309,6 +324,7 @@ def run_all(
     started_at = datetime.datetime.now().astimezone()
     quality_rules = load_quality_rules()  # rule files are checked before any work
     leakage_rules = load_leakage_rules()
+    check_out_dir(out_dir)
     timings: dict[str, float] = {}
     last = [time.perf_counter()]
 
@@ -320,7 +336,6 @@ def run_all(
     loaded = load_all(inputs, progress)
     resolved = resolve_day(as_of, loaded, leakage_rules, started_at.date())
     months = months or default_months(resolved.day)
-    files = write_load_outputs(loaded, out_dir)
     done("load")
     result = match(loaded, decisions=decisions)
     done("match")
@@ -362,45 +377,50 @@ def run_all(
         found["leakage"] = replace(found["leakage"], findings=state.current)
         leakage_frame = state.leakage
         done("state")
-    files += write_match_outputs(result, out_dir)
-    for name, checked in found.items():
-        files += writers[name](checked, out_dir)
-    if state is not None:  # leakage.csv: the lifecycle columns, and the resolved findings too
-        write_csv(state.leakage, out_dir / "leakage.csv")
-    report = build_report_data(
-        loaded,
-        result,
-        leakage=leakage_frame,
-        monthend=found["monthend"].summary,
-        monthend_differences=found["monthend"].differences,
-        quality=found["quality"].findings,
-        generated_at=started_at,
-        leakage_history=state.history if state is not None else None,
-        as_of=resolved.day,
-        as_of_source=resolved.source,
-        leakage_habits=found["leakage"].habits,
-    )
-    files += write_reports(report, out_dir)
-    done("report")
-    timings["total"] = round(sum(timings.values()), 3)
-    manifest = run_manifest(
-        inputs=inputs,
-        load=loaded,
-        match=result,
-        rules_dir=rules_dir(),
-        started_at=started_at,
-        as_of=resolved.day,
-        as_of_source=resolved.source,
-        timings=timings,
-        decisions_store=decisions_store,
-        checks={name: check_counts(checked) for name, checked in found.items()},
-        outputs=files,
-        out_dir=out_dir,
-        state=state.manifest() if state is not None else None,
-    )
-    path = write_run_manifest(manifest, out_dir)
+
+    def write(staging: Path) -> list[Path]:
+        files = write_load_outputs(loaded, staging) + write_match_outputs(result, staging)
+        for name, checked in found.items():
+            files += writers[name](checked, staging)
+        if state is not None:  # leakage.csv: the lifecycle columns, and the resolved findings too
+            write_csv(state.leakage, staging / "leakage.csv")
+        report = build_report_data(
+            loaded,
+            result,
+            leakage=leakage_frame,
+            monthend=found["monthend"].summary,
+            monthend_differences=found["monthend"].differences,
+            quality=found["quality"].findings,
+            generated_at=started_at,
+            leakage_history=state.history if state is not None else None,
+            as_of=resolved.day,
+            as_of_source=resolved.source,
+            leakage_habits=found["leakage"].habits,
+        )
+        files += write_reports(report, staging)
+        done("report")
+        timings["total"] = round(sum(timings.values()), 3)
+        manifest = run_manifest(
+            inputs=inputs,
+            load=loaded,
+            match=result,
+            rules_dir=rules_dir(),
+            started_at=started_at,
+            as_of=resolved.day,
+            as_of_source=resolved.source,
+            timings=timings,
+            decisions_store=decisions_store,
+            checks={name: check_counts(checked) for name, checked in found.items()},
+            outputs=files,
+            out_dir=staging,
+            state=state.manifest() if state is not None else None,
+        )
+        return [*files, write_run_manifest(manifest, staging)]
+
+    files = written(out_dir, write, _not_written(state))
+    path = out_dir / "run.json"
     log.info("run finished in %.1f s", timings["total"])
-    return FullRun(loaded, result, found, out_dir, (*files, path), timings, path, state, resolved)
+    return FullRun(loaded, result, found, out_dir, files, timings, path, state, resolved)
 
 
 @dataclass(frozen=True)
@@ -421,10 +441,27 @@ class Recorded:
     previous_run: int | None
     new: int
     history: Any  # recon.report.data.LeakageHistory
+    url: str = field(default="", repr=False)  # the store's URL, secrets included: never shown
 
     @property
     def run_id(self) -> int:
         return int(self.record.run_id)
+
+    def finish(self, status: str) -> str:
+        """Record whether the run's outputs and report got out (``recon.state.lifecycle``'s run
+        statuses); when they did not, the sentence that tells the user what that means."""
+        from recon.state.lifecycle import DELIVERED
+        from recon.state.record import finish_run
+        from recon.state.store import Store
+
+        with Store.open(self.url, create=False) as store:
+            finish_run(store, self.run_id, status)
+        if status == DELIVERED:
+            return ""
+        return (
+            f"Run {self.run_id} is recorded in {self.location} as {status}: its new findings "
+            "stay new until a run delivers them."
+        )
 
     def changes(self) -> dict[str, int]:
         """Leakage findings by change: new, open, expired, accepted, resolved."""
@@ -463,6 +500,7 @@ def record_state(
     from recon.report.run_manifest import input_files, rule_files, sha256_file
     from recon.resources import rules_dir
     from recon.state import history
+    from recon.state.lifecycle import PENDING
     from recon.state.record import RunInfo, record_run
     from recon.state.store import Store
 
@@ -485,6 +523,7 @@ def record_state(
                 "leakage": {**leakage_result.counts, "value_at_risk": round(value, 2)},
             },
             timings=dict(timings),
+            status=PENDING,  # until its outputs are written and delivered (Recorded.finish)
         )
         record = record_run(store, info, matched, {"leakage": findings, **other_findings})
         frame = history.with_lifecycle(record.stable(findings), record, store)
@@ -510,7 +549,27 @@ def record_state(
         previous_run=int(previous["run_id"]) if previous is not None else None,
         new=new,
         history=LeakageHistory(label, trend),
+        url=store_url,
     )
+
+
+def _not_written(state: Recorded | None) -> Callable[[], str]:
+    """What runs when a recorded run's outputs could not be written: record it so (best effort: a
+    store that fails now leaves the run pending, which counts the same)."""
+
+    def failed() -> str:
+        if state is None:
+            return ""
+        from recon.errors import ReconError
+        from recon.state.lifecycle import NOT_WRITTEN
+
+        try:
+            return state.finish(NOT_WRITTEN)
+        except ReconError as exc:
+            log.warning("could not record run %d as not written: %s", state.run_id, exc)
+            return ""
+
+    return failed
 
 
 def stable_ids(result: Any, record: Any) -> Any:
@@ -608,17 +667,21 @@ def _one_check(
     from recon.report.match_outputs import write_match_outputs
 
     started = time.perf_counter()
+    check_out_dir(out_dir)
     loaded = load_all(inputs, progress)
     matched = match(loaded, rules_dir, decisions=decisions)
     result = check(loaded, matched)
-    files = (
-        write_load_outputs(loaded, out_dir)
-        + write_match_outputs(matched, out_dir)
-        + write(result, out_dir)
+    files = written(
+        out_dir,
+        lambda staging: (
+            write_load_outputs(loaded, staging)
+            + write_match_outputs(matched, staging)
+            + write(result, staging)
+        ),
     )
     seconds = time.perf_counter() - started
     log.info("%s finished in %.1f s", name, seconds)
-    return loaded, matched, result, tuple(files), seconds
+    return loaded, matched, result, files, seconds
 
 
 @dataclass(frozen=True)
@@ -844,6 +907,7 @@ def run_leakage(
     started = time.perf_counter()
     started_at = datetime.datetime.now().astimezone()
     rules = load_leakage_rules(rules_path)  # a bad rules file stops the run before any work
+    check_out_dir(out_dir)
     loaded = load_all(inputs, progress)
     resolved = resolve_day(as_of, loaded, rules, started_at.date(), rules_path)
     if since_days is not None:
@@ -855,7 +919,6 @@ def run_leakage(
     state = None
     frame = result.findings
     if store:
-        out_dir.mkdir(parents=True, exist_ok=True)  # the default store lives there
         state = record_state(
             store,
             "leakage",
@@ -873,43 +936,48 @@ def run_leakage(
         frame = state.leakage
         if state.previous_run is not None:
             new = state.new
-    files = (
-        write_load_outputs(loaded, out_dir)
-        + write_match_outputs(matched, out_dir)
-        + write_leakage_outputs(result, out_dir, new, as_of_source=resolved.source)
-    )
-    if state is not None:  # leakage.csv: the lifecycle columns, and the resolved findings too
-        write_csv(frame, out_dir / "leakage.csv")
-    report = build_report_data(
-        loaded,
-        matched,
-        leakage=frame,
-        generated_at=started_at,
-        leakage_history=state.history if state is not None else None,
-        as_of=resolved.day,
-        as_of_source=resolved.source,
-        leakage_habits=result.habits,
-    )
-    files += write_reports(report, out_dir)
+
+    def write(staging: Path) -> list[Path]:
+        files = (
+            write_load_outputs(loaded, staging)
+            + write_match_outputs(matched, staging)
+            + write_leakage_outputs(result, staging, new, as_of_source=resolved.source)
+        )
+        if state is not None:  # leakage.csv: the lifecycle columns, and the resolved findings too
+            write_csv(frame, staging / "leakage.csv")
+        report = build_report_data(
+            loaded,
+            matched,
+            leakage=frame,
+            generated_at=started_at,
+            leakage_history=state.history if state is not None else None,
+            as_of=resolved.day,
+            as_of_source=resolved.source,
+            leakage_habits=result.habits,
+        )
+        files += write_reports(report, staging)
+        timings["total"] = round(time.perf_counter() - started, 3)
+        manifest = run_manifest(
+            inputs=inputs,
+            load=loaded,
+            match=matched,
+            rules_dir=rules_dir(),
+            started_at=started_at,
+            as_of=resolved.day,
+            as_of_source=resolved.source,
+            timings=timings,
+            decisions_store=decisions_store,
+            checks={"leakage": {**check_counts(result), "new_leakage": new}},
+            outputs=files,
+            out_dir=staging,
+            state=state.manifest() if state is not None else None,
+        )
+        return [*files, write_run_manifest(manifest, staging)]
+
+    files = written(out_dir, write, _not_written(state))
+    path = out_dir / "run.json"
     seconds = time.perf_counter() - started
-    timings["total"] = round(seconds, 3)
-    manifest = run_manifest(
-        inputs=inputs,
-        load=loaded,
-        match=matched,
-        rules_dir=rules_dir(),
-        started_at=started_at,
-        as_of=resolved.day,
-        as_of_source=resolved.source,
-        timings=timings,
-        decisions_store=decisions_store,
-        checks={"leakage": {**check_counts(result), "new_leakage": new}},
-        outputs=files,
-        out_dir=out_dir,
-        state=state.manifest() if state is not None else None,
-    )
-    path = write_run_manifest(manifest, out_dir)
     log.info("leakage finished in %.1f s", seconds)
     return LeakageRun(
-        loaded, matched, result, new, out_dir, (*files, path), seconds, state, path, resolved, since
+        loaded, matched, result, new, out_dir, files, seconds, state, path, resolved, since
     )

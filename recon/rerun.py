@@ -178,5 +178,9 @@ def rerun(
         months=months,
         store=url,
     )
+    if run.state is not None:  # a re-run delivers nothing: its outputs in place are all of it
+        from recon.state.lifecycle import DELIVERED
+
+        run.state.finish(DELIVERED)
     differences = pure.compare_outputs(original, read_outputs(out_dir))
     return Rerun(record, run, tuple(differences))

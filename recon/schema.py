@@ -31,9 +31,13 @@ DTYPES: dict[Kind, object] = {
 
 @dataclass(frozen=True)
 class Column:
+    """One canonical column. ``required``: every row needs a value (an empty one quarantines the
+    row). ``needs_header``: the source must have the column, though a row may leave it empty."""
+
     name: str
     kind: Kind
     required: bool = False
+    needs_header: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class TableSpec:
     columns: tuple[Column, ...]
     required_table: bool = True
     system: Literal["crm", "erp", "reference"] = "crm"
+    amount_currency: str = ""  # the column naming the currency of the table's amounts, if any
 
     @property
     def names(self) -> list[str]:
@@ -50,7 +55,8 @@ class TableSpec:
 
     @property
     def required(self) -> list[str]:
-        return [c.name for c in self.columns if c.required]
+        """Columns a source must have (a missing one stops the load)."""
+        return [c.name for c in self.columns if c.required or c.needs_header]
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -60,12 +66,22 @@ class TableSpec:
 
 
 def _cols(spec: str) -> tuple[Column, ...]:
-    """Parse ``"company_id:id! name:text! domain:text"``; ``!`` marks a required column."""
+    """Parse ``"company_id:id! name:text! amount:amount+ domain:text"``.
+
+    ``!`` marks a required column (the source must have it and every row a value); ``+`` a column
+    the source must have but a row may leave empty.
+    """
     out = []
     for item in spec.split():
         name, kind = item.split(":")
-        required = kind.endswith("!")
-        out.append(Column(name, kind.rstrip("!"), required))  # type: ignore[arg-type]
+        out.append(
+            Column(
+                name,
+                kind.rstrip("!+"),  # type: ignore[arg-type]
+                required=kind.endswith("!"),
+                needs_header=kind.endswith("+"),
+            )
+        )
     return tuple(out)
 
 
@@ -86,9 +102,12 @@ TABLES: dict[str, TableSpec] = {
             "crm_deals",
             "deal_id",
             _cols(
-                "deal_id:id! company_id:id! stage:text! amount:amount! close_date:date! "
+                # An open or lost deal often has no amount yet (HubSpot leaves it empty): such
+                # rows are kept with the amount missing; the checks decide what a won one means.
+                "deal_id:id! company_id:id! stage:text! amount:amount+ close_date:date! "
                 "deal_name:text currency:text owner:text pipeline:text"
             ),
+            amount_currency="currency",
             system="crm",
         ),
         TableSpec(
@@ -109,6 +128,7 @@ TABLES: dict[str, TableSpec] = {
                 "order_id:id! customer_id:id! order_date:date! amount:amount! currency:text "
                 "status:text crm_deal_ref:text"
             ),
+            amount_currency="currency",
             system="erp",
         ),
         TableSpec(
@@ -119,6 +139,7 @@ TABLES: dict[str, TableSpec] = {
                 "due_date:date paid_amount:amount currency:text status:text"
             ),
             required_table=False,
+            amount_currency="currency",
             system="erp",
         ),
         TableSpec(

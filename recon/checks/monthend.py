@@ -96,9 +96,16 @@ def months_in(
 
 def _month(text: str, option: str) -> pd.Period:
     try:
-        return pd.Period(dt.datetime.strptime(text.strip(), "%Y-%m"), freq="M")
+        month = pd.Period(dt.datetime.strptime(text.strip(), "%Y-%m"), freq="M")
     except ValueError:
         raise ConfigError(f"{option} is '{text}' — expected a month such as 2026-10") from None
+    first, last = pd.Timestamp.min.to_period("M") + 1, pd.Timestamp.max.to_period("M") - 1
+    if not first <= month <= last:
+        raise ConfigError(
+            f"{option} is '{text}' — outside {first} to {last}, the months pandas can hold; give "
+            "a month such as 2026-10"
+        )
+    return month
 
 
 def monthend(
@@ -171,7 +178,7 @@ def monthend(
         by_owner=_totals(records, ["owner"], months),
         by_currency=_totals(records, ["currency"], months),
         ar=ar_overview(invoice_rows, customers, xref, as_of),
-        notes=tuple(_notes(records, invoices)),
+        notes=tuple(_notes(records, invoices, prep.amount_unknown_note(won, months))),
     )
 
 
@@ -239,8 +246,10 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _notes(records: pd.DataFrame, invoices: pd.DataFrame | None) -> list[str]:
-    notes = []
+def _notes(
+    records: pd.DataFrame, invoices: pd.DataFrame | None, amount_unknown: str | None
+) -> list[str]:
+    notes = [amount_unknown] if amount_unknown else []
     missing = int(records["fx_missing"].sum())
     if missing:
         notes.append(f"{missing} amounts have no fx rate and are left out of the totals")

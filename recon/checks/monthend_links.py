@@ -86,9 +86,17 @@ def deal_order_links(
         frames, rules, base=base, won_stages=won_stages, cancelled_statuses=cancelled_statuses
     )
     by_ref = links_by_reference(frames.orders[cancelled], frames.deals)
+    # The assignment leaves out won deals without an amount; an order naming one is still its.
+    deals = frames.deals
+    unknown = deals[
+        deals["amount"].isna().to_numpy(dtype=bool) & is_in(deals["stage"], won_stages).to_numpy()
+    ]
+    by_ref = pd.concat(
+        [by_ref, links_by_reference(frames.orders[~cancelled], unknown)], ignore_index=True
+    )
     log.info("month-end links: %d assigned, %d by reference", len(assigned), len(by_ref))
     note = (
         f"orders linked to deals by the leakage assignment ({len(assigned):,}), cancelled "
-        f"orders by their crm_deal_ref ({len(by_ref):,})"
+        f"orders and orders of won deals without an amount by their crm_deal_ref ({len(by_ref):,})"
     )
     return pd.concat([assigned, by_ref], ignore_index=True), note, taxes

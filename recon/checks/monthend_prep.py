@@ -97,7 +97,8 @@ def won_deals(
     companies: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Won deals as parents of the won→ordered step (``empty_kind`` is set by ``orders``).
-    A deal without an owner falls to its company's, as in the leakage findings."""
+    A deal without an owner falls to its company's, as in the leakage findings. A deal without
+    an amount counts 0 in won, flagged ``amount_missing``: its amount is unknown, not zero."""
     won = deals[is_in(deals["stage"], won_stages).to_numpy()]
     owner = _column(won, "owner").astype("string")
     if companies is not None and "owner" in companies:
@@ -119,8 +120,26 @@ def won_deals(
             "xref_id": won["company_id"].astype(str).map(entity_of(xref, "crm")),
             "owner": owner,
             "currency": currency,
+            "amount_missing": won["amount"].isna().to_numpy(dtype=bool),
         }
     ).reset_index(drop=True)
+
+
+AMOUNT_UNKNOWN = "amount_unknown"
+
+
+def amount_unknown_note(won: pd.DataFrame, months: Sequence[pd.Period]) -> str | None:
+    """ "2 won deals have no amount in the CRM: ..." for the deals of ``months``, or None."""
+    missing = won["amount_missing"].to_numpy(dtype=bool) & won["month"].isin(list(months)).to_numpy(
+        dtype=bool
+    )
+    n = int(missing.sum())
+    if not n:
+        return None
+    return (
+        f"{n:,} won deal(s) have no amount in the CRM: counted as 0 in won and listed as "
+        f"{AMOUNT_UNKNOWN} in the differences (quality.csv lists them to fix)"
+    )
 
 
 def orders(
@@ -195,15 +214,17 @@ def mark_empty_deals(won: pd.DataFrame, orders_: pd.DataFrame) -> pd.DataFrame:
         cancelled["parent"].dropna(), cancelled["id"][cancelled["parent"].notna()]
     )
     which = won["id"].map(cancelled_ids).astype("string")
-    head = "deal " + won["id"] + " won " + _when(won["date"]) + " (" + A.text(won["amount"])
-    head = head + " " + won["currency"].fillna("") + ")"
+    won_on = "deal " + won["id"] + " won " + _when(won["date"])
+    head = won_on + " (" + A.text(won["amount"]) + " " + won["currency"].fillna("") + ")"
+    missing = _column(won, "amount_missing", False).fillna(False).astype(bool)
+    unknown = won_on + " has no amount in the CRM: amount unknown, counted as 0 in won"
     return won.assign(
-        empty_kind=pd.Series("no_order", index=won.index, dtype="string").mask(
-            which.notna(), "cancelled_order"
-        ),
-        empty_note=(head + " has no ERP order").mask(
-            which.notna(), head + ": its order(s) " + which + " were cancelled"
-        ),
+        empty_kind=pd.Series("no_order", index=won.index, dtype="string")
+        .mask(which.notna(), "cancelled_order")
+        .mask(missing, AMOUNT_UNKNOWN),
+        empty_note=(head + " has no ERP order")
+        .mask(which.notna(), head + ": its order(s) " + which + " were cancelled")
+        .mask(missing, unknown),
     )
 
 

@@ -12,10 +12,14 @@ item, which is why the tie-out holds by construction:
   converted at their own date rather than the parent's), tax (included in the children but not the
   parent) and the remaining amount difference — or, when the parent has no children, one item of
   the parent's ``empty_kind`` ("no_order", "cancelled_order", "not_invoiced", ...); when any amount
-  of the group has no fx rate, the rest is one ``fx_missing`` item instead.
+  of the group has no fx rate, the rest is one ``fx_missing`` item instead;
+* a parent whose own amount is unknown (``amount_missing``: a won deal without an amount, counted
+  as 0) has its rest as one ``amount_unknown`` item, even when it is 0: it is listed, not
+  compared.
 
 Input frames (all ids text, amounts ``AMOUNT_DTYPE`` in base currency, 0 where no rate was found):
 parents  id, month, date, base, fx_missing, xref_id, owner, currency, empty_kind, empty_note
+         [, amount_missing]
 children id, parent, month, date, base, fx_missing, at_parent, tax, xref_id, owner, currency,
          orphan_kind, orphan_note   (``at_parent``: the amount converted at the parent's date)
 """
@@ -219,11 +223,37 @@ def _residuals(
     any_missing = group["missing"].any().reindex(p.index).fillna(False).astype(bool)
     ids = join_by(linked["parent"], linked["id"]).reindex(p.index)
     residual = A.sub(child_sum, A.filled(p["base"]))
-    missing = p["fx_missing"].astype(bool) | any_missing
-    empty = ids.isna() & ~missing
-    rest = ~missing & ~empty
+    unknown = (
+        p["amount_missing"].fillna(False).astype(bool)
+        if "amount_missing" in p
+        else pd.Series(False, index=p.index)
+    )
+    missing = (p["fx_missing"].astype(bool) | any_missing) & ~unknown
+    empty = ids.isna() & ~missing & ~unknown
+    rest = ~missing & ~empty & ~unknown
     out = []
     plural = f"{names.child}s "
+    if unknown.any():
+        u = unknown
+        note = p.loc[u, "empty_note"].astype("string")
+        with_children = ids[u].notna()
+        note = note.mask(
+            with_children,
+            _text(p.index[u], note, "; its ", plural, ids[u].fillna(""), " total ",
+                  A.text(child_sum[u]), ", not compared"),
+        )  # fmt: skip
+        out.append(
+            items(
+                names,
+                p.loc[u, "empty_kind"],
+                p.loc[u, "month"],
+                p.loc[u, "id"],
+                ids[u],
+                p[u],
+                residual[u],
+                note,
+            )
+        )
     if missing.any():
         m = missing
         note = _text(

@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from recon.errors import ConfigError
+from recon.config.yaml_safe import load_yaml_file
 
 _EXPECTED = {
     "float_parsing": "a number such as 5",
@@ -71,15 +70,8 @@ def describe(file: str | Path, exc: ValidationError) -> str:
 
 
 def read_yaml(path: Path) -> Any:
-    """Parse a YAML file, turning syntax errors into a ConfigError with line and column."""
-    if not path.is_file():
-        raise ConfigError(f"{path}: file not found")
-    try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}:{where}: not valid YAML ({exc.problem})") from exc
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    """Parse a YAML file, turning syntax errors into a ConfigError with line and column.
+
+    Oversized files and alias bombs are refused (see :mod:`recon.config.yaml_safe`).
+    """
+    return load_yaml_file(path)

@@ -5,12 +5,15 @@ What the YAML says is validated here once, at start-up; later stages receive the
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from recon.schema import TABLES
 
+# The port of a database URL: after the host, which may follow user:password@.
+_PORT = re.compile(r"://(?:[^@/]*@)?(?:\[[^\]]*\]|[^/:?@]*):([^/?@]*)(?=[/?]|$)")
 Transform = Literal["first_of_list", "salesforce_id18", "strip", "upper", "lower"]
 
 
@@ -39,12 +42,31 @@ class DateOptions(_Frozen):
 
 
 class SqlSource(_Frozen):
-    """A table or query read through SQLAlchemy. ``url`` may use ${ENV_VAR} for credentials."""
+    """A table or query read through SQLAlchemy. ``url`` may use ${ENV_VAR} for credentials.
+
+    ``connect_timeout``: seconds to reach the server and log in. ``read_timeout``: seconds the
+    server may stay silent while a query runs or a chunk streams (MariaDB/MySQL socket reads and
+    writes; PostgreSQL ``statement_timeout`` per statement and fetch). Parameters of the same
+    name in the URL's query win.
+    """
 
     url: str
     table: str | None = None
     query: str | None = None
     chunk_rows: int = Field(50_000, gt=0)
+    connect_timeout: float = Field(15, gt=0)
+    read_timeout: float = Field(300, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _numeric_port(cls, v: str) -> str:
+        port = _PORT.search(v)
+        if port and port.group(1) and not port.group(1).isdigit():
+            raise ValueError(
+                f"the port '{port.group(1)}' in the URL is not a number; write it as digits, "
+                "such as :5432 (or leave it out for the default)"
+            )
+        return v
 
     @model_validator(mode="after")
     def _one_of_table_or_query(self) -> SqlSource:

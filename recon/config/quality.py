@@ -172,6 +172,9 @@ class Checks(_Frozen):
     name_legal_form_only: Check
     stale_record: StaleCheck
     won_deal_amount: Check
+    # Later checks have defaults: a quality.yaml copied before they existed still loads.
+    won_deal_negative: Check = Check(severity="error")
+    value_too_long: Check = Check(severity="warning")
 
 
 class QualityFile(_Frozen):

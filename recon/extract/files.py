@@ -12,9 +12,12 @@ import csv
 import datetime as dt
 import io
 import logging
-import zipfile
+import re
+import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +31,27 @@ log = logging.getLogger(__name__)
 CHUNK_ROWS = 100_000
 _DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_BYTES = 256 * 1024
+_SAMPLE_RECORDS = 50  # data rows looked at to recognise a trailing delimiter on every row
+_TRAILING = "_trailing"  # the spare column that takes the empty field after a trailing delimiter
+_SKIPPED = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
+_NAMES_SHOWN = 8  # header names (or sheet names) quoted in a message
+_NAME_SHOWN = 40  # characters of each
+NO_HEADER = "no header recon recognises (the first line is not a list of column names)"
+
+
+def check_is_file(path: Path) -> None:
+    """A data file must be a regular file: say what it is instead (a folder, a broken link...)."""
+    if path.is_file():
+        return
+    if path.is_dir():
+        raise SourceError(f"{path}: is a folder, not a data file")
+    if path.is_symlink():
+        raise SourceError(
+            f"{path}: is a symbolic link that leads to no file (it loops or its target is gone)"
+        )
+    if path.exists():
+        raise SourceError(f"{path}: is not a regular file (a device, pipe or socket)")
+    raise SourceError(f"{path}: file not found")
 
 
 def detect_encoding(path: Path) -> str:
@@ -82,120 +106,229 @@ def detect_delimiter(sample: str) -> str:
     return best
 
 
-def _sample(path: Path, encoding: str) -> str:
+def _sample(path: Path, encoding: str) -> tuple[str, bool]:
+    """The start of the file as text, and whether the file goes on past it."""
     with path.open("rb") as fh:
-        raw = fh.read(_SNIFF_BYTES)
-    return raw.decode(encoding, errors="replace")
+        raw = fh.read(_SNIFF_BYTES + 1)
+    return raw[:_SNIFF_BYTES].decode(encoding, errors="replace"), len(raw) > _SNIFF_BYTES
+
+
+def _first_records(sample: str, cut: bool, delimiter: str) -> list[list[str]]:
+    """The first records of the file (header first), without one the sample may have cut short."""
+    try:
+        records = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
+    except csv.Error:  # not CSV at all (a binary file, say): the header check will say so
+        records = [sample.splitlines()[0].split(delimiter)]
+    if cut and len(records) > 1:
+        records = records[:-1]
+    return records[: _SAMPLE_RECORDS + 1]
+
+
+def _header_names(record: list[str]) -> list[str]:
+    """Header cells as names: BOM and outer spaces removed; an empty name becomes ``column N``."""
+    names = [h.replace("\ufeff", "").strip() for h in record]
+    return [name or f"column {i + 1}" for i, name in enumerate(names)]
+
+
+def shown_name(name: str) -> str:
+    """A header name as quoted in a message: printable, at most 40 characters."""
+    text = "".join(c if c.isprintable() else "?" for c in name)
+    return text if len(text) <= _NAME_SHOWN else text[: _NAME_SHOWN - 1] + "…"
+
+
+def check_headers(headers: list[str]) -> None:
+    """A header naming one column twice (ignoring case) is refused: one of them would be lost."""
+    seen: dict[str, str] = {}
+    for h in headers:
+        key = " ".join(h.split()).casefold()
+        if key in seen:
+            first = seen[key]
+            also = f" (and '{shown_name(first)}')" if first != h else ""
+            raise SourceError(
+                f"column '{shown_name(h)}' appears twice in the header row{also}; "
+                "rename or remove one of them"
+            )
+        seen[key] = h
+
+
+@dataclass
+class _BadLines:
+    """Records the C parser skipped for having more fields than the header: row → field count."""
+
+    fields: dict[int, int] = field(default_factory=dict)
+
+    def take(self, caught: list[warnings.WarningMessage], path: Path) -> None:
+        for w in caught:
+            if not issubclass(w.category, pd.errors.ParserWarning):
+                log.debug("%s: %s", path, w.message)
+                continue
+            text = str(w.message)
+            found = _SKIPPED.findall(text)
+            if not found:
+                raise SourceError(f"{path}: cannot be read as CSV ({text.strip()[:200]})")
+            for line, _expected, seen in found:
+                self.fields[int(line)] = int(seen)
+
+    def numbers(self, start: int, count: int) -> np.ndarray:
+        """Row numbers of ``count`` parsed records from ``start`` on, stepping over skipped ones."""
+        skipped = np.fromiter((r for r in self.fields if r >= start), dtype="int64")
+        candidates = np.arange(start, start + count + len(skipped), dtype="int64")
+        return candidates[~np.isin(candidates, skipped)][:count]
 
 
 def read_csv_chunks(
-    path: Path, options: CsvOptions, *, chunk_rows: int = CHUNK_ROWS
+    path: Path,
+    options: CsvOptions,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    notes: list[str] | None = None,
 ) -> Iterator[pd.DataFrame]:
-    """Yield raw chunks of a delimited text file, detecting encoding and delimiter when asked."""
-    if not path.is_file():
-        raise SourceError(f"{path}: file not found")
+    """Yield raw chunks of a delimited text file, detecting encoding and delimiter when asked.
+
+    The header line is parsed as the first record, so pandas never takes extra fields on the first
+    data row for an index. A record with more fields than the header is skipped by the fast C
+    parser and read again afterwards (only those rows) to be quarantined with its row number. A
+    trailing delimiter on every row (an empty last field) is an export habit, read and noted.
+    """
+    check_is_file(path)
     encoding = detect_encoding(path) if options.encoding == "auto" else options.encoding
     try:
         codecs.lookup(encoding)
     except LookupError as exc:
         raise SourceError(f"{path}: unknown encoding '{encoding}' in the csv options") from exc
-    sample = _sample(path, encoding)
+    sample, cut = _sample(path, encoding)
     if not sample.strip():
         raise SourceError(f"{path}: the file is empty (no header row)")
     delimiter = detect_delimiter(sample) if options.delimiter == "auto" else options.delimiter
     log.debug("%s: encoding %s, delimiter %r", path, encoding, delimiter)
 
-    done = 0
+    records = _first_records(sample, cut, delimiter) or [[""]]
+    header = _header_names(records[0])
+    try:
+        check_headers(header)
+    except SourceError as exc:
+        raise SourceError(f"{path}: {exc}") from None
+    width = len(header)
+    data = [r for r in records[1:] if any(f.strip() for f in r)]
+    # "a,b,c," on every data row under "a,b,c": one spare column takes the empty last field. A
+    # row whose extra field holds a value is still malformed (marked in _finish).
+    trailing = (
+        bool(data)
+        and all(len(r) == width + 1 for r in data)
+        and sum(not r[-1].strip() for r in data) * 2 > len(data)
+    )
+    if trailing:
+        header = [*header, _TRAILING]
+    if notes is not None and (trailing or (width > 1 and not records[0][-1].strip())):
+        notes.append(
+            f"{path.name}: every line ends with the delimiter (an empty last field), an export "
+            "habit; the empty field is ignored"
+        )
+
+    bad = _BadLines()
+    first, next_row = True, 2
     try:
         reader = pd.read_csv(
             path,
             sep=delimiter,
             encoding=encoding,
+            header=None,
+            names=list(range(len(header))),
+            index_col=False,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,
+            on_bad_lines="warn",
             chunksize=chunk_rows,
             engine="c",
         )
         with reader:
-            for chunk in reader:
-                out = _finish(chunk, start_row=done + 2)
-                done += len(chunk)
-                yield out
-        if done == 0:
-            # Header only: an empty chunk keeps the columns for the missing-column check.
-            header = pd.read_csv(path, sep=delimiter, encoding=encoding, dtype=str, nrows=0)
-            yield _finish(header, start_row=2)
+            while True:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", pd.errors.ParserWarning)
+                    try:
+                        # The first chunk also holds the header line.
+                        chunk = reader.get_chunk(chunk_rows + first)
+                    except StopIteration:
+                        chunk = None
+                bad.take(caught, path)
+                if 1 in bad.fields:
+                    raise SourceError(f"{path}: {NO_HEADER}")
+                if chunk is None:
+                    break
+                if first:
+                    chunk, first = chunk.iloc[1:], False  # the header line
+                rows = bad.numbers(next_row, len(chunk))
+                if len(rows):
+                    next_row = int(rows[-1]) + 1
+                yield _finish(chunk, header, rows, width)
     except pd.errors.EmptyDataError:
         raise SourceError(f"{path}: the file is empty (no header row)") from None
-    except pd.errors.ParserError:
-        # A row with more fields than the header: read the rest with the csv module so the
-        # offending rows are quarantined with their row number instead of failing the file.
-        log.info("%s: malformed rows after record %d; reading the rest row by row", path, done)
-        yield from _fallback_chunks(path, encoding, delimiter, skip=done, chunk_rows=chunk_rows)
+    except pd.errors.ParserError as exc:
+        reason = str(exc).strip().removeprefix("Error tokenizing data. C error: ")
+        raise SourceError(f"{path}: cannot be read as CSV ({reason[:200]})") from None
     except UnicodeDecodeError as exc:
         raise SourceError(
             f"{path}: cannot be read as {encoding} ({exc.reason} at byte {exc.start}); "
             "set csv.encoding in recon.yaml (for example cp1252 or utf-8)"
         ) from exc
+    if bad.fields:
+        yield _malformed_chunk(path, encoding, delimiter, header[:width], bad.fields)
 
 
-def _finish(chunk: pd.DataFrame, *, start_row: int) -> pd.DataFrame:
-    """Text dtype, empty cells as NA, row numbers; drop rows that are wholly blank."""
-    chunk.columns = [str(c).strip().lstrip("\ufeff") for c in chunk.columns]
-    frame = chunk.astype(TEXT_DTYPE)
+def _finish(chunk: pd.DataFrame, header: list[str], rows: np.ndarray, width: int) -> pd.DataFrame:
+    """Text dtype, empty cells as NA, row numbers; drop rows that are wholly blank.
+
+    With a spare column for a trailing delimiter, a row whose extra field is not empty has one
+    field too many: it is marked, not read with its values shifted.
+    """
+    chunk.columns = header
+    frame = chunk.astype(TEXT_DTYPE).reset_index(drop=True)
     frame = frame.mask(frame.apply(lambda s: s.str.strip() == ""))
-    frame["_row"] = np.arange(start_row, start_row + len(frame), dtype="int64")
-    blank = frame.drop(columns="_row").isna().all(axis=1)
+    frame["_row"] = rows
+    if _TRAILING in frame.columns:
+        spare = frame.pop(_TRAILING)
+        if spare.notna().any():
+            reason = "row " + frame["_row"].astype("string") + f": {width + 1} fields where "
+            frame["_error"] = reason.where(spare.notna()) + f"the header has {width}"
+    blank = frame[header[:width]].isna().all(axis=1)
+    if "_error" in frame.columns:
+        blank &= frame["_error"].isna()
     return frame.loc[~blank].reset_index(drop=True)
 
 
-def _check_headers(headers: list[str]) -> None:
-    seen: set[str] = set()
-    for h in headers:
-        key = h.casefold()
-        if key in seen:
-            raise SourceError(f"column '{h}' appears twice in the header row")
-        seen.add(key)
-
-
-def _fallback_chunks(
-    path: Path, encoding: str, delimiter: str, *, skip: int, chunk_rows: int
-) -> Iterator[pd.DataFrame]:
-    with path.open(encoding=encoding, newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        header = [h.strip().lstrip("\ufeff") for h in next(reader)]
-        width = len(header)
-        rows: list[list[str]] = []
-        numbers: list[int] = []
-        errors: list[str | None] = []
-        for index, record in enumerate(reader):
-            if index < skip:
-                continue
-            numbers.append(index + 2)
-            if len(record) > width:
-                errors.append(f"has {len(record)} fields, the header has {width}")
-                rows.append([*record[: width - 1], delimiter.join(record[width - 1 :])])
-            else:
-                errors.append(None)
-                rows.append(record + [""] * (width - len(record)))
-            if len(rows) >= chunk_rows:
-                yield _fallback_frame(header, rows, numbers, errors)
-                rows, numbers, errors = [], [], []
-        if rows:
-            yield _fallback_frame(header, rows, numbers, errors)
-
-
-def _fallback_frame(
-    header: list[str], rows: list[list[str]], numbers: list[int], errors: list[str | None]
+def _malformed_chunk(
+    path: Path,
+    encoding: str,
+    delimiter: str,
+    header: list[str],
+    fields: dict[int, int],
 ) -> pd.DataFrame:
+    """The records the fast parser skipped, read again so they can be quarantined, not lost.
+
+    One pass of the csv module up to the last such row; only files with malformed rows pay it.
+    The fields past the header's last column are kept, joined, in that last column.
+    """
+    width, last = len(header), max(fields)
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    with path.open(encoding=encoding, newline="") as fh:
+        try:
+            for number, record in enumerate(csv.reader(fh, delimiter=delimiter), start=1):
+                if number in fields:
+                    rows.append([*record[: width - 1], delimiter.join(record[width - 1 :])])
+                    numbers.append(number)
+                if number >= last:
+                    break
+        except csv.Error as exc:
+            raise SourceError(f"{path}: cannot be read as CSV ({exc})") from None
+    errors = [f"row {n}: {fields[n]} fields where the header has {width}" for n in numbers]
     frame = pd.DataFrame(rows, columns=header, dtype=object).astype(TEXT_DTYPE)
     frame = frame.mask(frame.apply(lambda s: s.str.strip() == ""))
     frame["_row"] = np.asarray(numbers, dtype="int64")
     frame["_error"] = pd.array(errors, dtype=TEXT_DTYPE)
-    blank = frame.drop(columns=["_row", "_error"]).isna().all(axis=1) & frame["_error"].isna()
-    return frame.loc[~blank].reset_index(drop=True)
+    return frame
 
 
 # --- Excel -----------------------------------------------------------------------------------
@@ -226,55 +359,102 @@ def cell_text(value: object) -> str | None:
 
 
 def read_excel_chunks(
-    path: Path, sheet: str | None, *, chunk_rows: int = CHUNK_ROWS
+    path: Path,
+    sheet: str | None,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    notes: list[str] | None = None,
 ) -> Iterator[pd.DataFrame]:
-    """Yield raw chunks of one worksheet (the named sheet, else the first)."""
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+    """Yield raw chunks of one worksheet: the named sheet, else the first visible one.
 
-    if not path.is_file():
-        raise SourceError(f"{path}: file not found")
+    When no sheet is configured and the workbook has several, a note names the sheet read (and
+    any hidden sheets passed over). A workbook openpyxl cannot read, down to a damaged sheet deep
+    in the file, is a SourceError naming the file and sheet, never a traceback.
+    """
+    import openpyxl
+
+    check_is_file(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise SourceError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+    except Exception as exc:  # openpyxl, zipfile and XML parsers raise many kinds
+        raise SourceError(f"{path}: not a readable .xlsx workbook ({_short(exc)})") from exc
     try:
-        if sheet is None:
-            ws = book.worksheets[0]
-        elif sheet in book.sheetnames:
-            ws = book[sheet]
-        else:
-            raise SourceError(
-                f"{path}: no sheet named '{sheet}'; sheets: {', '.join(book.sheetnames)}"
-            )
+        ws = _pick_sheet(path, book, sheet, notes)
         yield from _sheet_chunks(path, ws, chunk_rows)
     finally:
         book.close()
 
 
-def _sheet_chunks(path: Path, ws: object, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    rows_iter = ws.iter_rows(values_only=True)  # type: ignore[attr-defined]
+def _pick_sheet(path: Path, book: Any, sheet: str | None, notes: list[str] | None) -> Any:
+    if sheet is not None:
+        if sheet not in book.sheetnames:
+            listed = ", ".join(shown_name(s) for s in book.sheetnames[:_NAMES_SHOWN])
+            raise SourceError(f"{path}: no sheet named '{sheet}'; sheets: {listed}")
+        return book[sheet]
+    sheets = book.worksheets
+    if not sheets:
+        raise SourceError(f"{path}: the workbook has no worksheets")
+    visible = [ws for ws in sheets if getattr(ws, "sheet_state", "visible") == "visible"]
+    hidden = [ws.title for ws in sheets if ws not in visible]
+    ws = visible[0] if visible else sheets[0]
+    if notes is not None and len(sheets) > 1:
+        if not visible:
+            why = "every sheet is hidden; the first was read"
+        elif hidden:
+            why = "the first visible sheet; hidden sheets skipped: " + ", ".join(
+                f"'{shown_name(t)}'" for t in hidden[:_NAMES_SHOWN]
+            )
+        else:
+            why = "the first sheet"
+        notes.append(
+            f"{path.name}: sheet '{shown_name(ws.title)}' read ({why}); "
+            "set sheet: in recon.yaml to choose another"
+        )
+    return ws
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+def _sheet_rows(path: Path, ws: Any) -> Iterator[tuple[int, tuple[object, ...]]]:
+    """The sheet's rows with their numbers; a damaged sheet becomes a SourceError."""
+    rows = enumerate(ws.iter_rows(values_only=True), start=1)
+    while True:
+        try:
+            item = next(rows, None)
+        except Exception as exc:  # the sheet XML or its zip entry is damaged
+            raise SourceError(
+                f"{path}: sheet '{shown_name(ws.title)}' cannot be read; the workbook is "
+                f"damaged ({_short(exc)}); open and save it again in Excel, or export it as CSV"
+            ) from exc
+        if item is None:
+            return
+        yield item
+
+
+def _sheet_chunks(path: Path, ws: Any, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    rows_iter = _sheet_rows(path, ws)
     header: list[str] | None = None
-    header_row = 0
-    for number, values in enumerate(rows_iter, start=1):
+    for _number, values in rows_iter:
         if any(cell_text(v) is not None for v in values):
             header = [cell_text(v) or f"column {i + 1}" for i, v in enumerate(values)]
-            header_row = number
             break
     if header is None:
-        raise SourceError(f"{path}: the sheet is empty (no header row)")
+        raise SourceError(f"{path}: the sheet '{shown_name(ws.title)}' is empty (no header row)")
     header = [h.strip() for h in header]
     while header and header[-1].startswith("column ") and len(header) > 1:
         header.pop()  # trailing unnamed columns are Excel formatting, not data
     try:
-        _check_headers(header)
+        check_headers(header)
     except SourceError as exc:
         raise SourceError(f"{path}: {exc}") from None
     width = len(header)
     rows: list[list[str | None]] = []
     numbers: list[int] = []
     emitted = False
-    for number, values in enumerate(rows_iter, start=header_row + 1):
+    for number, values in rows_iter:
         cells = [cell_text(v) for v in values[:width]]
         if not any(c is not None for c in cells):
             continue

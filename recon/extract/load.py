@@ -43,9 +43,9 @@ def _merged(model_cls: type[M], *layers: BaseModel) -> M:
 
 
 def _raw_chunks(
-    name: str, source: TableSource, base_dir: Path, csv_options: CsvOptions
+    name: str, source: TableSource, base_dir: Path, csv_options: CsvOptions, notes: list[str]
 ) -> tuple[str, str, Iterator[pd.DataFrame]]:
-    """(label for messages, kind of source, iterator of raw chunks)."""
+    """(label for messages, kind of source, iterator of raw chunks); readers add to ``notes``."""
     if source.sql is not None:
         from recon.extract.sql import read_sql_chunks  # SQLAlchemy drivers only when needed
 
@@ -58,10 +58,10 @@ def _raw_chunks(
     label = str(path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return label, "excel", read_excel_chunks(path, source.sheet)
+        return label, "excel", read_excel_chunks(path, source.sheet, notes=notes)
     if suffix == ".xls":
         raise SourceError(f"{path}: old .xls workbooks are not supported; save it as .xlsx or .csv")
-    return label, "csv", read_csv_chunks(path, csv_options)
+    return label, "csv", read_csv_chunks(path, csv_options, notes=notes)
 
 
 def _masked(url: str) -> str:
@@ -70,7 +70,7 @@ def _masked(url: str) -> str:
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return "sql"
 
 
@@ -85,7 +85,8 @@ def load_table(
     preset = load_preset(source.preset, name)
     csv_options = _merged(CsvOptions, config.csv, preset.csv, source.csv)
     date_options = _merged(DateOptions, config.dates, preset.dates, source.dates)
-    label, kind, chunks = _raw_chunks(name, source, inputs.base_dir, csv_options)
+    read_notes: list[str] = []
+    label, kind, chunks = _raw_chunks(name, source, inputs.base_dir, csv_options, read_notes)
 
     mapped_parts: list[pd.DataFrame] = []
     missing_optional: tuple[str, ...] = ()
@@ -111,12 +112,16 @@ def load_table(
     text = pd.concat(mapped_parts, ignore_index=True) if mapped_parts else None
     if text is None:
         raise SourceError(f"{label}: no header row found")
+    if text["_error"].notna().any():
+        # Rows with too many fields are read after the others: put them back in file order.
+        text = text.sort_values("_row", kind="stable", ignore_index=True)
     log.info("%s: %d rows read from %s", name, len(text), label)
 
     frame, quarantine, notes = _parse_table(
         text,
         spec,
         label,
+        label if kind == "sql" else Path(label).name,
         csv_options,
         date_options,
         kind,
@@ -135,7 +140,7 @@ def load_table(
         rows_read=len(text),
         missing_optional=missing_optional,
         skipped_features=skipped,
-        notes=tuple(notes),
+        notes=(*read_notes, *notes),
         won_stages=preset.won_stages,
         cancelled_statuses=preset.cancelled_statuses,
     )
@@ -145,24 +150,29 @@ def _parse_table(
     text: pd.DataFrame,
     spec: TableSpec,
     label: str,
+    where: str,
     csv_options: CsvOptions,
     date_options: DateOptions,
     kind: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Typed frame of usable rows, quarantine of the rest, and detection notes."""
+    """Typed frame of usable rows, quarantine of the rest, and detection notes.
+
+    ``label`` names the source in the quarantine; ``where`` (the file name) in the notes.
+    """
     out: dict[str, pd.Series] = {}
     problems: list[pd.DataFrame] = []
     notes: list[str] = []
     decimal = "." if kind == "sql" else csv_options.decimal
     # A row with too many fields is reported once as malformed, not again per shifted value.
     malformed = text["_error"].notna()
+    currency = text[spec.amount_currency] if spec.amount_currency else None
 
     for column in spec.columns:
         values = text[column.name]
         if column.kind == "id":
             parsed = parse.parse_ids(values)
         elif column.kind == "amount":
-            parsed = parse.parse_amounts(values, decimal=decimal)
+            parsed = parse.parse_amounts(values, decimal=decimal, currency=currency)
         elif column.kind == "date":
             parsed = parse.parse_dates(
                 values,
@@ -181,10 +191,18 @@ def _parse_table(
         else:
             typed, bad = parsed.values, parsed.bad.fillna(False).astype(bool) & ~malformed
             if parsed.note:
-                notes.append(f"{column.name}: {parsed.note}")
+                notes.append(f"{where} {column.name}: {parsed.note}")
             if bad.any():
                 problems.append(
                     _problem_rows(text, bad, column.name, f"bad {column.kind}", parsed.reason)
+                )
+        if column.needs_header:
+            blank = typed.isna() & ~bad & ~malformed
+            if blank.any():
+                n = int(blank.sum())
+                notes.append(
+                    f"{where} {column.name}: {n} row{'s' if n > 1 else ''} with no "
+                    f"{column.name} kept, {column.name} missing (e.g. row {_first_row(text, blank)})"
                 )
         if column.required:
             empty = typed.isna() & ~bad & ~malformed
@@ -196,6 +214,12 @@ def _parse_table(
         out[column.name] = typed.astype(DTYPES[column.kind])
 
     if malformed.any():
+        first = int(np.flatnonzero(malformed.to_numpy())[0])
+        more = int(malformed.sum()) - 1
+        notes.append(
+            f"{where} {text['_error'].iloc[first]} — row quarantined"
+            + (f" (and {more} more rows with too many fields)" if more else "")
+        )
         problems.append(
             _problem_rows(text, malformed, "", "malformed row", text["_error"].astype("string"))
         )
@@ -222,6 +246,10 @@ def _parse_table(
     else:
         quarantine = empty_quarantine()
     return kept, quarantine, notes
+
+
+def _first_row(text: pd.DataFrame, mask: pd.Series) -> int:
+    return int(text["_row"].iloc[int(np.flatnonzero(mask.to_numpy())[0])])
 
 
 def _records_json(text: pd.DataFrame, mask: pd.Series) -> pd.Series:
@@ -288,7 +316,7 @@ def load_all(inputs: Inputs, progress: Progress | None = None) -> LoadResult:
         tables=tables,
         base_currency=config.base_currency.upper(),
         won_stages=tuple(won or DEFAULT_WON_STAGES),
-        notes=tuple(reference_notes(tables)),
+        notes=(*inputs.notes, *reference_notes(tables)),
     )
 
 

@@ -24,7 +24,13 @@ Amounts
       (``1,234.56``, ``1234.5``, ``1,234,567``) votes for ``.``; ``1,234`` and ``1.234`` do not
       vote. The majority wins; the minority's deciding values are bad (never read the other
       way). A tie makes every value that reads differently under the two separators bad. With no
-      vote at all, ``.`` is used and, if some value was ambiguous, the note says so.
+      vote at all, ``.`` is used and, if some value was ambiguous, the note says so; when the
+      majority decided an ambiguous value, the note says so too, with an example.
+    * Currencies without minor units (ISO 4217's zero-decimal ones such as JPY, KRW, VND, CLP,
+      and IDR, exported as whole rupiah), named by the value's marker (``Rp``, ``IDR``, ``₩``) or
+      by the row's currency column: a number made only of thousands groups (``Rp 1.000``,
+      ``1,234,567``) is a whole number whatever the column's decimal separator, does not vote,
+      and the note says when that reading differs from the column's separator.
 
 Dates
     * ISO is always read: ``2026-12-31``, ``2026/12/31``, ``20261231``, with an optional time and
@@ -205,6 +211,32 @@ _SPACES = r"[\x{a0}\x{1680}\x{2000}-\x{200a}\x{202f}\x{205f}\x{3000}]"
 _DASHES = r"[\x{2012}\x{2013}\x{2014}\x{2212}\x{fe63}\x{ff0d}]"
 _ODD_CHARS = _SPACES + "|" + _DASHES + "|’"
 _INT_DIGITS_MAX = 30  # fits decimal128(38, 6), used while rounding, even after rounding up
+# Currencies whose amounts carry no minor unit in practice: ISO 4217's zero-decimal currencies,
+# and IDR, which keeps two decimals on paper but is exported as whole rupiah. Codes and the
+# markers that name one of them alone (``¥`` is also the yuan, so it is not here).
+_WHOLE_UNIT_CODES = [
+    "BIF",
+    "CLP",
+    "DJF",
+    "GNF",
+    "IDR",
+    "ISK",
+    "JPY",
+    "KMF",
+    "KRW",
+    "PYG",
+    "RWF",
+    "UGX",
+    "UYI",
+    "VND",
+    "VUV",
+    "XAF",
+    "XOF",
+    "XPF",
+]
+_WHOLE_MARKERS = pa.array([*_WHOLE_UNIT_CODES, "RP", "RP.", "₩", "₫"], pa.string())
+# Only thousands groups, no decimals: ``1.000``, ``12,500``, ``1.234.567``.
+_GROUPED = r"^[1-9][0-9]{0,2}(?:(?:\.[0-9]{3})+|(?:,[0-9]{3})+)$"
 
 
 def _number_pattern(dec: str) -> str:
@@ -321,13 +353,39 @@ def _plain_decimal(text: str) -> str:
     return format(Decimal(text), "f")
 
 
-def parse_amounts(values: pd.Series, decimal: Literal["auto", ".", ","] = "auto") -> Parsed:
-    """Read exported amounts (``1.234,56 €``, ``(1,234.56)``, ``Rp 1.234.567``) as decimals."""
+def _whole_units(shape: _AmountShape, currency: pd.Series | None) -> np.ndarray:
+    """Rows whose currency has no minor unit in practice, by the value's marker or its row's
+    currency column (``Rp 1.000``, ``1.000 JPY``, or ``1.000`` with currency ``IDR``)."""
+    marker = pc.utf8_upper(
+        pc.utf8_trim(pc.binary_join_element_wise(shape.pre, shape.post, ""), "-+() \t")
+    )
+    whole = _np(pc.is_in(marker, value_set=_WHOLE_MARKERS))
+    if currency is not None:
+        code = pc.utf8_upper(_text(currency))
+        whole |= _np(pc.is_in(code, value_set=_WHOLE_MARKERS))
+    return whole
+
+
+def parse_amounts(
+    values: pd.Series,
+    decimal: Literal["auto", ".", ","] = "auto",
+    currency: pd.Series | None = None,
+) -> Parsed:
+    """Read exported amounts (``1.234,56 €``, ``(1,234.56)``, ``Rp 1.234.567``) as decimals.
+
+    ``currency`` is the row's currency code, when the table has one: amounts in a currency without
+    minor units (IDR, JPY, ...) written with only thousands groups are read as whole numbers.
+    """
     shape = _amount_shape(values)
     text, n = shape.text, len(shape.text)
     notes: list[str] = []
-    votes = shape.votes
     other: dict[str, DecimalMark] = {".": ",", ",": "."}
+    # ``Rp 1.000`` and ``JPY 1,234,567``: groups of three in a whole-unit currency are thousands,
+    # whichever separator they use; they neither vote on nor follow the column's decimal mark.
+    whole = _whole_units(shape, currency) & _np(pc.match_substring_regex(shape.num, _GROUPED))
+    dot, comma = shape.valid["."] & ~whole, shape.valid[","] & ~whole
+    votes = {".": int((dot & ~comma).sum()), ",": int((comma & ~dot).sum())}
+    ambiguous = shape.ambiguous & ~whole
     dec: DecimalMark
     tie = np.zeros(n, dtype=bool)
     minority = np.zeros(n, dtype=bool)
@@ -335,38 +393,58 @@ def parse_amounts(values: pd.Series, decimal: Literal["auto", ".", ","] = "auto"
         dec = decimal
     elif votes["."] == votes[","] and votes["."] > 0:
         dec = "."
-        tie = (shape.valid["."] ^ shape.valid[","]) | shape.ambiguous
+        tie = (dot ^ comma) | ambiguous
         notes.append(
             f"decimal separator undecided: as many amounts use '.' as ',' ({votes['.']} each); "
             "those that read differently are marked bad; set csv.decimal in recon.yaml"
         )
     elif votes["."] == votes[","]:
         dec = "."
-        amb = shape.ambiguous
-        if amb.any():
+        if ambiguous.any():
             notes.append(
                 f"no amount shows the decimal separator; read with '.', so "
-                f"{_first(text, amb)} is {_first(shape.num, amb, quote=False).replace(',', '')}"
+                f"{_first(text, ambiguous)} is "
+                f"{_first(shape.num, ambiguous, quote=False).replace(',', '')}"
                 " (set csv.decimal in recon.yaml if that is wrong)"
             )
     else:
         dec = "." if votes["."] > votes[","] else ","
-        minority = shape.valid[other[dec]] & ~shape.valid[dec]
+        minority = comma & ~dot if dec == "." else dot & ~comma
         if dec == ",":
-            example = _first(text, shape.valid[","] & ~shape.valid["."])
+            example = _first(text, comma & ~dot)
             notes.append(f"decimal comma detected (e.g. {example})")
         if minority.any():
             notes.append(
                 f"mixed decimal separators: {_count(minority, 'amount')} written with "
                 f"'{other[dec]}' as the decimal separator marked bad"
             )
+        if ambiguous.any():
+            number = _first(shape.num, ambiguous, quote=False)
+            reading = number.replace(other[dec], "").replace(",", ".")
+            notes.append(
+                f"{_count(ambiguous, 'amount')} that could be read two ways read with "
+                f"'{dec}' as the decimal separator, as the other amounts in this column show "
+                f"(e.g. {_first(text, ambiguous)} is {reading}); set csv.decimal in recon.yaml "
+                "if that is wrong"
+            )
 
-    ok = (shape.valid[dec] & ~tie) | (shape.zero & ~shape.shaped)
+    ok = (shape.valid[dec] & ~tie) | (shape.zero & ~shape.shaped) | whole
     clean = shape.num
     for grouping in ("," if dec == "." else ".", " ", "'"):
         clean = pc.replace_substring(clean, grouping, "")
     if dec == ",":
         clean = pc.replace_substring(clean, ",", ".")
+    if whole.any():
+        clean = pc.if_else(
+            pa.array(whole), pc.replace_substring_regex(shape.num, "[.,]", ""), clean
+        )
+        differs = whole & _np(pc.match_substring(shape.num, dec))
+        if differs.any():
+            notes.append(
+                f"{_count(differs, 'amount')} in a currency without minor units read with "
+                f"'{dec}' as the thousands separator (e.g. {_first(text, differs)} is "
+                f"{_first(clean, differs, quote=False)})"
+            )
     clean = pc.if_else(pa.array(shape.zero & ~shape.shaped), "0", clean)
     clean = pc.if_else(pa.array(ok), clean, _NULL)
 

@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
 from recon import resources
 from recon.config.messages import describe, read_yaml
 from recon.config.models import Preset, Transform
 from recon.errors import ConfigError, SourceError
+from recon.extract.files import NO_HEADER, shown_name
 from recon.extract.ids import salesforce_id18
 from recon.schema import TABLES, TEXT_DTYPE, TableSpec
 
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 CANONICAL = "canonical"
 _NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
 _PASS_THROUGH = ("_row", "_error")  # raw-chunk columns that are not source data
-_MAX_LISTED = 40  # columns named in a "columns found" message before it is cut short
+_MAX_LISTED = 8  # columns named in a "columns found" message before it is cut short
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,8 @@ def _preset_files(rules_dir: Path | None) -> dict[str, Path]:
 def _table_of(path: Path) -> str | None:
     """The ``table:`` a preset file declares, or None when the file cannot be read as a mapping."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = read_yaml(path)
+    except ConfigError:
         return None
     table = data.get("table") if isinstance(data, dict) else None
     return table if isinstance(table, str) else None
@@ -180,13 +180,22 @@ def _quoted_alternatives(headers: tuple[str, ...]) -> str:
     return ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
-def _found(columns: list[str]) -> str:
-    if not columns:
-        return "none"
-    if len(columns) <= _MAX_LISTED:
-        return ", ".join(columns)
+def _found(columns: list[str], known: set[str]) -> str:
+    """What a "columns found" message shows of the header: a few names, each cut short, and none
+    at all when no name is one recon knows, since the first line is then not a header but
+    whatever the file holds (a binary file, a report, someone's secrets)."""
+    if not any(normalize_header(c) in known for c in columns):
+        return NO_HEADER
+    shown = ", ".join(shown_name(c) for c in columns[:_MAX_LISTED])
     rest = len(columns) - _MAX_LISTED
-    return ", ".join(columns[:_MAX_LISTED]) + f" and {rest} more"
+    return "columns found: " + shown + (f" and {rest} more" if rest > 0 else "")
+
+
+def _known_headers(preset: Preset, overrides: Mapping[str, str], spec: TableSpec) -> set[str]:
+    """Every header the preset, the overrides or the canonical names would take, normalized."""
+    names = [*spec.names, *overrides.values()]
+    names += [h for headers in preset.columns.values() for h in headers]
+    return {normalize_header(n) for n in names}
 
 
 def _first_of_list(values: pd.Series) -> pd.Series:
@@ -232,7 +241,7 @@ def _resolve(
     def lookup(wanted: str) -> str | None:
         matches = by_norm.get(normalize_header(wanted), [])
         if len(matches) > 1:
-            listed = " and ".join(f'"{m}"' for m in matches)
+            listed = " and ".join(f'"{shown_name(m)}"' for m in matches)
             raise SourceError(
                 f"{source}: columns {listed} differ only in case or spacing, so it is unclear "
                 f'which one is "{wanted}"; rename one of them'
@@ -263,7 +272,7 @@ def _resolve(
     if missing_override:
         raise SourceError(
             f"{source}: {'; '.join(missing_override)}, but the file has no such column; "
-            f"columns found: {_found(headers)}"
+            f"{_found(headers, _known_headers(preset, overrides, spec))}"
         )
     return mapping
 
@@ -292,7 +301,8 @@ def apply_preset(
             else:
                 looks = f"has no header for it; name one with columns.{column} in recon.yaml"
             reasons.append(f"no column for {column} (the {preset.name} preset {looks})")
-        raise SourceError(f"{source}: {'; '.join(reasons)}; columns found: {_found(headers)}")
+        found = _found(headers, _known_headers(preset, overrides, spec))
+        raise SourceError(f"{source}: {'; '.join(reasons)}; {found}")
 
     by_name = {str(c): c for c in raw.columns}
     out: dict[str, pd.Series] = {}

@@ -3,13 +3,18 @@
 Columns are found by their header in row 1 (case and spaces ignored), so a reviewer may reorder or
 add columns. In a workbook every sheet whose row 1 holds the review columns is read: the Review
 sheet, and its continuations when a large one was split over several sheets.
+
+A workbook's cells are read as the values its formulas last computed. A formula a program wrote
+(openpyxl writes none of those values) reads as empty: such a cell is marked unreadable on its
+row, never taken for an empty decision.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +40,8 @@ class ReviewRow:
     row: int
     cells: dict[str, str | None]
     error: str | None = None  # the row could not be read as a whole (such as too many fields)
+    # review column -> why its cell could not be read (a formula with no saved value)
+    unreadable: dict[str, str] = field(default_factory=dict)
 
     def where(self, column: str | None = None) -> str:
         parts = [self.file, *([f"sheet {self.sheet}"] if self.sheet else []), f"row {self.row}"]
@@ -93,14 +100,18 @@ def _row(
     return ReviewRow(file, sheet, number, cells)
 
 
-def _read_workbook(path: Path) -> list[ReviewRow]:
+def _open_book(path: Path, *, data_only: bool):  # -> openpyxl Workbook
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
         raise SourceError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+
+
+def _read_workbook(path: Path) -> list[ReviewRow]:
+    book = _open_book(path, data_only=True)
     rows: list[ReviewRow] = []
     sheets = 0
     try:
@@ -112,10 +123,14 @@ def _read_workbook(path: Path) -> list[ReviewRow]:
             if where is None:
                 continue
             sheets += 1
+            found: dict[int, ReviewRow] = {}
             for number, values in enumerate(lines, start=2):
                 text = [cell_text(v) for v in values]
                 if any(t is not None for t in text):
-                    rows.append(_row(str(path), ws.title, number, text, where))
+                    found[number] = _row(str(path), ws.title, number, text, where)
+            if _has_formulas(path, getattr(ws, "_worksheet_path", None)):
+                found = _unsaved_formulas(path, ws.title, where, found)
+            rows.extend(found[n] for n in sorted(found))
     finally:
         book.close()
     if not sheets:
@@ -125,6 +140,67 @@ def _read_workbook(path: Path) -> list[ReviewRow]:
         )
     log.info("%s: %d review rows from %d sheet(s)", path, len(rows), sheets)
     return rows
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
+_SCAN_BYTES = 1 << 20
+
+
+def _has_formulas(path: Path, member: str | None) -> bool:
+    """Whether the sheet's XML holds a formula at all: one streamed pass over the compressed
+    part, so that a workbook without formulas (recon's own) is not read twice. True when the
+    part cannot be named."""
+    if not member:
+        return True
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member.lstrip("/")) as part:
+            tail = b""
+            while chunk := part.read(_SCAN_BYTES):
+                if _FORMULA_TAG.search(tail + chunk):
+                    return True
+                tail = chunk[-16:]
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return True
+    return False
+
+
+def _is_formula(value: object) -> bool:
+    """A cell read without computed values: a formula is its text ("=IF(...)") or, for an array
+    formula, an object carrying it."""
+    if isinstance(value, str):
+        return value.startswith("=")
+    return hasattr(value, "text") and str(getattr(value, "text", "")).startswith("=")
+
+
+def _unsaved_formulas(
+    path: Path, sheet: str, where: dict[str, int], found: dict[int, ReviewRow]
+) -> dict[int, ReviewRow]:
+    """``found`` (row number -> row) with every review cell that read as empty but holds a
+    formula marked unreadable: its value was never saved (a program wrote the file)."""
+    book = _open_book(path, data_only=False)
+    out = dict(found)
+    try:
+        lines = book[sheet].iter_rows(min_row=2, values_only=True)
+        for number, values in enumerate(lines, start=2):
+            known = out.get(number)
+            bad = {
+                column: (
+                    f"{column} is a formula with no saved value: open and save the file in "
+                    f"Excel or LibreOffice, or type the {column}"
+                )
+                for column, i in where.items()
+                if i < len(values)
+                and _is_formula(values[i])
+                and (known is None or known.cells.get(column) is None)
+            }
+            if not bad:
+                continue
+            if known is None:
+                known = ReviewRow(str(path), sheet, number, dict.fromkeys(where))
+            out[number] = replace(known, unreadable={**known.unreadable, **bad})
+    finally:
+        book.close()
+    return out
 
 
 def _read_csv(path: Path) -> list[ReviewRow]:

@@ -15,12 +15,14 @@ import datetime as dt
 import difflib
 import json
 import logging
+import math
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import numpy as np
 import pandas as pd
@@ -42,8 +44,15 @@ log = logging.getLogger(__name__)
 
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@/]*@")
-# A server that silently drops packets would otherwise hold a batch run for minutes.
-_CONNECT_TIMEOUT_S = 15
+_EXAMPLE_URL = "postgresql+psycopg://user:${PGPASSWORD}@host:5432/database"
+_PORT = re.compile(r"://(?:[^@/]*@)?(?:\[[^\]]*\]|[^/:?@]*):([^/?@]*)(?=[/?]|$)")
+# libpq TCP keepalives: a server that is gone (not merely slow) is noticed within about 2 minutes.
+_PG_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 60,
+    "keepalives_interval": 10,
+    "keepalives_count": 6,
+}
 _TABLES_SHOWN = 20
 # The drivers recon documents, by SQLAlchemy backend: (pip extra, URL scheme to use).
 _DRIVERS = {
@@ -59,18 +68,23 @@ def read_sql_chunks(source: SqlSource, *, label: str) -> Iterator[pd.DataFrame]:
     ``label`` names the table in messages. Every failure is a SourceError with one clear message;
     a result without rows yields one empty chunk that still has the result's columns.
     """
-    url = _parse_url(expand_env(source.url, label=label), label=label)
+    url = database_url(source.url, label=label)
     shown = url.render_as_string(hide_password=True)
-    engine = _create_engine(url, label=label)
+    connect_args = timeout_args(
+        url,
+        connect=source.connect_timeout,
+        read=source.read_timeout,
+        statement=source.read_timeout,  # PostgreSQL: each FETCH of the server-side cursor
+    )
+    engine = _create_engine(url, connect_args, label=label)
     try:
         try:
             conn = engine.connect()
         except DBAPIError as exc:
-            detail = _db_message(exc)
-            if url.password:
-                detail = detail.replace(str(url.password), "***")
+            detail = masked(_db_message(exc), url)
             raise SourceError(
-                f"{label}: cannot connect to {_where(url)} ({shown}): {detail}"
+                f"{label}: cannot connect to {where(url)} ({shown}): {detail}"
+                + _timeout_hint(exc, label, source, connecting=True)
             ) from exc
         with conn:
             statement: sa.Select[Any] | str
@@ -80,24 +94,175 @@ def read_sql_chunks(source: SqlSource, *, label: str) -> Iterator[pd.DataFrame]:
             else:
                 assert source.query is not None
                 statement, what = source.query, "the query failed"
-            yield from _stream(conn, statement, source.chunk_rows, label=label, what=what)
+            chunks = _stream(conn, statement, source.chunk_rows, label=label, what=what)
+            try:
+                yield from chunks
+            except SourceError as exc:
+                cause = exc.__cause__
+                if isinstance(cause, DBAPIError) and _timed_out(cause):
+                    raise SourceError(
+                        f"{exc} — no answer from {where(url)} ({shown})"
+                        + _timeout_hint(cause, label, source, connecting=False)
+                    ) from cause
+                raise
     finally:
         engine.dispose()
 
 
-def expand_env(url: str, *, label: str) -> str:
-    """Replace each ``${VAR}`` with the environment variable's value; an unset one is an error."""
+def database_url(text: str, *, label: str, example: str = _EXAMPLE_URL) -> URL:
+    """Parse a database URL, then put each ``${VAR}`` into the part of the URL it stands in.
 
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise SourceError(
-                f"{label}: the database URL uses ${{{name}}}, but the environment variable "
-                f"{name} is not set; set it before running recon"
-            )
-        return os.environ[name]
+    Secrets never go into the URL's text: a password holding ``@``, ``:`` or ``/`` stays the
+    password (the text around it would otherwise be read as host and port). A URL that is one
+    ``${VAR}`` as a whole is read from that variable. An unset variable is an error.
+    """
+    whole = _ENV_VAR.fullmatch(text.strip())
+    if whole:
+        text = _env_value(whole.group(1), label=label)
+    try:
+        url = make_url(text)
+    except ArgumentError as exc:
+        raise SourceError(
+            f"{label}: '{_masked_text(text)}' is not a database URL; expected one such as "
+            f"{example} (percent-encode special characters in a user name or password "
+            "written into the URL; a ${VAR} may hold any)"
+        ) from exc
+    except ValueError as exc:  # make_url's int() of the port
+        port = _PORT.search(text)
+        raise SourceError(
+            f"{label}: the port '{port.group(1) if port else '?'}' in {_masked_text(text)} is "
+            "not a number; write it as digits, such as :5432 (or leave it out for the default)"
+        ) from exc
 
-    return _ENV_VAR.sub(value, url)
+    def expand(part: str) -> str:
+        return _ENV_VAR.sub(lambda m: _env_value(m.group(1), label=label), part)
+
+    parts = {
+        name: expand(value)
+        for name in ("username", "password", "host", "database")
+        if isinstance(value := getattr(url, name), str) and "${" in value
+    }
+    query = {
+        key: tuple(map(expand, value)) if isinstance(value, tuple) else expand(value)
+        for key, value in url.query.items()
+    }
+    return url.set(query=query, **parts)  # type: ignore[arg-type]
+
+
+def timeout_args(
+    url: URL, *, connect: float, read: float, statement: float | None
+) -> dict[str, object]:
+    """Driver arguments that bound every wait on the server; the URL's own parameters win.
+
+    ``connect``: reaching the server and logging in. ``read``: how long MariaDB/MySQL may stay
+    silent on the socket (PyMySQL ``read_timeout``/``write_timeout``). ``statement``: PostgreSQL's
+    ``statement_timeout``, so a stalled statement is cancelled by the server itself; keepalives
+    notice a peer that is gone. MariaDB/MySQL statement limits are set by ``limit_statements``.
+    """
+    backend = url.get_backend_name()
+    query = url.query
+    args: dict[str, object] = {}
+    if backend == "postgresql":
+        if "connect_timeout" not in query:
+            args["connect_timeout"] = max(2, math.ceil(connect))  # libpq: whole seconds, >= 2
+        args.update({k: v for k, v in _PG_KEEPALIVES.items() if k not in query})
+        options = " ".join(_values(query.get("options")))
+        if statement is not None and "statement_timeout" not in options:
+            limit = f"-c statement_timeout={math.ceil(statement * 1000)}"
+            args["options"] = f"{options} {limit}".strip()
+    elif backend in ("mysql", "mariadb"):
+        exact = url.get_driver_name() == "pymysql"  # others take whole seconds
+        for key, value in (
+            ("connect_timeout", connect),
+            ("read_timeout", read),
+            ("write_timeout", read),
+        ):
+            if key not in query:
+                args[key] = value if exact else math.ceil(value)
+    return args
+
+
+def limit_statements(engine: sa.Engine, url: URL, seconds: float) -> None:
+    """MariaDB/MySQL: every new connection limits its statements to ``seconds`` on the server.
+
+    MariaDB's ``max_statement_time`` (seconds) covers every statement; MySQL's
+    ``max_execution_time`` (milliseconds) covers SELECTs. An ``init_command`` in the URL that sets
+    either wins. PostgreSQL's limit is a connect option (``timeout_args``); SQLite has none.
+    """
+    init = " ".join(_values(url.query.get("init_command")))
+    if url.get_backend_name() not in ("mysql", "mariadb") or "max_" in init:
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _limit(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT VERSION()")
+            version = str(cursor.fetchone()[0])
+            if "mariadb" in version.lower():
+                cursor.execute(f"SET SESSION max_statement_time = {float(seconds):g}")
+            else:
+                cursor.execute(f"SET SESSION max_execution_time = {math.ceil(seconds * 1000)}")
+        finally:
+            cursor.close()
+
+
+def where(url: URL) -> str:
+    """``database 'erp' on db.example.com:5432`` or ``SQLite database FILE``, for messages."""
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite database {url.database or ':memory:'}"
+    host = url.host or "localhost"
+    if url.port:
+        host = f"{host}:{url.port}"
+    return f"database '{url.database or ''}' on {host}"
+
+
+def masked(message: str, url: URL) -> str:
+    """``message`` with the URL's password (as given and percent-encoded) replaced by ``***``."""
+    if url.password:
+        secret = str(url.password)
+        for form in {secret, quote_plus(secret), quote(secret, safe="")}:
+            message = message.replace(form, "***")
+    return message
+
+
+def _env_value(name: str, *, label: str) -> str:
+    if name not in os.environ:
+        raise SourceError(
+            f"{label}: the database URL uses ${{{name}}}, but the environment variable "
+            f"{name} is not set; set it before running recon"
+        )
+    return os.environ[name]
+
+
+def _values(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else value
+
+
+def _masked_text(text: str) -> str:
+    return _URL_PASSWORD.sub(r"\1***@", text)
+
+
+def _timed_out(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return "timed out" in text or "timeout" in text or "max_statement_time" in text
+
+
+def _timeout_hint(exc: DBAPIError, label: str, source: SqlSource, *, connecting: bool) -> str:
+    if not _timed_out(exc):
+        return ""
+    setting = f"tables.{label}.sql"
+    if connecting:  # MariaDB/MySQL wait for the server's greeting up to the read timeout
+        return (
+            f"; {setting}.connect_timeout is {source.connect_timeout:g} s, "
+            f"read_timeout {source.read_timeout:g} s"
+        )
+    return (
+        f"; {setting}.read_timeout is {source.read_timeout:g} s (raise it in recon.yaml "
+        "if the query needs longer)"
+    )
 
 
 def text_column(values: Sequence[object]) -> pd.api.extensions.ExtensionArray:
@@ -211,28 +376,13 @@ def _bytes_text(v: bytes | bytearray | memoryview) -> str:
         return "0x" + raw.hex()
 
 
-def _parse_url(url: str, *, label: str) -> URL:
-    try:
-        return make_url(url)
-    except ArgumentError as exc:
-        shown = _URL_PASSWORD.sub(r"\1***@", url)
-        raise SourceError(
-            f"{label}: '{shown}' is not a database URL; expected one such as "
-            "postgresql+psycopg://user:${PGPASSWORD}@host:5432/database "
-            "(percent-encode special characters in the user name and password)"
-        ) from exc
-
-
-def _create_engine(url: URL, *, label: str) -> sa.Engine:
+def _create_engine(url: URL, connect_args: dict[str, object], *, label: str) -> sa.Engine:
     backend = url.get_backend_name()
     if backend == "sqlite":
         database = url.database or ""
         in_file = database not in ("", ":memory:") and not database.startswith("file:")
         if in_file and not Path(database).is_file():
             raise SourceError(f"{label}: SQLite database file {database} not found")
-    connect_args: dict[str, object] = {}
-    if backend == "postgresql" and "connect_timeout" not in url.query:
-        connect_args["connect_timeout"] = _CONNECT_TIMEOUT_S
     try:
         return sa.create_engine(url, poolclass=sa.NullPool, connect_args=connect_args)
     except NoSuchModuleError as exc:
@@ -253,15 +403,6 @@ def _create_engine(url: URL, *, label: str) -> sa.Engine:
             f"{label}: the database driver for {url.drivername}:// ({module}) is not installed; "
             + fix
         ) from exc
-
-
-def _where(url: URL) -> str:
-    if url.get_backend_name() == "sqlite":
-        return f"SQLite database {url.database or ':memory:'}"
-    host = url.host or "localhost"
-    if url.port:
-        host = f"{host}:{url.port}"
-    return f"database '{url.database or ''}' on {host}"
 
 
 def _db_message(exc: SQLAlchemyError) -> str:

@@ -2,7 +2,8 @@
 must-link / cannot-link record pairs that clustering honours.
 
 A reviewed row is checked only when it holds a decision (match or not a match); rows left empty
-or marked skip are pairs nobody decided, and are not stored.
+or marked skip are pairs nobody decided, and are not stored. A decision cell that could not be read
+(a formula whose value was never saved) is a problem, never an empty decision.
 """
 
 from __future__ import annotations
@@ -134,6 +135,9 @@ def check_review_rows(
         if row.error:
             problems.append(f"{row.where()}: {row.error}")
             continue
+        if "decision" in row.unreadable:
+            problems.append(f"{row.where('decision')}: {row.unreadable['decision']}")
+            continue
         try:
             decision = decision_word(row.cells.get("decision"))
         except ValueError as exc:
@@ -141,6 +145,9 @@ def check_review_rows(
             continue
         if decision in (None, SKIP):
             undecided += 1
+            continue
+        if row.unreadable:  # other cells matter only on a row that decides something
+            problems.extend(f"{row.where(c)}: {why}" for c, why in row.unreadable.items())
             continue
         mine: list[str] = []
         reviewer = (row.cells.get("reviewer") or "").strip()

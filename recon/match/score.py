@@ -689,6 +689,13 @@ def _explain_block(
             parts.append(frag)
     if not parts:
         return pa.array([""] * len(left), _TEXT)
+    # pyarrow 26 drops a row whose parts are all null under null_handling="skip" (the result is
+    # shorter than its inputs): give such rows one empty part, which joins to "".
+    silent = np.ones(len(left), dtype=bool)
+    for part in parts:
+        silent &= part.is_null().to_numpy(zero_copy_only=False)
+    if silent.any():
+        parts[0] = pc.if_else(pa.array(silent), pa.scalar("", _TEXT), parts[0])
     separator = pa.scalar("; ", _TEXT)
     return pc.binary_join_element_wise(*parts, separator, null_handling="skip")
 

@@ -6,6 +6,9 @@ record's country's VAT prefix (GB for GB, EL for GR, CHE for CH), or, for a reco
 country, when it is any VAT prefix followed by a digit: "GB 123 4567 89" = "123456789".
 An Indonesian NPWP "01.234.567.8-901.000" becomes "012345678901000"; its 16-digit form for
 companies (a leading 0, used since 2024) loses that 0, so both forms compare equal.
+
+Every text column is cut to its first ``MAX_COMPARED_CHARS`` characters before it is normalized
+(``cap_text``): what a record is compared on then costs the same however long a cell is.
 """
 
 from __future__ import annotations
@@ -66,6 +69,28 @@ COLUMNS = (
     "country_code",
     "phone_e164",
     "tax_id_norm",
+)
+
+# Text longer than this is cut to its first MAX_COMPARED_CHARS characters before it is
+# normalized, blocked and compared. Real values are far shorter (a CRM account name holds 255
+# characters, an ERP name 4 × 35 or 100, a street line 35 to 255), so a longer value is a paste or
+# export error. Blocking and comparing cost grows with a value's length: one 1 MB name made
+# blocking alone take 34 s, a 5 MB name and address ran the matcher out of memory.
+MAX_COMPARED_CHARS = 500
+# The text columns of a company or customer that are capped (and read by normalization).
+COMPARED_COLUMNS = (
+    "name",
+    "address",
+    "billing_address",
+    "city",
+    "region",
+    "postcode",
+    "country",
+    "website",
+    "email",
+    "domain",
+    "phone",
+    "tax_id",
 )
 
 # From this many records on, normalize_records runs its parts on two threads.
@@ -133,6 +158,18 @@ def _replace(arr: pa.Array, pattern: str, replacement: str) -> pa.Array:
     return where_some(arr, rows, lambda v: pc.replace_substring_regex(v, pattern, replacement))
 
 
+def cap_text(values: pd.Series, limit: int = MAX_COMPARED_CHARS) -> tuple[pd.Series, int]:
+    """``values`` (as text) with each value longer than ``limit`` characters cut to its first
+    ``limit``, and how many were cut."""
+    text = as_text(values)
+    arr = to_arrow(text)
+    long = _mask(pc.greater(pc.utf8_length(arr), limit))
+    if not long.any():
+        return text, 0
+    cut = where_some(arr, long, lambda v: pc.utf8_slice_codeunits(v, 0, limit))
+    return from_arrow(cut, text.index), int(long.sum())
+
+
 def normalize_tax_ids(
     tax_ids: pd.Series, countries: pd.Series | None = None, rules: NormalizeRules | None = None
 ) -> pd.Series:
@@ -170,31 +207,45 @@ def normalize_records(
     work = frame.reset_index(drop=True)
     index = work.index
 
+    cut: dict[str, int] = {}
+
     def column(name: str) -> pd.Series:
         if name in work.columns:
             return as_text(work[name])
         return pd.Series(pd.NA, index=index, dtype=ARROW_TEXT)
 
+    def compared(name: str) -> pd.Series:
+        """The column as normalization reads it: capped at ``MAX_COMPARED_CHARS``."""
+        if name not in work.columns:
+            return column(name)
+        text, n = cap_text(work[name])
+        if n:
+            cut[name] = n
+        return text
+
     log.debug("normalizing %d %s records", len(frame), system)
-    country = to_country_code(column("country"), rules)
+    country = to_country_code(compared("country"), rules)
     address_column = "address" if system == "crm" else "billing_address"
     # Independent parts, most work first. Their time goes mostly to Arrow and numpy kernels,
     # which run without the GIL, so two threads share a large frame's work.
     parts: dict[str, Callable[[], pd.DataFrame | pd.Series]] = {
         "addresses": lambda: normalize_addresses(
-            column(address_column),
-            column("city"),
-            column("postcode"),
+            compared(address_column),
+            compared("city"),
+            compared("postcode"),
             country,
             rules,
-            region=column("region"),
+            region=compared("region"),
         ),
-        "names": lambda: normalize_names(work["name"], country, rules),
+        "names": lambda: normalize_names(compared("name"), country, rules),
         "domains": lambda: company_domain(
-            website=column("website"), email=column("email"), domain=column("domain"), rules=rules
+            website=compared("website"),
+            email=compared("email"),
+            domain=compared("domain"),
+            rules=rules,
         ),
-        "phones": lambda: normalize_phones(column("phone"), country),
-        "tax_ids": lambda: normalize_tax_ids(column("tax_id"), country, rules),
+        "phones": lambda: normalize_phones(compared("phone"), country),
+        "tax_ids": lambda: normalize_tax_ids(compared("tax_id"), country, rules),
     }
     if len(work) >= _THREADED_ROWS:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="recon-normalize") as pool:
@@ -226,6 +277,14 @@ def normalize_records(
         ],
         axis=1,
     )
+    if cut:
+        log.warning(
+            "%s: %s longer than %d characters; only their first %d are compared",
+            spec.name,
+            ", ".join(f"{n:,} {name}" for name, n in sorted(cut.items())),
+            MAX_COMPARED_CHARS,
+            MAX_COMPARED_CHARS,
+        )
     out = out[list(COLUMNS)]
     out.index = frame.index
     return out.astype({c: TEXT_DTYPE for c in COLUMNS if c != "freemail"})

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from recon.checks import amounts as A
 from recon.checks.monthend import DIFFERENCES, STEPS, TOTALS, MonthendResult
+from recon.checks.monthend_prep import AMOUNT_UNKNOWN
 
 TOP_CAUSES = 8
 
@@ -64,6 +65,20 @@ def print_monthend_summary(result: MonthendResult, out_dir: Path, *, color: bool
             f"{int((ar['overdue_amount'] > 0).sum()):,} entities, "
             f"{int(ar['credit_hold'].sum()):,} on credit hold"
         )
-    for note in result.notes:
+    for note in (*result.notes, *_unknown_amounts(result)):
         console.print(f"note: {note}")
     console.print(f"month-end files written to {out_dir}")
+
+
+def _unknown_amounts(result: MonthendResult) -> list[str]:
+    """The won deals without an amount, unless the result's notes already say so."""
+    if any(AMOUNT_UNKNOWN in note for note in result.notes):
+        return []
+    diffs = result.differences
+    n = int(diffs.loc[diffs["kind"] == AMOUNT_UNKNOWN, "deal_id"].nunique())
+    if not n:
+        return []
+    return [
+        f"{n:,} won deal(s) have no amount in the CRM: counted as 0 in won and listed as "
+        f"{AMOUNT_UNKNOWN} in the differences (quality.csv lists them to fix)"
+    ]

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from recon.errors import StateError
 from recon.state import lifecycle, tables
 from recon.state.migrations import utc_now
-from recon.state.store import frame
+from recon.state.store import check_fits, frame, shown_id, writing
 
 _F = tables.findings
 _A = tables.acceptances
@@ -28,15 +28,20 @@ def update(
     stored = frame(conn, sa.select(*(_F.c[c] for c in lifecycle.STORED_COLUMNS)))
     stored = stored[stored["family"].isin(list(families))]
     accepted = frame(conn, sa.select(_A.c.finding_id, _A.c.until))
-    runs = frame(conn, sa.select(tables.runs.c.run_id, tables.runs.c.started_at))
+    runs = frame(
+        conn, sa.select(tables.runs.c.run_id, tables.runs.c.started_at, tables.runs.c.status)
+    )
     result = lifecycle.classify(stored, keyed, accepted, run_id=run_id, as_of=as_of, runs=runs)
 
     exists = result["finding_id"].isin(stored["finding_id"])
     found = result["change"] != lifecycle.RESOLVED
     columns = ["family", "key", "kind", "status", "first_seen_run", "last_seen_run"]
-    rows = _rows(result[~exists], [*columns, "resolved_run", "payload", "value"])
+    check_fits(_F, result[found], _finding)
+    new = result[~exists]
+    rows = _rows(new, [*columns, "resolved_run", "payload", "value"])
     if rows:
-        conn.execute(sa.insert(_F), [{"finding_id": i, **r} for i, r in rows])
+        with writing(conn, f"{len(rows)} new finding(s), {_findings(new)}"):
+            conn.execute(sa.insert(_F), [{"finding_id": i, **r} for i, r in rows])
     _update(conn, result[exists & found], [*columns, "resolved_run", "payload", "value"])
     _update(conn, result[exists & ~found], ["status", "resolved_run"])
     return result
@@ -60,7 +65,19 @@ def _update(conn: sa.Connection, result: pd.DataFrame, columns: list[str]) -> No
         .where(_F.c.finding_id == sa.bindparam("k_id"))
         .values({c: sa.bindparam(f"v_{c}") for c in columns})
     )
-    conn.execute(statement, [{"k_id": i, **{f"v_{c}": v for c, v in r.items()}} for i, r in rows])
+    params = [{"k_id": i, **{f"v_{c}": v for c, v in r.items()}} for i, r in rows]
+    with writing(conn, f"{len(rows)} finding(s), {_findings(result)}"):
+        conn.execute(statement, params)
+
+
+def _finding(row: pd.Series) -> str:
+    return f"finding {row['finding_id']} ({row['family']} {row['kind']}: {shown_id(row['key'])})"
+
+
+def _findings(result: pd.DataFrame, shown: int = 3) -> str:
+    """Which findings a failed write held: the first few, and how many in all."""
+    names = [_finding(row) for _, row in result.head(shown).iterrows()]
+    return ", ".join(names) + (f", … ({len(result)} in all)" if len(result) > shown else "")
 
 
 def accept(

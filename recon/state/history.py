@@ -81,10 +81,13 @@ def with_lifecycle(findings: pd.DataFrame, record: RunRecord, store: Store) -> p
 def leakage_runs(
     store: Store, upto: int, commands: Collection[str] = CHECKED_LEAKAGE
 ) -> pd.DataFrame:
-    """Runs up to ``upto`` that checked leakage: run_id, as_of, value_at_risk (NaN when the run
-    recorded none), oldest first."""
+    """Runs up to ``upto`` that checked leakage and were delivered (and ``upto`` itself): run_id,
+    as_of, value_at_risk (NaN when the run recorded none), oldest first. A run whose report
+    reached nobody is no "previous run" to count new findings from."""
     runs = store.runs()
-    runs = runs[(runs["run_id"].astype(int) <= upto) & runs["command"].isin(list(commands))]
+    run_id = runs["run_id"].astype(int)
+    told = runs["status"].eq(lifecycle.DELIVERED) | run_id.eq(upto)
+    runs = runs[(run_id <= upto) & told & runs["command"].isin(list(commands))]
     values = [_value(c) for c in runs["counts"]]
     return pd.DataFrame(
         {

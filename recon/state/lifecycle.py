@@ -14,6 +14,11 @@ Each run classifies every finding it found, and every finding still live in the 
 ``resolved``  live before and not found now: it disappeared, because it was fixed
 
 Statuses stored: ``open``, ``accepted``, ``resolved``.
+
+A run whose outputs were not written or not delivered (or that stopped before it could say) told
+nobody: the open findings it first saw are ``new`` again in the next run, counted from that run,
+until a delivered run reports them. Otherwise a disk that fills during the weekly run would turn
+its new leakage into "still open" the week after, and the alert would never be sent.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ import pandas as pd
 
 OPEN, ACCEPTED, RESOLVED = "open", "accepted", "resolved"
 NEW, EXPIRED = "new", "expired"
+# A run's status in recon_runs: recorded with its findings before any output is written, then
+# delivered (outputs in place, and the report sent where asked) or not.
+PENDING, DELIVERED, NOT_WRITTEN, NOT_DELIVERED = "pending", "ok", "not written", "not delivered"
 LIVE = (OPEN, ACCEPTED)
 CURRENT_COLUMNS = ["finding_id", "family", "key", "kind", "value", "payload"]
 STORED_COLUMNS = [
@@ -79,7 +87,8 @@ def classify(
 
     ``previous``: STORED_COLUMNS of the stored findings (any status). ``current``: CURRENT_COLUMNS
     of this run's findings. ``acceptances``: finding_id, until (date) — the newest per finding.
-    ``runs``: run_id, started_at of every run including this one (for the ages).
+    ``runs``: run_id, started_at of every run including this one (for the ages), and status
+    (``DELIVERED`` or not; without it every earlier run counts as delivered).
     """
     prev = previous[STORED_COLUMNS].drop_duplicates("finding_id").set_index("finding_id")
     cur = current[CURRENT_COLUMNS].drop_duplicates("finding_id").set_index("finding_id")
@@ -95,15 +104,17 @@ def classify(
     until = _until(acceptances).reindex(ids)
     covered = found & until.notna().to_numpy() & (until >= pd.Timestamp(as_of)).to_numpy()
     status = np.where(found, np.where(covered, ACCEPTED, OPEN), RESOLVED)
+    first = prev["first_seen_run"].reindex(ids).to_numpy(dtype=np.float64)
+    untold = np.isin(first, _undelivered(runs, run_id)) & (was == OPEN).to_numpy()
+    fresh = ~was_live | untold
     change = np.select(
-        [~found, covered, ~was_live, (was == ACCEPTED).to_numpy()],
+        [~found, covered, fresh, (was == ACCEPTED).to_numpy()],
         [RESOLVED, ACCEPTED, NEW, EXPIRED],
         default=OPEN,
     )
     out["status"] = status
     out["change"] = change
-    first = prev["first_seen_run"].reindex(ids).to_numpy(dtype=np.float64)
-    out["first_seen_run"] = np.where(found & ~was_live, run_id, first).astype(np.int64)
+    out["first_seen_run"] = np.where(found & fresh, run_id, first).astype(np.int64)
     last = prev["last_seen_run"].reindex(ids).to_numpy(dtype=np.float64)
     out["last_seen_run"] = np.where(found, run_id, last).astype(np.int64)
     out["resolved_run"] = pd.array(np.where(found, pd.NA, run_id), dtype="Int64")
@@ -113,6 +124,17 @@ def classify(
     out["payload"] = cur["payload"].reindex(ids).astype(object).where(found, None)
     out = out.reset_index(names="finding_id")[RESULT_COLUMNS]
     return out.sort_values(["family", "key"], kind="stable").reset_index(drop=True)
+
+
+def _undelivered(runs: pd.DataFrame, run_id: int) -> np.ndarray:
+    """Earlier runs whose outputs or delivery failed, or that never said (``recon.state.record``:
+    any status but ``DELIVERED``)."""
+    if "status" not in runs.columns:
+        return np.array([], dtype=np.float64)
+    failed = (runs["status"].astype(str) != DELIVERED).to_numpy() & (
+        runs["run_id"] != run_id
+    ).to_numpy()
+    return runs.loc[failed, "run_id"].to_numpy(dtype=np.float64)
 
 
 def _until(acceptances: pd.DataFrame) -> pd.Series:

@@ -2,8 +2,9 @@
 
 - **PostgreSQL**: a session advisory lock, ``pg_try_advisory_lock(hashtext('recon-state:' ||
   current_schema()))``, tried every 0.2 s until the timeout. One lock per schema.
-- **MariaDB/MySQL**: a named lock, ``GET_LOCK('recon-state:' || sha1(database), timeout)``. One
-  lock per database.
+- **MariaDB/MySQL**: a named lock, ``GET_LOCK('recon-state:' || sha1(database), wait)``, asked
+  for at most one second at a time until the timeout (so no statement outlasts the store's
+  statement timeout). One lock per database.
 - **SQLite**: the database's own write lock: every transaction starts with ``BEGIN IMMEDIATE``,
   and SQLite's busy timeout (the lock timeout) makes a second writer wait.
 
@@ -26,6 +27,7 @@ from recon.errors import StateError
 log = logging.getLogger(__name__)
 
 _POLL_S = 0.2
+_MYSQL_WAIT_S = 1.0
 _PG_KEY = "hashtext('recon-state:' || current_schema())"
 _MYSQL_NAME = "CONCAT('recon-state:', SHA1(COALESCE(DATABASE(), '')))"
 
@@ -45,10 +47,7 @@ def held(conn: sa.Connection, timeout: float, where: str) -> Iterator[None]:
         _wait_pg(conn, timeout, where)
         release = f"SELECT pg_advisory_unlock({_PG_KEY})"
     elif backend in ("mysql", "mariadb"):
-        got = conn.exec_driver_sql(f"SELECT GET_LOCK({_MYSQL_NAME}, {float(timeout)})").scalar()
-        conn.commit()
-        if got != 1:
-            raise busy(where, timeout)
+        _wait_mysql(conn, timeout, where)
         release = f"SELECT RELEASE_LOCK({_MYSQL_NAME})"
     else:  # SQLite: BEGIN IMMEDIATE in the transaction itself
         yield
@@ -62,6 +61,18 @@ def held(conn: sa.Connection, timeout: float, where: str) -> Iterator[None]:
                 conn.commit()
             except sa.exc.DBAPIError:  # the connection is gone, and the lock with it
                 log.debug("store lock: release failed", exc_info=True)
+
+
+def _wait_mysql(conn: sa.Connection, timeout: float, where: str) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        wait = min(_MYSQL_WAIT_S, max(0.0, deadline - time.monotonic()))
+        got = conn.exec_driver_sql(f"SELECT GET_LOCK({_MYSQL_NAME}, {wait:.3f})").scalar()
+        conn.commit()
+        if got == 1:
+            return
+        if time.monotonic() >= deadline:
+            raise busy(where, timeout)
 
 
 def _wait_pg(conn: sa.Connection, timeout: float, where: str) -> None:

@@ -26,6 +26,7 @@ from recon.match.stable_ids import carry_xref_ids
 from recon.models import MatchResult
 from recon.state import findings_io, registry, tables
 from recon.state.keys import keyed_findings
+from recon.state.lifecycle import DELIVERED
 from recon.state.migrations import utc_now
 from recon.state.store import Store
 
@@ -44,7 +45,7 @@ class RunInfo:
     rules: Sequence[Mapping[str, Any]] = ()
     counts: Mapping[str, Any] = field(default_factory=dict)
     timings: Mapping[str, Any] = field(default_factory=dict)
-    status: str = "ok"
+    status: str = DELIVERED  # a command records PENDING, then finish_run says how it ended
     user: str = ""
     recon_version: str = __version__
 
@@ -144,6 +145,16 @@ def record_run(
         )
     log.info("state store %s: run %d recorded; %s", store.location, run_id, record.counts())
     return record
+
+
+def finish_run(store: Store, run_id: int, status: str) -> None:
+    """Set a recorded run's status once its outputs and delivery are known (``DELIVERED``,
+    ``NOT_WRITTEN`` or ``NOT_DELIVERED``)."""
+    with store.transaction() as conn:
+        conn.execute(
+            sa.update(tables.runs).where(tables.runs.c.run_id == run_id).values(status=status)
+        )
+    log.info("state store %s: run %d %s", store.location, run_id, status)
 
 
 def _insert_run(conn: sa.Connection, info: RunInfo, as_of: dt.date) -> int:

@@ -11,7 +11,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from recon.state import tables
-from recon.state.store import frame
+from recon.state.store import check_fits, frame, shown_id, writing
 
 _REG = tables.xref_registry
 _KEYS = ["system", "record_id"]
@@ -51,27 +51,31 @@ def write(
     _update(conn, gone, {"active": False})
     moved = both[seen & known & (~active | (both["xref_id"] != both["xref_id_before"]))]
     _update(conn, moved, {"xref_id": None, "active": True})
-    conn.execute(sa.update(_REG).where(_REG.c.active.is_(True)).values(last_seen_run=run_id))
+    with writing(conn, f"the xref registry's last_seen_run (run {run_id})"):
+        conn.execute(sa.update(_REG).where(_REG.c.active.is_(True)).values(last_seen_run=run_id))
     new = both[seen & ~known]
     if len(new):
-        conn.execute(
-            sa.insert(_REG),
-            [
-                {
-                    "system": s,
-                    "record_id": r,
-                    "xref_id": x,
-                    "first_seen_run": run_id,
-                    "last_seen_run": run_id,
-                    "active": True,
-                }
-                for s, r, x in new[[*_KEYS, "xref_id"]].itertuples(index=False, name=None)
-            ],
-        )
+        check_fits(_REG, new, _record)
+        with writing(conn, f"{len(new)} new record(s) to the xref registry, {_records(new)}"):
+            conn.execute(
+                sa.insert(_REG),
+                [
+                    {
+                        "system": s,
+                        "record_id": r,
+                        "xref_id": x,
+                        "first_seen_run": run_id,
+                        "last_seen_run": run_id,
+                        "active": True,
+                    }
+                    for s, r, x in new[[*_KEYS, "xref_id"]].itertuples(index=False, name=None)
+                ],
+            )
     if len(changes):
         rows = changes.assign(run_id=run_id)
         rows["record_ids"] = rows["record_ids"].map(list)
-        conn.execute(sa.insert(tables.xref_changes), rows.to_dict(orient="records"))
+        with writing(conn, f"{len(rows)} xref change(s) of run {run_id}"):
+            conn.execute(sa.insert(tables.xref_changes), rows.to_dict(orient="records"))
     issued = pd.concat([current["xref_id"], stored["xref_id"]])
     top = int(issued.str.slice(3).astype("int64").max()) if len(issued) else 0
     conn.execute(
@@ -99,4 +103,16 @@ def _update(conn: sa.Connection, rows: pd.DataFrame, values: dict[str, object]) 
         {"k_system": s, "k_record_id": r, **{f"v_{c}": x for c in values if values[c] is None}}
         for s, r, x in rows[[*_KEYS, "xref_id"]].itertuples(index=False, name=None)
     ]
-    conn.execute(statement, params)
+    with writing(conn, f"{len(rows)} record(s) of the xref registry, {_records(rows)}"):
+        conn.execute(statement, params)
+
+
+def _record(row: pd.Series) -> str:
+    return f"{row['system']} record {shown_id(row['record_id'])}"
+
+
+def _records(rows: pd.DataFrame, shown: int = 3) -> str:
+    """``crm record '1', crm record '2', … (10 in all)``: which records a failed write held."""
+    names = [_record(row) for _, row in rows.head(shown).iterrows()]
+    more = f", … ({len(rows)} in all)" if len(rows) > shown else ""
+    return ", ".join(names) + more

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,16 +18,24 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from recon.errors import SourceError, StateError
+from recon.extract.sql import database_url, limit_statements, masked, timeout_args, where
 from recon.state import lock, migrations, tables
 
 log = logging.getLogger(__name__)
 
 DEFAULT_FILE = "recon-state.sqlite"
 LOCK_TIMEOUT_S = 60.0
-_CONNECT_TIMEOUT_S = 15
+CONNECT_TIMEOUT_S = 15.0
+# The longest one statement of the store may run; a weekly run's biggest (the registry's bulk
+# update) takes seconds. A server that stalls is given up on 30 s after that (socket reads).
+STATEMENT_TIMEOUT_S = 120.0
+_READ_MARGIN_S = 30.0
+# Query parameters of a store URL that recon reads itself (the driver would refuse them).
+_RECON_PARAMETERS = ("statement_timeout",)
+_EXAMPLE_URL = "sqlite:///recon-state.sqlite or postgresql+psycopg://user:${PGPASSWORD}@host/db"
 
 
 def default_store_url(folder: Path | None = None) -> str:
@@ -45,10 +53,24 @@ class Store:
         self.lock_timeout = lock_timeout
 
     @classmethod
-    def open(cls, url: str, *, create: bool = True, lock_timeout: float = LOCK_TIMEOUT_S) -> Store:
-        """Connect, then create or migrate the schema; a StateError names what is wrong."""
-        parsed = _parse(url)
-        store = cls(_engine(parsed, lock_timeout, create), parsed, lock_timeout)
+    def open(
+        cls,
+        url: str,
+        *,
+        create: bool = True,
+        lock_timeout: float = LOCK_TIMEOUT_S,
+        connect_timeout: float = CONNECT_TIMEOUT_S,
+        statement_timeout: float = STATEMENT_TIMEOUT_S,
+    ) -> Store:
+        """Connect, then create or migrate the schema; a StateError names what is wrong.
+
+        ``connect_timeout`` and ``statement_timeout`` (seconds) bound every wait on a database
+        server; ``?connect_timeout=``, ``?statement_timeout=`` (and the drivers' own parameters,
+        such as PyMySQL's ``read_timeout``) in the URL win.
+        """
+        parsed, statement_timeout = _parse(url, statement_timeout)
+        engine = _engine(parsed, lock_timeout, create, connect_timeout, statement_timeout)
+        store = cls(engine, parsed, lock_timeout)
         try:
             with store.transaction() as conn:
                 if not create and migrations.stored_version(conn) == 0:
@@ -90,21 +112,13 @@ class Store:
             return self.engine.connect()
         except DBAPIError as exc:
             raise StateError(
-                f"cannot open the state store {self.location}: {self._message(exc)}"
+                f"cannot open the state store {self.location} ({where(self.url)}): "
+                f"{self._message(exc)}"
             ) from exc
 
     def _message(self, exc: SQLAlchemyError) -> str:
         """The database's own message, first line, with the password masked."""
-        orig = getattr(exc, "orig", None)
-        args: tuple[object, ...] = getattr(orig, "args", ())
-        text = str(exc if orig is None else orig)
-        if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
-            text = args[1]  # PyMySQL: (1045, "Access denied for user ...")
-        lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-        message = lines[0] if lines else type(orig or exc).__name__
-        if self.url.password:
-            message = message.replace(str(self.url.password), "***")
-        return message
+        return masked(_first_line(exc), self.url)
 
     def read(self, statement: sa.Select[Any]) -> pd.DataFrame:
         """A query's rows as a frame (columns named as selected)."""
@@ -140,27 +154,91 @@ def frame(conn: sa.Connection, statement: sa.Select[Any]) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
 
 
+def check_fits(table: sa.Table, rows: pd.DataFrame, record: Callable[[pd.Series], str]) -> None:
+    """Refuse, naming the record and the column, a value longer than its column of ``table``.
+
+    MariaDB would refuse the whole statement without saying which row (or, outside strict mode,
+    cut the value silently); ``record`` describes a row of ``rows`` for the message.
+    """
+    for column in table.columns:
+        length = getattr(column.type, "length", None)
+        if not length or column.name not in rows.columns or not len(rows):
+            continue
+        sizes = rows[column.name].astype("string").str.len()
+        over = (sizes > length).fillna(False).to_numpy(dtype=bool)
+        if over.any():
+            first = rows[over].iloc[0]
+            raise StateError(
+                f"the state store cannot keep {record(first)}: its {column.name} is "
+                f"{int(sizes[over].iloc[0])} characters long, and {table.name}.{column.name} "
+                f"holds up to {length}"
+                + (f" ({int(over.sum())} such rows)" if over.sum() > 1 else "")
+            )
+
+
+@contextmanager
+def writing(conn: sa.Connection, what: str) -> Iterator[None]:
+    """Turn a failed write into a StateError that names the store, ``what`` was written, and the
+    database's reason (with the key a duplicate repeats, where the database gives it)."""
+    try:
+        yield
+    except DBAPIError as exc:
+        url = conn.engine.url
+        reason = _first_line(exc)
+        detail = getattr(getattr(exc.orig, "diag", None), "message_detail", None)
+        if detail:
+            reason += f" ({detail.strip()})"
+        raise StateError(
+            f"state store {url.render_as_string(hide_password=True)}: writing {what} failed: "
+            + masked(reason, url)
+        ) from exc
+
+
+def shown_id(value: object, limit: int = 60) -> str:
+    """A record id in a message: quoted, and cut to ``limit`` characters."""
+    text = str(value)
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    """The database's own message, first line (PyMySQL's text without its error number)."""
+    orig = getattr(exc, "orig", None)
+    args: tuple[object, ...] = getattr(orig, "args", ())
+    text = str(exc if orig is None else orig)
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        text = args[1]  # PyMySQL: (1045, "Access denied for user ...")
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(orig or exc).__name__
+
+
 def today() -> dt.date:
     return dt.date.today()
 
 
-def _parse(url: str) -> URL:
-    from recon.extract.sql import expand_env
-
+def _parse(url: str, statement_timeout: float) -> tuple[URL, float]:
+    """The store URL with ``${VAR}`` put into its parts, and the statement timeout it asks for."""
     try:
-        expanded = expand_env(url, label="--store")
+        parsed = database_url(url, label="--store", example=_EXAMPLE_URL)
     except SourceError as exc:
         raise StateError(str(exc)) from exc
-    try:
-        return sa.make_url(expanded)
-    except ArgumentError as exc:
-        raise StateError(
-            f"--store: '{url}' is not a database URL; expected one such as "
-            "sqlite:///recon-state.sqlite or postgresql+psycopg://user:${PGPASSWORD}@host/db"
-        ) from exc
+    given = parsed.query.get("statement_timeout")
+    if given is not None:
+        text = given if isinstance(given, str) else given[-1]
+        try:
+            statement_timeout = float(text)
+        except ValueError:
+            statement_timeout = -1.0
+        if not statement_timeout > 0:
+            raise StateError(
+                f"--store: statement_timeout={text} in {parsed.render_as_string()} is not a "
+                "number of seconds; give one such as statement_timeout=120"
+            )
+    return parsed.difference_update_query(_RECON_PARAMETERS), statement_timeout
 
 
-def _engine(url: URL, lock_timeout: float, create: bool) -> sa.Engine:
+def _engine(
+    url: URL, lock_timeout: float, create: bool, connect_timeout: float, statement_timeout: float
+) -> sa.Engine:
     backend = url.get_backend_name()
     connect_args: dict[str, object] = {}
     if backend == "sqlite":
@@ -172,8 +250,13 @@ def _engine(url: URL, lock_timeout: float, create: bool) -> sa.Engine:
         if not path.parent.is_dir():
             raise StateError(f"--store: the folder {path.parent} does not exist")
         connect_args["timeout"] = lock_timeout  # SQLite's busy timeout: how long to wait
-    elif backend in ("postgresql", "mysql", "mariadb"):
-        connect_args["connect_timeout"] = _CONNECT_TIMEOUT_S
+    else:
+        connect_args = timeout_args(
+            url,
+            connect=connect_timeout,
+            read=statement_timeout + _READ_MARGIN_S,
+            statement=statement_timeout,
+        )
     try:
         engine = sa.create_engine(url, poolclass=sa.NullPool, connect_args=connect_args)
     except (NoSuchModuleError, ImportError) as exc:
@@ -184,6 +267,8 @@ def _engine(url: URL, lock_timeout: float, create: bool) -> sa.Engine:
         ) from exc
     if backend == "sqlite":
         _immediate_transactions(engine)
+    else:
+        limit_statements(engine, url, statement_timeout)
     return engine
 
 

@@ -1,8 +1,15 @@
-"""The state store's tables (schema version 1), as SQLAlchemy Core metadata.
+"""The state store's tables (schema version 2), as SQLAlchemy Core metadata.
 
 Names start with ``recon_`` so the store can share a database with other tables. Times are UTC
 without a time zone (MariaDB DATETIME and SQLite keep none). InnoDB and utf8mb4 on MariaDB/MySQL:
-transactions and any text. Ids are bounded VARCHARs so that MariaDB can index them.
+transactions and any text.
+
+The store keeps whatever the loader lets through. Record ids are compared as the loader compares
+them, by exact characters: ``ABC-1`` and ``abc-1`` are two records (``utf8mb4_bin`` on
+MariaDB/MySQL, whose default collation ignores case). Ids are VARCHARs so MariaDB can index them:
+up to ``RECORD_ID_LENGTH`` characters, as long as InnoDB's 3072-byte key allows next to the system
+(4 bytes a character). Free text (names in a finding's payload, comments) is LONGTEXT there, since
+MariaDB's TEXT stops at 64 KB. ``migrations._v2`` brings version-1 stores to this.
 """
 
 from __future__ import annotations
@@ -10,10 +17,29 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 metadata = sa.MetaData()
-_ID = 255
+RECORD_ID_LENGTH = 700  # (16 + 700) * 4 bytes = 2864 of InnoDB's 3072-byte key
+_ID = 255  # names of people and hosts
 _MYSQL: dict[str, Any] = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
+_MYSQL_DIALECTS = ("mysql", "mariadb")
+
+
+def exact(length: int) -> sa.types.TypeEngine[str]:
+    """A VARCHAR compared by exact characters on every backend (binary collation on MariaDB)."""
+    binary = mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin")
+    return sa.String(length).with_variant(binary, *_MYSQL_DIALECTS)
+
+
+def long_text() -> sa.types.TypeEngine[str]:
+    """Text of any length: TEXT, LONGTEXT on MariaDB/MySQL (whose TEXT holds 64 KB)."""
+    return sa.Text().with_variant(mysql.LONGTEXT(), *_MYSQL_DIALECTS)
+
+
+# The prefix of each id the decisions' lookup index keeps on MariaDB/MySQL (its whole key would
+# exceed 3072 bytes); rows are still compared in full.
+_PAIR_PREFIX = {"left_id": 191, "right_id": 191}
 
 
 def _run_ref(name: str, nullable: bool = False) -> sa.Column[int]:
@@ -61,8 +87,8 @@ runs = sa.Table(
 xref_registry = sa.Table(
     "recon_xref_registry",
     metadata,
-    sa.Column("system", sa.String(16), primary_key=True),
-    sa.Column("record_id", sa.String(_ID), primary_key=True),
+    sa.Column("system", exact(16), primary_key=True),
+    sa.Column("record_id", exact(RECORD_ID_LENGTH), primary_key=True),
     sa.Column("xref_id", sa.String(32), nullable=False, index=True),
     _run_ref("first_seen_run"),
     _run_ref("last_seen_run"),
@@ -87,18 +113,26 @@ decisions = sa.Table(
     "recon_decisions",
     metadata,
     sa.Column("decision_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("left_system", sa.String(16), nullable=False),
-    sa.Column("left_id", sa.String(_ID), nullable=False),
-    sa.Column("right_system", sa.String(16), nullable=False),
-    sa.Column("right_id", sa.String(_ID), nullable=False),
+    sa.Column("left_system", exact(16), nullable=False),
+    sa.Column("left_id", exact(RECORD_ID_LENGTH), nullable=False),
+    sa.Column("right_system", exact(16), nullable=False),
+    sa.Column("right_id", exact(RECORD_ID_LENGTH), nullable=False),
     sa.Column("decision", sa.String(20), nullable=False),
     sa.Column("reviewer", sa.String(_ID), nullable=False),
     sa.Column("reviewed_on", sa.Date),
-    sa.Column("comment", sa.Text, nullable=False),
-    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("comment", long_text(), nullable=False),
+    sa.Column("source", long_text(), nullable=False),
     sa.Column("applied_at", sa.DateTime),
     _run_ref("applied_run", nullable=True),
-    sa.Index("ix_recon_decisions_pair", "left_system", "left_id", "right_system", "right_id"),
+    sa.Index(
+        "ix_recon_decisions_pair",
+        "left_system",
+        "left_id",
+        "right_system",
+        "right_id",
+        mysql_length=_PAIR_PREFIX,
+        mariadb_length=_PAIR_PREFIX,
+    ),
     **_MYSQL,
 )
 
@@ -107,13 +141,13 @@ findings = sa.Table(
     metadata,
     sa.Column("finding_id", sa.String(32), primary_key=True),
     sa.Column("family", sa.String(16), nullable=False),
-    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("key", long_text(), nullable=False),
     sa.Column("kind", sa.String(64), nullable=False),
     _run_ref("first_seen_run"),
     _run_ref("last_seen_run"),
     _run_ref("resolved_run", nullable=True),
     sa.Column("status", sa.String(16), nullable=False, index=True),
-    sa.Column("payload", sa.Text),  # the finding's row as JSON text, as last seen
+    sa.Column("payload", long_text()),  # the finding's row as JSON text, as last seen
     sa.Column("value", sa.Numeric(38, 4, asdecimal=True)),
     **_MYSQL,
 )
@@ -129,7 +163,7 @@ acceptances = sa.Table(
         nullable=False,
         index=True,
     ),
-    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("reason", long_text(), nullable=False),
     sa.Column("owner", sa.String(_ID), nullable=False),
     sa.Column("until", sa.Date, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from recon.checks import amounts as A
-from recon.checks.monthend import MonthendOptions, monthend, months_in
+from recon.checks.monthend import MonthendOptions, MonthendResult, monthend, months_in
 from recon.checks.monthend_prep import tax_rate_of_customers
 from recon.errors import ConfigError
 from recon.fx import to_base
@@ -286,6 +286,51 @@ def test_months_of_a_period(args: dict[str, str], months: list[str]) -> None:
 def test_bad_period_is_a_config_error(args: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         months_in(**args)
+
+
+def test_won_deal_without_amount_is_listed_not_counted_and_still_ties_out() -> None:
+    """D7 (no order) and D8 (order O9, 700) were won in October with the amount cell empty."""
+    deals = pd.concat(
+        [
+            DEALS,
+            frame(
+                "deal_id company_id stage amount close_date currency owner",
+                ("D7", "C1", "closedwon", None, "2026-10-11", "USD", "Ann"),
+                ("D8", "C1", "closedwon", None, "2026-10-12", "USD", "Ann"),
+            ),
+        ],
+        ignore_index=True,
+    )
+    orders = pd.concat(
+        [
+            ORDERS,
+            frame(
+                "order_id customer_id order_date amount currency status",
+                ("O9", "K1", "2026-10-13", "700.00", "USD", "Billed"),
+            ),
+        ],
+        ignore_index=True,
+    )
+    links = pd.concat([LINKS, frame("deal_id order_id", ("D8", "O9"))], ignore_index=True)
+    result = run(deals=deals, orders=orders, links=links)
+    assert isinstance(result, MonthendResult)
+    summary = result.summary.set_index("month")
+    assert summary.loc[OCT, "won"] == d(SUMMARY[OCT]["won"])  # unknown amounts count 0
+    assert summary.loc[OCT, "ordered"] == d(SUMMARY[OCT]["ordered"]) + 700
+    assert not summary[["won", "ordered", "won_to_ordered"]].isna().any().any()
+    assert result.tie_out()["ties_out"].all()
+    unknown = result.differences[result.differences["kind"] == "amount_unknown"]
+    by_deal = unknown.set_index("deal_id")
+    assert sorted(by_deal.index) == ["D7", "D8"]
+    assert by_deal.loc["D7", "amount_base"] == 0
+    assert by_deal.loc["D7", "explanation"] == (
+        "deal D7 won 2026-10-11 has no amount in the CRM: amount unknown, counted as 0 in won"
+    )
+    assert by_deal.loc["D8", "amount_base"] == 700
+    assert by_deal.loc["D8", "explanation"].endswith("its orders O9 total 700.00, not compared")
+    assert "amount_difference" not in set(
+        result.differences.loc[result.differences["deal_id"] == "D8", "kind"]
+    )
 
 
 def test_amounts_stay_exact_decimals() -> None:

@@ -220,6 +220,43 @@ def test_won_deals_with_zero_or_missing_amount() -> None:
     assert values.fillna("").tolist() == ["0.00", "", "0.00"]
 
 
+def test_won_deal_without_amount_and_negative_won_deal_say_which() -> None:
+    deals = frame(
+        "crm_deals",
+        [
+            {"deal_id": "D1", "company_id": "C1", "stage": "closedwon", "amount": None},
+            {"deal_id": "D2", "company_id": "C1", "stage": "closedwon", "amount": "-250.00"},
+            {"deal_id": "D3", "company_id": "C1", "stage": "closedlost", "amount": "-250.00"},
+            {"deal_id": "D4", "company_id": "C1", "stage": "closedwon", "amount": "0"},
+        ],
+    )
+    result = run(deals=deals)
+    assert flagged(result, "won_deal_negative") == ["D2"]
+    rows = result.findings.set_index(["rule", "record_id"])
+    negative = rows.loc[("won_deal_negative", "D2")]
+    assert (negative["value"], negative["severity"]) == ("-250.00", "error")
+    assert (
+        "negative amount" in negative["message"] and "leakage leaves it out" in negative["message"]
+    )
+    assert rows.loc[("won_deal_amount", "D1"), "message"].startswith("won deal without amount")
+    assert rows.loc[("won_deal_amount", "D4"), "message"] == "deal is won but its amount is zero"
+
+
+def test_a_value_longer_than_the_matcher_compares_is_flagged_with_its_start() -> None:
+    from recon.normalize.frame import MAX_COMPARED_CHARS
+
+    long = "Acme " + "x" * (5 * MAX_COMPARED_CHARS)
+    found = one_field("value_too_long", "name", ["Acme", long, "y" * MAX_COMPARED_CHARS])
+    assert found == ["C2"]
+    row = run(companies({"name": long})).findings.set_index("rule").loc["value_too_long"]
+    assert row["severity"] == "warning"
+    assert row["value"] == long[:80] + "…"
+    assert row["message"] == (
+        f"name is {len(long):,} characters long; only its first {MAX_COMPARED_CHARS} were "
+        "compared to match the record"
+    )
+
+
 def test_disabled_check_finds_nothing() -> None:
     checks = RULES.checks.model_copy(
         update={"name_all_caps": RULES.checks.name_all_caps.model_copy(update={"enabled": False})}

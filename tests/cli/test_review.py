@@ -274,6 +274,40 @@ def test_bad_rows_are_all_listed_and_nothing_is_stored(
     assert not state.exists()
 
 
+def test_a_formula_without_a_saved_value_is_a_problem_not_an_empty_decision(
+    base: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """openpyxl saves formulas without their values: read as values, the decision is empty.
+    Taken as "no decision" the reviewer's choice would be lost without a word."""
+    data, first = base
+    confirm, reject = to_confirm(first), to_reject(first)
+    reviewed = tmp_path / "formulas.xlsx"
+    write_workbook(
+        reviewed,
+        {
+            "Review": [
+                {**decided(confirm, ""), "decision": '=IF(1,"match","")'},  # row 2
+                decided(reject, "not a match"),  # row 3, fine
+                {**decided(reject, "not a match"), "reviewer": "=B2"},  # row 4
+            ]
+        },
+    )
+    state = tmp_path / "state"
+    args = ["review", "apply", str(reviewed), str(data), "--state", str(state)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "2 problem(s)" in result.output and "nothing was stored" in result.output
+    assert (
+        f"{reviewed}, sheet Review, row 2, column decision: decision is a formula with no saved "
+        "value: open and save the file in Excel or LibreOffice, or type the decision"
+    ) in result.output
+    assert f"{reviewed}, sheet Review, row 4, column reviewer: reviewer is a formula" in (
+        result.output
+    )
+    assert not state.exists()
+
+
 def test_missing_review_column_names_it(base: tuple[Path, Path], tmp_path: Path) -> None:
     data, first = base
     review = read(first, "review.csv").drop(columns="reviewer")

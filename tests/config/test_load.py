@@ -110,3 +110,86 @@ def test_inputs_need_exactly_one_way(tmp_path: Path) -> None:
         resolve_inputs(None, None)
     with pytest.raises(SourceError, match="data folder not found"):
         resolve_inputs(tmp_path / "missing", None)
+
+
+# --- YAML that would eat the machine ------------------------------------------------------------
+
+
+def alias_bomb(levels: int = 9) -> str:
+    """ "Billion laughs": each level names the one below nine times; 9**9 values in 11 lines."""
+    out = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels + 1):
+        out.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
+    return "\n".join(out) + "\n"
+
+
+def test_alias_bomb_is_refused_before_it_is_built(tmp_path: Path) -> None:
+    path = write(tmp_path, alias_bomb() + "tables: {crm_companies: {file: c.csv, csv: *l9}}\n")
+    with pytest.raises(ConfigError, match=r"recon\.yaml: refused: with its aliases expanded"):
+        load_config(path)
+
+
+def test_an_alias_inside_itself_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="an alias refers to a block that contains it"):
+        load_config(write(tmp_path, "tables: &t {crm_companies: *t}\n"))
+
+
+def test_a_few_aliases_are_still_fine(tmp_path: Path) -> None:
+    text = (
+        "csv_defaults: &semi {delimiter: ';', decimal: ','}\n"
+        "tables:\n"
+        "  crm_companies: {file: c.csv, csv: *semi}\n"
+        "  crm_deals: {file: d.csv, csv: *semi}\n"
+        "  erp_customers: {file: e.csv}\n"
+        "  erp_orders: {file: o.csv}\n"
+    )
+    with pytest.raises(ConfigError) as err:  # only the unknown key, not the aliases
+        load_config(write(tmp_path, text))
+    assert "csv_defaults is not a known setting" in str(err.value)
+    assert "refused" not in str(err.value)
+
+
+def test_an_oversized_yaml_file_is_refused_unread(tmp_path: Path) -> None:
+    path = write(tmp_path, "# padding\n" * 600_000)
+    with pytest.raises(ConfigError, match=r"recon\.yaml: is 6,000,000 bytes"):
+        load_config(path)
+
+
+def test_rule_files_go_through_the_same_guard(tmp_path: Path) -> None:
+    from recon.config.matching import load_matching_rules
+
+    path = tmp_path / "matching.yaml"
+    path.write_text(alias_bomb(), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"matching\.yaml: refused"):
+        load_matching_rules(path)
+
+
+# --- folder entries that are not files ----------------------------------------------------------
+
+
+def _minimal_folder(tmp_path: Path) -> Path:
+    for name in ("crm_companies", "crm_deals", "erp_customers", "erp_orders"):
+        (tmp_path / f"{name}.csv").write_text("x\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_optional_table_that_is_a_folder_or_loop_is_noted(tmp_path: Path) -> None:
+    folder = _minimal_folder(tmp_path)
+    (folder / "erp_invoices.csv").mkdir()
+    (folder / "fx_rates.csv").symlink_to("fx_rates.csv")
+    inputs = folder_config(folder)
+    assert "erp_invoices" not in inputs.config.tables
+    assert inputs.notes == (
+        f"{folder / 'erp_invoices.csv'} is a folder, not a data file; erp_invoices was not loaded "
+        "(it is optional)",
+        f"{folder / 'fx_rates.csv'} is a symbolic link that leads to no file (it loops or its "
+        "target is gone); fx_rates was not loaded (it is optional)",
+    )
+
+
+def test_required_table_that_is_a_folder_is_an_error_naming_it(tmp_path: Path) -> None:
+    folder = _minimal_folder(tmp_path)
+    (folder / "crm_deals.csv").unlink()
+    (folder / "crm_deals.csv").mkdir()
+    with pytest.raises(SourceError, match=r"crm_deals\.csv: is a folder, not a data file"):
+        folder_config(folder)

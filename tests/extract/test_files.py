@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -119,11 +120,11 @@ def test_row_with_too_many_fields_is_marked_not_fatal(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     body = "".join(f"{i},name {i}\n" for i in range(10))
     path.write_text("id,name\n" + body + "99,Acme, Inc.\n100,Last\n", encoding="utf-8")
-    frame = read_all(path, chunk_rows=4)
+    frame = read_all(path, chunk_rows=4).sort_values("_row")
     assert frame["id"].tolist() == [str(i) for i in range(10)] + ["99", "100"]
     bad = frame[frame["_error"].notna()] if "_error" in frame else frame.iloc[0:0]
     assert bad["_row"].tolist() == [12]
-    assert bad["_error"].iloc[0] == "has 3 fields, the header has 2"
+    assert bad["_error"].iloc[0] == "row 12: 3 fields where the header has 2"
     assert bad["name"].iloc[0] == "Acme, Inc."
 
 
@@ -201,4 +202,116 @@ def test_not_a_workbook(tmp_path: Path) -> None:
     path = tmp_path / "c.xlsx"
     path.write_text("id,name\n1,x\n", encoding="utf-8")
     with pytest.raises(SourceError, match=r"c\.xlsx: not a readable \.xlsx workbook"):
+        list(read_excel_chunks(path, None))
+
+
+# --- rows and headers that do not fit -----------------------------------------------------------
+
+
+def test_extra_fields_on_the_first_data_row_are_not_an_index(tmp_path: Path) -> None:
+    """pandas takes extra leading fields of the first data row for an index; recon must not."""
+    path = tmp_path / "c.csv"
+    path.write_text("id,name,city\n1,Acme,Perth,x,y,z\n2,Beta,Bali\n", encoding="utf-8")
+    frame = read_all(path).sort_values("_row")
+    assert frame["id"].tolist() == ["1", "2"]
+    assert frame["city"].tolist() == ["Perth,x,y,z", "Bali"]  # kept whole for the quarantine
+    assert frame["_error"].tolist() == ["row 2: 6 fields where the header has 3", pd.NA]
+
+
+def test_malformed_rows_in_later_chunks_keep_every_row_number(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    body = [f"{i},n{i}" + (",extra" if i in (3, 7, 8) else "") for i in range(12)]
+    path.write_text("id,name\n" + "\n".join(body) + "\n", encoding="utf-8")
+    chunks = list(read_csv_chunks(path, AUTO, chunk_rows=3))
+    assert [len(c) for c in chunks[:-1]] == [3, 3, 3]  # the malformed rows come last
+    frame = pd.concat(chunks, ignore_index=True)
+    assert dict(zip(frame["id"], frame["_row"], strict=True)) == {str(i): i + 2 for i in range(12)}
+    assert frame.loc[frame["_error"].notna(), "_row"].tolist() == [5, 9, 10]
+
+
+def test_trailing_delimiter_on_every_row_is_read_and_noted(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("id,name\n1,Acme,\n2,Beta,\n3,Gamma,late\n", encoding="utf-8")
+    notes: list[str] = []
+    frame = pd.concat(list(read_csv_chunks(path, AUTO, notes=notes)), ignore_index=True)
+    assert frame["id"].tolist() == ["1", "2", "3"]
+    assert frame["name"].tolist() == ["Acme", "Beta", "Gamma"]
+    assert frame["_error"].tolist() == [pd.NA, pd.NA, "row 4: 3 fields where the header has 2"]
+    assert notes == [
+        "c.csv: every line ends with the delimiter (an empty last field), an export habit; "
+        "the empty field is ignored"
+    ]
+
+
+def test_trailing_delimiter_on_the_header_too(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("id,name,\n1,Acme,\n2,Beta,\n", encoding="utf-8")
+    notes: list[str] = []
+    frame = pd.concat(list(read_csv_chunks(path, AUTO, notes=notes)), ignore_index=True)
+    assert frame["name"].tolist() == ["Acme", "Beta"]
+    assert "_error" not in frame.columns
+    assert len(notes) == 1 and "every line ends with the delimiter" in notes[0]
+
+
+def test_duplicate_csv_header_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("id,name,Name\n1,Acme,Other\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"c\.csv: column 'Name' appears twice .* \(and 'name'\)"):
+        read_all(path)
+
+
+def test_a_folder_or_a_looping_link_is_named_for_what_it_is(tmp_path: Path) -> None:
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(SourceError, match=r"dir\.csv: is a folder, not a data file"):
+        read_all(tmp_path / "dir.csv")
+    (tmp_path / "loop.csv").symlink_to("loop.csv")
+    with pytest.raises(SourceError, match=r"loop\.csv: is a symbolic link that leads to no file"):
+        read_all(tmp_path / "loop.csv")
+    with pytest.raises(SourceError, match=r"loop\.xlsx: is a symbolic link"):
+        (tmp_path / "loop.xlsx").symlink_to("loop.xlsx")
+        list(read_excel_chunks(tmp_path / "loop.xlsx", None))
+
+
+def test_unclosed_quote_is_a_source_error(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text('id,name\n1,"Acme\n2,Beta\n', encoding="utf-8")
+    with pytest.raises(SourceError, match=r"c\.csv: cannot be read as CSV \(EOF inside string"):
+        read_all(path)
+
+
+def test_hidden_first_sheet_is_skipped_and_the_sheet_read_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "c.xlsx"
+    book = openpyxl.Workbook()
+    hidden = book.active
+    hidden.title = "Lookup"
+    hidden.append(["id", "name"])
+    hidden.append(["X", "hidden row"])
+    hidden.sheet_state = "hidden"
+    ws = book.create_sheet("Data")
+    ws.append(["id", "name"])
+    ws.append(["1", "Acme"])
+    book.save(path)
+    notes: list[str] = []
+    frame = pd.concat(list(read_excel_chunks(path, None, notes=notes)), ignore_index=True)
+    assert frame["id"].tolist() == ["1"]
+    assert notes == [
+        "c.xlsx: sheet 'Data' read (the first visible sheet; hidden sheets skipped: 'Lookup'); "
+        "set sheet: in recon.yaml to choose another"
+    ]
+
+
+def test_damaged_sheet_xml_is_a_source_error_naming_file_and_sheet(tmp_path: Path) -> None:
+    good, path = tmp_path / "good.xlsx", tmp_path / "c.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Orders"
+    for i in range(200):
+        book.active.append([f"O{i}", i])
+    book.save(good)
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</row>", b"</rowx>", 1)  # garbled, not cut
+            dst.writestr(item, data)
+    with pytest.raises(SourceError, match=r"c\.xlsx: sheet 'Orders' cannot be read; .*damaged"):
         list(read_excel_chunks(path, None))

@@ -184,3 +184,48 @@ def test_malformed_row_is_quarantined_with_its_row(tmp_path: Path) -> None:
     assert table.frame["order_id"].tolist() == ["O1", "O2", "O4"]
     assert table.quarantine["row"].tolist() == [4]
     assert table.quarantine["reason_kind"].tolist() == ["malformed row"]
+
+
+def test_deals_without_an_amount_are_kept_with_the_amount_missing(tmp_path: Path) -> None:
+    """HubSpot leaves the amount of an open deal empty; only the checks care about won ones."""
+    deals = (
+        "deal_id,company_id,stage,amount,close_date\n"
+        "D1,007,appointmentscheduled,,2026-10-01\n"
+        "D2,007,closedlost,,2026-10-02\n"
+        "D3,007,closedwon,,2026-10-03\n"
+        "D4,007,closedwon,10,2026-10-04\n"
+    )
+    table = load_all(folder_config(folder(tmp_path, crm_deals=deals))).tables["crm_deals"]
+    assert table.frame["deal_id"].tolist() == ["D1", "D2", "D3", "D4"]
+    assert table.frame["amount"].isna().tolist() == [True, True, True, False]
+    assert table.quarantine.empty
+    assert "crm_deals.csv amount: 3 rows with no amount kept, amount missing (e.g. row 2)" in (
+        table.notes
+    )
+
+
+def test_orders_still_need_their_amount(tmp_path: Path) -> None:
+    orders = ORDERS + "O3,C2,2026-10-05,\n"
+    table = load_all(folder_config(folder(tmp_path, erp_orders=orders))).tables["erp_orders"]
+    assert table.quarantine["reason"].tolist() == ["amount is empty"]
+
+
+def test_extra_fields_on_the_first_row_quarantine_that_row_only(tmp_path: Path) -> None:
+    orders = "order_id,customer_id,order_date,amount\nO1,C1,2026-10-03,1234.56,x\n" + (
+        "O2,C1,2026-10-04,10\n"
+    )
+    table = load_all(folder_config(folder(tmp_path, erp_orders=orders))).tables["erp_orders"]
+    assert table.frame["order_id"].tolist() == ["O2"]
+    assert table.frame["amount"].astype(str).tolist() == ["10.0000"]
+    assert table.quarantine["reason"].tolist() == ["row 2: 5 fields where the header has 4"]
+    assert "erp_orders.csv row 2: 5 fields where the header has 4 — row quarantined" in table.notes
+
+
+def test_row_currency_decides_whole_units(tmp_path: Path) -> None:
+    deals = DEALS.replace('"1,234.56",2026-10-01,USD', "1.000,2026-10-01,IDR")
+    table = load_all(folder_config(folder(tmp_path, crm_deals=deals))).tables["crm_deals"]
+    d1 = table.frame.set_index("deal_id").loc["D1", "amount"]
+    assert Decimal(str(d1)) == 1000
+    assert any(
+        n.startswith("crm_deals.csv amount: 1 amount in a currency without") for n in (table.notes)
+    )

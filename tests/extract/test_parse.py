@@ -266,7 +266,9 @@ def test_column_with_decimal_comma_reads_grouping_dots() -> None:
     """'1.234' is never 1.234 in a column that shows ',' as the decimal separator elsewhere."""
     result = parse_amounts(col("1.234", "5,50", "2.000.000"))
     assert amounts(result) == [Decimal(1234), Decimal("5.5"), Decimal(2000000)]
-    assert result.note == "decimal comma detected (e.g. '5,50')"
+    assert result.note is not None
+    assert result.note.startswith("decimal comma detected (e.g. '5,50'); 1 amount that could be")
+    assert "(e.g. '1.234' is 1234)" in result.note
 
 
 def test_undecided_column_reads_point_and_says_so() -> None:
@@ -759,3 +761,47 @@ def test_bad_bools(text: str) -> None:
     assert list(result.bad) == [True]
     assert result.values.isna().all()
     assert reasons(result) == [f"'{text}' is not a yes/no value"]
+
+
+# --- currencies without minor units -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "currency", "expected"),
+    [
+        (["Rp 1.000", "1,234.56"], None, [Decimal(1000), Decimal("1234.56")]),
+        (["1.000", "1,234.56"], ["IDR", "USD"], [Decimal(1000), Decimal("1234.56")]),
+        (["1,000", "2.50"], ["jpy", "USD"], [Decimal(1000), Decimal("2.5")]),
+        (["₩ 12.500", "7"], None, [Decimal(12500), Decimal(7)]),
+        # Grouped by '.' in rupiah, by ',' in dollars: no tie, both whole numbers as written.
+        (["Rp 1.234.567", "$1,234.56"], None, [Decimal(1234567), Decimal("1234.56")]),
+        # Not thousands groups: read as the column reads them.
+        (["IDR 112321645.00", "1.5"], None, [Decimal(112321645), Decimal("1.5")]),
+    ],
+)
+def test_whole_unit_currencies_read_groups_of_three_as_thousands(
+    values: list[str], currency: list[str] | None, expected: list[Decimal]
+) -> None:
+    result = parse_amounts(col(*values), currency=None if currency is None else col(*currency))
+    assert amounts(result) == expected
+    assert not result.bad.any()
+
+
+def test_whole_unit_reading_is_noted_with_an_example() -> None:
+    result = parse_amounts(col("Rp 1.000", "10.50", "3.25"))
+    assert result.note is not None
+    assert (
+        "1 amount in a currency without minor units read with '.' as the thousands separator "
+        "(e.g. 'Rp 1.000' is 1000)"
+    ) in result.note
+
+
+def test_a_dollar_1_000_is_still_read_by_the_column() -> None:
+    """Only a whole-unit currency turns '1.000' into a thousand; the note says how it was read."""
+    result = parse_amounts(col("1.000", "10.50", "3.25"), currency=col("USD", "USD", "USD"))
+    assert amounts(result) == [Decimal(1), Decimal("10.5"), Decimal("3.25")]
+    assert result.note is not None
+    assert "1 amount that could be read two ways read with '.' as the decimal separator" in (
+        result.note
+    )
+    assert "(e.g. '1.000' is 1.000)" in result.note

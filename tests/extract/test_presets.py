@@ -692,3 +692,28 @@ def test_chunks_from_the_csv_reader_map_the_same(name: str, tmp_path: Path) -> N
     ours = apply_preset(raw_chunk(path), preset, {}, source="x").frame
     theirs = apply_preset(read, preset, {}, source="x").frame
     pd.testing.assert_frame_equal(theirs[ours.columns], ours)
+
+
+def test_columns_found_shows_a_few_names_each_cut_short() -> None:
+    names = ["Deal Name", "Amount"] + [f"Custom property {i} " + "x" * 50 for i in range(20)]
+    raw = chunk({n: ["v"] for n in names})
+    with pytest.raises(SourceError) as err:
+        apply_preset(raw, load_preset("hubspot_deals", "crm_deals"), {}, source="deals.csv")
+    found = str(err.value).split("; columns found: ")[1]
+    shown = found.split(" and ")[0].split(", ")
+    assert len(shown) == 8
+    assert shown[:3] == ["Deal Name", "Amount", "Custom property 0 xxxxxxxxxxxxxxxxxxxxx…"]
+    assert all(len(name) <= 40 for name in shown)
+    assert found.endswith(" and 14 more")
+
+
+def test_a_first_line_that_is_no_header_is_not_quoted() -> None:
+    """The first line of /proc/self/environ or a binary file is content, not column names."""
+    raw = chunk({"SECRET_TOKEN=hunter2": ["x"], "PATH=/usr/bin\x00HOME=/root": ["y"]})
+    with pytest.raises(SourceError) as err:
+        apply_preset(raw, load_preset(CANONICAL, "erp_customers"), {}, source="c.csv")
+    message = str(err.value)
+    assert message.endswith(
+        "; no header recon recognises (the first line is not a list of column names)"
+    )
+    assert "hunter2" not in message and "PATH" not in message

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import sys
+import time
 import tracemalloc
 import uuid
 from collections.abc import Generator, Iterator
@@ -27,7 +28,7 @@ from hypothesis import strategies as st
 
 from recon.config.models import SqlSource
 from recon.errors import SourceError
-from recon.extract.sql import read_sql_chunks, text_column
+from recon.extract.sql import database_url, read_sql_chunks, text_column, timeout_args
 
 LABEL = "erp_orders"
 NA = pd.NA
@@ -328,12 +329,17 @@ def test_a_query_runs_exactly_as_written(db_url: str) -> None:
 def test_env_variables_in_the_url_are_expanded(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    scheme, rest = db_url.split("://", 1)
-    monkeypatch.setenv("RECON_TEST_DB_LOCATION", rest)
+    """A whole URL in one variable, or one part of it (the database: every backend has one)."""
+    url = sa.make_url(db_url)
+    assert url.database
+    monkeypatch.setenv("RECON_TEST_DB_URL", db_url)
+    monkeypatch.setenv("RECON_TEST_DB_NAME", url.database)
+    in_part = db_url.replace(url.database, "${RECON_TEST_DB_NAME}")
     with id_name_table(db_url, 2) as table:
-        frame = read_all(f"{scheme}://${{RECON_TEST_DB_LOCATION}}", table=table.name)
+        whole = read_all("${RECON_TEST_DB_URL}", table=table.name)
+        part = read_all(in_part, table=table.name)
 
-    assert frame["name"].tolist() == ["name 1", "name 2"]
+    assert whole["name"].tolist() == part["name"].tolist() == ["name 1", "name 2"]
 
 
 # --- Error messages -----------------------------------------------------------------------------
@@ -561,3 +567,117 @@ def test_memory_stays_bounded_while_streaming(db_url: str) -> None:
 
     assert rows == STREAMED_ROWS
     assert streamed * 5 < materialized, (streamed, materialized)
+
+
+# --- Secrets and timeouts -----------------------------------------------------------------------
+
+SECRET = "p@ss:w/rd#secret"  # each of @ : / # would split a URL pasted together as text
+
+
+def test_a_password_with_url_characters_from_the_environment_logs_in(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real PostgreSQL role whose password holds @ : / #, read from ${VAR}: it is the password,
+    and the host stays the host (this server trusts local users, so a wrong split would show as
+    another host or user rather than a refused password)."""
+    role = unique_name("recon_role")
+    with engine_for(pg_url) as engine, engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN PASSWORD '{SECRET}'")
+    try:
+        monkeypatch.setenv("RECON_TEST_ROLE_PASSWORD", SECRET)
+        url = sa.make_url(pg_url)
+        text = f"postgresql+psycopg://{role}:${{RECON_TEST_ROLE_PASSWORD}}@{url.host}:{url.port}"
+        frame = read_all(f"{text}/{url.database}", query="SELECT current_user AS who")
+    finally:
+        with engine_for(pg_url) as engine, engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP ROLE {role}")
+    assert frame["who"].tolist() == [role]
+
+
+def test_a_secret_never_shows_when_the_server_is_unreachable(
+    server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECON_TEST_SECRET", SECRET)
+    scheme = server_url.split("://", 1)[0]
+    message = read_error(f"{scheme}://app:${{RECON_TEST_SECRET}}@127.0.0.1:1/erp", table="orders")
+    assert "cannot connect to database 'erp' on 127.0.0.1:1 " in message
+    assert "app:***@127.0.0.1:1/erp" in message
+    for piece in ("p@ss", "ss:w", "w/rd", "rd#", "secret", "p%40ss"):
+        assert piece not in message
+
+
+def test_a_port_that_is_not_a_number_is_refused_with_the_password_masked() -> None:
+    with pytest.raises(ValueError, match="the port 'abc' in the URL is not a number"):
+        SqlSource(url="postgresql+psycopg://u:hunter2@host:abc/db", table="orders")
+    with pytest.raises(SourceError) as info:
+        database_url("postgresql+psycopg://u:hunter2@host:abc/db", label=LABEL)
+    assert "the port 'abc' in postgresql+psycopg://u:***@host:abc/db is not a number" in str(
+        info.value
+    )
+    assert "hunter2" not in str(info.value)
+
+
+def sleep_query(url: str, seconds: int) -> str:
+    if backend(url) == "mysql":
+        return f"SELECT SLEEP({seconds}) AS slept"
+    return f"SELECT pg_sleep({seconds})::text AS slept"
+
+
+def test_a_query_that_outlasts_read_timeout_is_stopped(server_url: str) -> None:
+    source = SqlSource(url=server_url, query=sleep_query(server_url, 20), read_timeout=1)
+    started = time.monotonic()
+    with pytest.raises(SourceError) as info:
+        list(read_sql_chunks(source, label=LABEL))
+    assert time.monotonic() - started < 10
+    message = str(info.value)
+    assert message.startswith(f"{LABEL}: the query failed: ")
+    assert "no answer from database 'test' on 127.0.0.1:" in message
+    assert f"tables.{LABEL}.sql.read_timeout is 1 s" in message
+
+
+def test_the_urls_own_timeouts_win(server_url: str) -> None:
+    """read_timeout 1 s in recon.yaml, but the URL allows 30: a 2-second query completes."""
+    url = sa.make_url(server_url)
+    if backend(server_url) == "mysql":
+        url = url.update_query_dict({"read_timeout": "30"})
+    else:
+        url = url.update_query_dict({"options": "-c statement_timeout=30000"})
+    text = url.render_as_string(hide_password=False)
+    source = SqlSource(url=text, query=sleep_query(server_url, 2), read_timeout=1)
+    frame = pd.concat(read_sql_chunks(source, label=LABEL))
+    assert len(frame) == 1
+
+
+def test_timeouts_reach_the_mariadb_driver(mysql_url: str) -> None:
+    """Without them a server that stalls mid-query holds the run forever: PyMySQL's default is
+    no read timeout."""
+    url = sa.make_url(mysql_url)
+    args = timeout_args(url, connect=7, read=11, statement=None)
+    engine = sa.create_engine(url, poolclass=sa.NullPool, connect_args=args)
+    try:
+        with engine.connect() as conn:
+            driver = conn.connection.dbapi_connection
+            assert (driver.connect_timeout, driver._read_timeout, driver._write_timeout) == (
+                7,
+                11,
+                11,
+            )
+    finally:
+        engine.dispose()
+    defaults = SqlSource(url=mysql_url, table="orders")
+    assert (defaults.connect_timeout, defaults.read_timeout) == (15, 300)
+
+
+def test_postgres_sources_get_a_statement_timeout_and_keepalives(pg_url: str) -> None:
+    url = sa.make_url(pg_url).update_query_dict({"options": "-csearch_path=public"})
+    args = timeout_args(url, connect=7, read=11, statement=11)
+    engine = sa.create_engine(url, poolclass=sa.NullPool, connect_args=args)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "11s"
+            assert conn.exec_driver_sql("SHOW search_path").scalar() == "public"
+            info = conn.connection.dbapi_connection.info.get_parameters()
+            assert info["connect_timeout"] == "7"
+            assert info["keepalives_idle"] == "60"
+    finally:
+        engine.dispose()

@@ -613,3 +613,20 @@ def test_config_file_problems() -> None:
         load_matching_rules(_write("- a list"))
     with pytest.raises(ConfigError, match="prior is missing"):
         load_matching_rules(_write("thresholds: {auto: 0.9, review: 0.4}\ncomparisons: {}"))
+
+
+def test_a_pair_that_no_field_explains_keeps_its_row_of_reasons() -> None:
+    """Every field's reason is empty here (pyarrow 26 dropped such rows when joining reasons)."""
+    fields = []
+    for f, comp in RULES.comparisons.items():
+        k = len(comp.levels) * (2 if comp.conditional_on else 1)
+        fields.append(
+            {"field": f, "labels": [str(i) for i in range(k)], "m": [1.0] * k, "u": [1.0] * k,
+             "weight_limit": comp.weight_limit, "conditional_on": list(comp.conditional_on)}
+        )  # fmt: skip
+    model = FSModel.from_dict({"fields": fields, "prior": 0.5})
+    levels = {f: -1 for f in FIELDS} | {"tax_id": 1, "domain": 1, "phone": 1, "unit": 1}
+    frame = records({}, {})
+    pairs = pd.DataFrame({"left": [0], "right": [1]})
+    scored = score_pairs(frame, pairs, _levels_frame(levels), model, NO_TF, explain_rejects=True)
+    assert len(scored) == 1 and scored["reasons"].iloc[0] == ""

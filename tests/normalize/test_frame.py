@@ -114,3 +114,24 @@ def test_empty_frame() -> None:
 def test_normalize_tax_ids(tax_id, country, expected) -> None:
     got = normalize_tax_ids(pd.Series([tax_id], dtype="string"), pd.Series([country]), RULES)
     assert [None if pd.isna(v) else v for v in got] == [expected]
+
+
+def test_text_longer_than_the_cap_is_cut_before_it_is_normalized(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 5 MB name and address cost what a normal one does: only their start is normalized."""
+    from recon.normalize.frame import MAX_COMPARED_CHARS, cap_text
+
+    crm = CRM.copy()
+    crm.loc[5, "name"] = "PT Maju Jaya " + "x" * 5_000_000
+    crm.loc[6, "address"] = "Hauptstraße 5 " * 400_000
+    with caplog.at_level("WARNING", logger="recon.normalize.frame"):
+        got = normalize_records(crm, "crm", RULES)
+    assert got["name_norm"].str.len().max() <= MAX_COMPARED_CHARS
+    assert got["address_norm"].str.len().max() <= MAX_COMPARED_CHARS
+    assert got.loc[5, "name_norm"].startswith("maju jaya x")
+    assert got.loc[5, "name"] == crm.loc[5, "name"]  # the record keeps its whole value
+    assert got.loc[7, "name_norm"] == normalize_records(CRM, "crm", RULES).loc[7, "name_norm"]
+    assert "1 address, 1 name longer than 500 characters" in caplog.text
+    capped, n = cap_text(pd.Series(["a" * 501, "b" * 500, None]))
+    assert (capped.str.len().fillna(-1).tolist(), n) == ([500, 500, -1], 1)

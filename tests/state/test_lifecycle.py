@@ -163,3 +163,20 @@ def test_quality_and_duplicate_keys() -> None:
     assert keyed_findings("duplicate", dup)["key"].tolist() == ["erp|C1"]
     with pytest.raises(ValueError, match="unknown finding family"):
         keyed_findings("monthend", dup)
+
+
+@pytest.mark.parametrize("status", ["pending", "not written", "not delivered"])
+def test_findings_first_seen_by_a_run_that_told_nobody_are_new_again(status: str) -> None:
+    told = runs().assign(status=["ok", status, "pending"])  # run 3 is the one classifying
+    prev = stored(("untold", "open", 2), ("told", "open", 1), ("gone", "open", 2))
+    out = classify(
+        prev, current("untold", "told"), accepted(), run_id=3, as_of=AS_OF, runs=told
+    ).set_index("key")
+    assert out.loc["untold", "change"] == "new" and out.loc["untold", "first_seen_run"] == 3
+    assert out.loc["told", "change"] == "open" and out.loc["told", "first_seen_run"] == 1
+    assert out.loc["gone", "change"] == "resolved"
+
+
+def test_without_run_statuses_every_earlier_run_counts_as_delivered() -> None:
+    out = classified(stored(("a", "open", 2)), current("a"))
+    assert out.loc["a", "change"] == "open"

@@ -26,7 +26,7 @@ from recon.checks.leakage.findings import (
 from recon.checks.leakage.habits import Habits, learn
 from recon.checks.leakage.others import credit_holds, orphan_orders
 from recon.checks.leakage.pairs import candidate_pairs, named_pairs
-from recon.checks.leakage.prepare import Frames, Prepared, prepare
+from recon.checks.leakage.prepare import Frames, Prepared, left_out_note, prepare
 from recon.checks.leakage.refs import parse_deal_refs
 from recon.checks.leakage.taxes import TaxReadings, over_billing, tax_readings
 from recon.checks.leakage.totals import new_leakage, value_at_risk
@@ -65,7 +65,8 @@ class LeakageResult:
     counts: dict[str, int]
     taxes: str = ""  # which tax readings were allowed, and why (see checks/leakage/taxes.py)
     over_billing: str = ""  # whether orders naming no deal may over-bill it, and why
-    habits: dict[str, str] = field(default_factory=dict)  # what was learned, from how many deals
+    # what was learned, from how many deals; "won deals left out": those not compared, and why
+    habits: dict[str, str] = field(default_factory=dict)
     # won deals and orders of one amount across records the matcher left apart (EVIDENCE_COLUMNS)
     evidence: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(
@@ -274,6 +275,18 @@ def _readings(params: Params) -> TaxReadings:
     return TaxReadings(params.orders_with_tax, params.deals_with_tax, "")
 
 
+def _notes(solved: _Solved) -> dict[str, str]:
+    """The habits learned, and the won deals left out (shown with them in every output)."""
+    notes = dict(solved.habits.notes)
+    left_out = left_out_note(solved.prep.left_out)
+    if left_out:
+        notes[LEFT_OUT] = left_out
+    return notes
+
+
+LEFT_OUT = "won deals left out"
+
+
 def find_leakage(
     frames: Frames,
     rules: LeakageRules,
@@ -322,6 +335,6 @@ def find_leakage(
         counts=counts,
         taxes=params.taxes.note if params.taxes else "",
         over_billing=params.over_note,
-        habits=dict(solved.habits.notes),
+        habits=_notes(solved),
         evidence=solved.evidence,
     )

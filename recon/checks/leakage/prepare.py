@@ -61,6 +61,8 @@ class Prepared:
     go_live_source: str
     # entity number → "; ... is on the review list ..." for entities of one system only
     review_hint: pd.Series = field(default_factory=lambda: pd.Series(dtype="string"))
+    # won deals closed by as_of but left out, by why: "without an amount", "with a negative amount"
+    left_out: dict[str, int] = field(default_factory=dict)
 
 
 def _folded(values: pd.Series) -> pd.Series:
@@ -338,9 +340,18 @@ def prepare(
         }
     )
     deal_frame["vat"] = vat[deal_frame["ent"].to_numpy()]
-    # A won deal of zero (or a credit) has nothing to bill: it is left out.
-    positive = (deal_frame["deal_amount"] > 0).fillna(False).to_numpy(dtype=bool)
-    in_scope = won & positive & (deal_frame["close_date"] <= cutoff).to_numpy(dtype=bool)
+    # A won deal of zero or below (a credit) has nothing to bill, one without an amount cannot be
+    # compared to its orders: they are left out, counted in ``left_out`` (quality flags them).
+    amount = deal_frame["deal_amount"]
+    positive = (amount > 0).fillna(False).to_numpy(dtype=bool)
+    closed = won & (deal_frame["close_date"] <= cutoff).to_numpy(dtype=bool)
+    in_scope = closed & positive
+    no_amount = closed & amount.isna().to_numpy(dtype=bool)
+    negative = closed & (amount < 0).fillna(False).to_numpy(dtype=bool)
+    left_out = {
+        "without an amount": int(no_amount.sum()),
+        "with a negative amount": int(negative.sum()),
+    }
     won_frame = deal_frame.loc[in_scope].reset_index(drop=True)
     converted = to_base(
         won_frame["deal_amount"],
@@ -360,6 +371,12 @@ def prepare(
     live = ~status.isin(cancelled).to_numpy(dtype=bool) & (orders["order_date"] <= cutoff).to_numpy(
         dtype=bool
     )
+    # An order naming a deal left out pays that deal: it must not pay another one of the company.
+    named = positions(refs, deals["deal_id"])
+    names_left_out = np.zeros(len(orders), dtype=bool)
+    names_left_out[named >= 0] = (no_amount | negative)[named[named >= 0]]
+    left_out["orders naming them"] = int((live & names_left_out).sum())
+    live &= ~names_left_out
     customers = frames.customers
     customer = (
         take_at(customers["name"], positions(orders["customer_id"], customers["customer_id"]))
@@ -408,7 +425,20 @@ def prepare(
         go_live=go_live,
         go_live_source=source,
         review_hint=_review_hints(frames.review, xref, has_erp, has_crm),
+        left_out=left_out,
     )
+
+
+def left_out_note(left_out: dict[str, int]) -> str:
+    """The won deals left out and the orders naming them, as one line for the notes, such as
+    "3 without an amount, 1 with a negative amount: not compared to orders, nor the 2 order(s)
+    naming them (quality.csv lists the deals)"; "" when none was left out."""
+    orders = left_out.get("orders naming them", 0)
+    parts = [f"{n:,} {why}" for why, n in left_out.items() if n and why != "orders naming them"]
+    if not parts:
+        return ""
+    also = f", nor the {orders:,} order(s) naming them" if orders else ""
+    return f"{', '.join(parts)}: not compared to orders{also} (quality.csv lists the deals)"
 
 
 def _review_hints(

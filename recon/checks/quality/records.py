@@ -1,5 +1,6 @@
 """Checks of one CRM company or ERP customer at a time: required fields, e-mail and website syntax,
-free-mail domains, phones, countries, postcodes, names and stale records.
+free-mail domains, phones, countries, postcodes, names, stale records and values too long to
+compare whole.
 
 Each check reads the raw canonical columns (what the user must fix) and, where recon already
 normalized a field, its normalized key (``recon.normalize.COLUMNS``), so a value normalization
@@ -22,6 +23,7 @@ from recon.checks.quality.phones import valid_e164
 from recon.config.quality import Check, Checks, PatternCheck, PostcodeCheck
 from recon.normalize import NormalizeRules
 from recon.normalize.countries import ISO_NAMES
+from recon.normalize.frame import COMPARED_COLUMNS, MAX_COMPARED_CHARS
 from recon.normalize.names import name_rules
 
 _WEB_COLUMNS = ("website", "domain")
@@ -52,6 +54,7 @@ def record_checks(
         (checks.name_all_caps, lambda c: all_caps(subject, raw, c.min_letters, c.severity)),
         (checks.name_legal_form_only, lambda c: legal_form_only(subject, raw, keys, rules, c)),
         (checks.stale_record, lambda c: stale(subject, raw, as_of, c.months, c.severity)),
+        (checks.value_too_long, lambda c: too_long(subject, raw, c.severity)),
     )
     for check, run in parts:
         if check.enabled:
@@ -327,3 +330,45 @@ def stale(
         expected=f"updated on or after {cutoff:%Y-%m-%d}",
         message=f"not updated in the {months} months before {as_of:%Y-%m-%d}",
     )
+
+
+_SHOWN_CHARS = 80  # of a value too long to compare, the finding shows its start
+
+
+def too_long(subject: Subject, raw: pd.DataFrame, severity: str) -> list[pd.DataFrame]:
+    """Values the matcher cut to their first ``MAX_COMPARED_CHARS`` characters: the record was
+    matched on that start only (a longer value is a paste or export error)."""
+    out = []
+    for column in COMPARED_COLUMNS:
+        if column not in raw.columns:
+            continue
+        values = tx.text(raw, column)
+        length = pc.utf8_length(values)
+        bad = tx.mask(pc.greater(length, MAX_COMPARED_CHARS))
+        if not bad.any():
+            continue
+        rows = np.flatnonzero(bad)
+        start = pc.utf8_slice_codeunits(tx.take(values, rows), 0, _SHOWN_CHARS)
+        shown = pc.binary_join_element_wise(
+            start, pa.scalar("…", tx.STRING), pa.scalar("", tx.STRING)
+        )
+        chars = length.take(pa.array(rows)).to_numpy(zero_copy_only=False)
+        message = np.full(len(raw), "", dtype=object)
+        message[rows] = [
+            f"{column} is {n:,} characters long; only its first {MAX_COMPARED_CHARS} were "
+            "compared to match the record"
+            for n in chars
+        ]
+        out.append(
+            flag(
+                subject,
+                bad,
+                rule="value_too_long",
+                field=column,
+                severity=severity,
+                value=tx.to_series(tx.put(pa.nulls(len(raw), tx.STRING), rows, shown)),
+                expected=f"at most {MAX_COMPARED_CHARS} characters",
+                message=pd.Series(message, dtype="string"),
+            )
+        )
+    return out

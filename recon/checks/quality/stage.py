@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recon.checks.quality import text as tx
-from recon.checks.quality.deals import won_without_amount
+from recon.checks.quality.deals import won_negative_amount, won_without_amount
 from recon.checks.quality.drift import Side, field_drift, not_compared
 from recon.checks.quality.findings import SEVERITIES, Subject, combine
 from recon.checks.quality.records import missing_words, record_checks, required
@@ -132,12 +132,12 @@ def check_quality(
         )
         if rules.checks.required.enabled:
             parts += required(subject, deals, rules.checks, missing_words(norm))
-        if rules.checks.won_deal_amount.enabled:
-            parts.append(
-                won_without_amount(
-                    subject, deals, won_stages, rules.checks.won_deal_amount.severity
-                )
-            )
+        for check, run in (
+            (rules.checks.won_deal_amount, won_without_amount),
+            (rules.checks.won_deal_negative, won_negative_amount),
+        ):
+            if check.enabled:
+                parts.append(run(subject, deals, won_stages, check.severity))
     timings["checks"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
     if xref is None:
