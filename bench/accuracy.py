@@ -30,7 +30,7 @@ class Scores:
         return Scores(p, r, f1, len(truth), len(predicted))
 
 
-def _key(system: pd.Series, record_id: pd.Series) -> pd.Series:
+def record_key(system: pd.Series, record_id: pd.Series) -> pd.Series:
     return system.astype(str) + ":" + record_id.astype(str)
 
 
@@ -51,14 +51,14 @@ def split_cross(pairs: pd.MultiIndex) -> tuple[pd.MultiIndex, pd.MultiIndex]:
 
 
 def truth_pairs(truth_entities: pd.DataFrame) -> pd.MultiIndex:
-    keys = _key(truth_entities["system"], truth_entities["record_id"])
+    keys = record_key(truth_entities["system"], truth_entities["record_id"])
     return pairs_within_groups(keys, truth_entities["entity_id"].astype(str))
 
 
 def entity_scores(predicted: pd.DataFrame, truth_entities: pd.DataFrame) -> dict[str, Scores]:
     """``predicted`` has system, record_id and entity (any label); returns cross and duplicate scores."""
     pred = pairs_within_groups(
-        _key(predicted["system"], predicted["record_id"]), predicted["entity"].astype(str)
+        record_key(predicted["system"], predicted["record_id"]), predicted["entity"].astype(str)
     )
     truth = truth_pairs(truth_entities)
     pred_cross, pred_dup = split_cross(pred)
@@ -71,13 +71,13 @@ def blocking_recall(
 ) -> float:
     """Share of true pairs that blocking proposed. ``candidates`` holds positions ``left``/``right``
     into ``records`` (which has system and record_id)."""
-    keys = _key(records["system"], records["record_id"]).to_numpy()
+    keys = record_key(records["system"], records["record_id"]).to_numpy()
     a, b = keys[candidates["left"].to_numpy()], keys[candidates["right"].to_numpy()]
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     proposed = pd.MultiIndex.from_arrays([lo, hi])
     present = set(keys)
     truth = truth_entities[
-        _key(truth_entities["system"], truth_entities["record_id"]).isin(present)
+        record_key(truth_entities["system"], truth_entities["record_id"]).isin(present)
     ]
     true = truth_pairs(truth)
     return len(true.intersection(proposed)) / len(true) if len(true) else 1.0

@@ -285,16 +285,17 @@ def stage_errors(
     from recon.pipeline import match
 
     result = match(load_all(folder_config(Path(data))))
-    recon_keys = _key(result.records["system"], result.records["record_id"])
+    recon_keys = record_key(result.records["system"], result.records["record_id"])
     recon_pairs = pairs_within_groups(recon_keys, pd.Series(result.entity.to_numpy()).astype(str))
     labels = pd.read_parquet(clusters_path)
     splink_pairs = pairs_within_groups(
-        _key(labels["system"], labels["record_id"]), labels[_cluster_column(threshold)].astype(str)
+        record_key(labels["system"], labels["record_id"]),
+        labels[_cluster_column(threshold)].astype(str),
     )
     truth_entities = pd.read_csv(Path(data) / "truth_entities.csv", dtype=str)
     truth = truth_pairs(truth_entities)
     records = pd.read_parquet(records_path)
-    records.index = _key(records["system"], records["record_id"])
+    records.index = record_key(records["system"], records["record_id"])
 
     groups = {
         "missed_by_recon_found_by_splink": truth.difference(recon_pairs).intersection(splink_pairs),
@@ -328,7 +329,7 @@ def stage_errors(
     return out
 
 
-def _key(system: Any, record_id: Any) -> Any:
+def record_key(system: Any, record_id: Any) -> Any:
     """A record's name in the pairs of accuracy.py: "crm:5000000030"."""
     return system.astype(str) + ":" + record_id.astype(str)
 

@@ -50,6 +50,7 @@ from scoring import (
     precision_recall,
     recall_ceiling,
     won_in_scope,
+    write_points,
 )
 
 SCORED = {
@@ -333,18 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         top = ", ".join(f"{k} {n}" for k, n in list(r["errors"].items())[:4])
         print(f"  {r['name']:<18} {top}")
     out = OUT / f"robustness-{args.entities}.json"
-    previous = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-    same_run = (previous.get("entities"), previous.get("seed")) == (args.entities, args.seed)
-    points = {p["name"]: p for p in previous.get("points", [])} if same_run else {}
-    points.update({r["name"]: r for r in rows})
-    report = {
-        "entities": args.entities,
-        "seed": args.seed,
-        "run": dt.datetime.now().isoformat(timespec="seconds"),
-        "points": [points[n] for n in by_name if n in points],
-    }
-    out.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-    print(f"\nwrote {out}")
+    write_points(out, args.entities, args.seed, rows, by_name)
     return 0
 
 

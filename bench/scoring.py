@@ -19,6 +19,7 @@ fulfilled split. Recall cannot exceed (planted - contradicted) / planted.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import pickle
 from collections.abc import Iterable
 from pathlib import Path
@@ -180,3 +181,22 @@ def recall_ceiling(
         contradicted = contradicted.union(pd.Index(deal_id[at[progress]]).intersection(planted))
     out["under_billed"] = (int(contradicted.nunique()), len(planted))
     return out
+
+
+def write_points(
+    out: Path, entities: int, seed: int, rows: list[dict], order: Iterable[str]
+) -> None:
+    """A sweep's results to ``out``, merged with the points of an earlier run of the same size
+    and seed (a run of a few points keeps the others), in the sweep's order of points."""
+    previous = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    same_run = (previous.get("entities"), previous.get("seed")) == (entities, seed)
+    points = {p["name"]: p for p in previous.get("points", [])} if same_run else {}
+    points.update({r["name"]: r for r in rows})
+    report = {
+        "entities": entities,
+        "seed": seed,
+        "run": dt.datetime.now().isoformat(timespec="seconds"),
+        "points": [points[n] for n in order if n in points],
+    }
+    out.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"\nwrote {out}")

@@ -103,12 +103,13 @@ def match(
     from recon.config.blocking import load_blocking_rules
     from recon.config.matching import load_matching_rules
     from recon.config.survivorship import load_entity_rules
+    from recon.match import order_evidence
     from recon.match.block import candidate_pairs, pass_counts
     from recon.match.cluster import cluster_records
     from recon.match.compare import compare_pairs
     from recon.match.records import build_records
     from recon.match.review import review_links
-    from recon.match.score import fit_model, score_pairs
+    from recon.match.score import fit_model, pair_weights, score_pairs
     from recon.match.verify import verify_claims
     from recon.match.xref import assign_xref
     from recon.normalize import load_normalize_rules
@@ -137,12 +138,28 @@ def match(
         rules=normalize_rules,
     )
     t = step("normalize", t)
-    pairs = candidate_pairs(records, blocking_rules)
+    found = _order_evidence(load, records, matching_rules)
+    if found is not None:
+        t = step("orders", t)
+    proposed = (
+        order_evidence.proposed(found, blocking_rules.orders.min_coincidences)
+        if found is not None
+        else None
+    )
+    pairs = candidate_pairs(records, blocking_rules, proposed)
     t = step("block", t)
     compared = compare_pairs(records, pairs, matching_rules)
     t = step("compare", t)
     model = fit_model(records, compared, matching_rules)
-    scored = score_pairs(records, pairs, compared, model, matching_rules)
+    learned = model.to_dict()
+    extra = weight = None
+    if found is not None:
+        weight = pair_weights(records, pairs, compared, model, matching_rules)
+        added = _order_bits(records, pairs, weight, matching_rules, found)
+        extra, learned["orders"] = (added.bits, added.reasons), added.summary
+    scored = score_pairs(
+        records, pairs, compared, model, matching_rules, extra=extra, weight=weight
+    )
     candidates, passes = len(pairs), pass_counts(pairs)
     del pairs, compared  # at a million records these hold gigabytes no later step reads
     t = step("score", t)
@@ -171,10 +188,41 @@ def match(
         claims=claims,
         candidates=candidates,
         pass_counts=passes,
-        model=model.to_dict(),
+        model=learned,
         timings=timings,
         reviews=reviewed.counts(len(decisions or ())),
     )
+
+
+def _order_evidence(load: LoadResult, records: Any, rules: Any) -> Any:
+    """Coincidences of won deals and orders (``recon.match.order_evidence``), or None when they
+    are switched off or not loaded."""
+    from recon.match import order_evidence
+
+    deals, orders = load.frame("crm_deals"), load.frame("erp_orders")
+    if not rules.orders.enabled or deals is None or orders is None:
+        return None
+    if not len(deals) or not len(orders):
+        return None
+    return order_evidence.find(records, deals, orders, load.won_stages, load.base_currency)
+
+
+def _order_bits(records: Any, pairs: Any, weight: Any, rules: Any, found: Any) -> Any:
+    """The bits won deals and orders add to each pair, learned from the pairs the other fields
+    already link (their ``weight`` reaches the auto threshold)."""
+    import numpy as np
+
+    from recon.match import order_evidence
+
+    auto = rules.thresholds.auto
+    linked = weight >= np.log2(auto / (1 - auto)) if auto < 1 else np.zeros(len(weight), bool)
+    is_erp = (records["system"] == "erp").to_numpy(dtype=bool)
+    level, count = order_evidence.pair_levels(pairs, found, is_erp)
+    added = order_evidence.order_bits(
+        level, count, linked, found, is_erp, rules.orders.weight_limit
+    )
+    log.info("won deals and orders: %s", added.summary)
+    return added
 
 
 def run_match(

@@ -67,11 +67,11 @@ class KeyPass(_Frozen):
 
 class AddressPass(_Frozen):
     """Records with the same street line (``address_norm``) whose names start with the same
-    ``name_prefix`` letters are paired; a block of more than ``max_block_size`` is split by the
-    longer name prefix of ``split_prefix``, as the key passes are."""
+    ``name_prefix`` letters are paired (0: the same street line, whatever the names); a block of more than ``max_block_size`` is split by the longer name prefix of
+    ``split_prefix``, as the key passes are."""
 
     enabled: Flag = True
-    name_prefix: Annotated[int, _whole(1, 20)] = 2
+    name_prefix: Annotated[int, _whole(0, 20)] = 2
     max_block_size: BlockSize = 8
 
 
@@ -82,11 +82,13 @@ class XrefPass(_Frozen):
 
 
 class RareTokenPass(_Frozen):
-    """Records sharing a word of ``name_core`` that at most ``max_frequency`` records use."""
+    """Records sharing a word of ``name_core`` that at most ``max_frequency`` records use, or
+    (``max_in_postcode`` above 0) that at most that many records of one postcode use."""
 
     enabled: Flag = True
     max_frequency: BlockSize
     min_length: Annotated[int, _whole(1, 20)]
+    max_in_postcode: Annotated[int, _whole(0, 1000)] = 0
 
 
 class PostcodePrefixPass(_Frozen):
@@ -134,6 +136,15 @@ class FuzzyPass(_Frozen):
     minhash: MinHashRules
 
 
+class OrdersPass(_Frozen):
+    """CRM companies and ERP customers whose won deals and orders coincide (same amount, the
+    order shortly after the close) at least ``min_coincidences`` times: a trade name unrelated
+    to the legal name still meets its customer. Only where deals and orders were loaded."""
+
+    enabled: Flag = True
+    min_coincidences: Annotated[int, _whole(1, 100)] = 2
+
+
 class BlockingRules(_Frozen):
     """rules/blocking.yaml: each pass proposes candidate pairs; the candidates are their union."""
 
@@ -145,8 +156,9 @@ class BlockingRules(_Frozen):
     rare_token: RareTokenPass
     postcode_prefix: PostcodePrefixPass
     fuzzy: FuzzyPass
-    # Added after the first release: a rules file without it gets the default.
+    # Added after the first release: a rules file without them gets the default.
     address: AddressPass = AddressPass()
+    orders: OrdersPass = OrdersPass()
 
     @model_validator(mode="after")
     def _something_on(self) -> BlockingRules:
@@ -164,6 +176,7 @@ PASS_NAMES = (
     "postcode_prefix",
     "fuzzy",
     "address",
+    "orders",
 )
 
 

@@ -111,6 +111,7 @@ class Level(_Frozen):
     label: str
     m: Probability
     min_similarity: Similarity | None = None
+    rule: Literal["short_form"] | None = None
     reason: str = ""
 
 
@@ -125,6 +126,11 @@ class Comparison(_Frozen):
     def thresholds(self) -> tuple[float, ...]:
         """Similarity thresholds of the middle levels, highest first."""
         return tuple(lv.min_similarity for lv in self.levels[1:-1] if lv.min_similarity)
+
+    @property
+    def rule(self) -> str | None:
+        """The rule of the level just above the last one (see ``Level.rule``), if any."""
+        return self.levels[-2].rule if len(self.levels) > 2 else None
 
 
 class Prior(_Frozen):
@@ -195,6 +201,14 @@ class Thresholds(_Frozen):
         return self
 
 
+class OrderEvidence(_Frozen):
+    """Won deals and orders that coincide, as evidence of a CRM–ERP link (see
+    ``recon.match.order_evidence``): on or off, and the most bits it may add or take away."""
+
+    enabled: bool = True
+    weight_limit: Bits = 15.0
+
+
 class MatchingRules(_Frozen):
     """rules/matching.yaml."""
 
@@ -204,6 +218,7 @@ class MatchingRules(_Frozen):
     u_sampling: USampling = USampling()
     term_frequency: dict[Literal["name", "domain"], TermFrequency] = Field(default_factory=dict)
     comparisons: dict[FieldName, Comparison]
+    orders: OrderEvidence = OrderEvidence()
 
     @model_validator(mode="after")
     def _levels_fit_fields(self) -> MatchingRules:
@@ -264,8 +279,18 @@ def _level_problems(field: str, comp: Comparison) -> list[str]:
         problems.append(f"{where}.scorers is empty — name at least one, such as ratio")
     middle = comp.levels[1:-1]
     for i, lv in enumerate(middle, start=1):
-        if lv.min_similarity is None:
+        if lv.rule is not None:
+            if field != "name" or i != n - 2:
+                problems.append(
+                    f"{where}.levels[{i}].rule is only for name, on the level just above the last"
+                )
+            if lv.min_similarity is not None:
+                problems.append(f"{where}.levels[{i}] has both rule and min_similarity — one only")
+        elif lv.min_similarity is None:
             problems.append(f"{where}.levels[{i}].min_similarity is missing — it is required")
+    for i in (0, n - 1):
+        if n and comp.levels[i].rule is not None:
+            problems.append(f"{where}.levels[{i}].rule is only for a middle level")
     for i in (0, n - 1):
         if n and comp.levels[i].min_similarity is not None:
             problems.append(

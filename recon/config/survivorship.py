@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from recon.config.messages import describe, read_yaml
 from recon.errors import ConfigError
@@ -21,7 +21,7 @@ from recon.resources import rules_dir as default_rules_dir
 
 SURVIVORSHIP_FILE = "survivorship.yaml"
 
-RuleName = Literal["system_of_record", "linked", "activity", "completeness", "oldest"]
+RuleName = Literal["unmarked", "system_of_record", "linked", "activity", "completeness", "oldest"]
 System = Literal["crm", "erp"]
 # The normalized keys of a record (``recon.normalize.COLUMNS``) that say something about it;
 # ``record_id``, ``system`` and ``name`` are always present and so are not listed.
@@ -73,12 +73,14 @@ class ClusteringRules(_Frozen):
     rejected in review are still kept apart). ``min_support`` is the share of record pairs
     between two groups that must be candidate pairs scored auto or review for the groups to merge.
     ``tax_ids_must_agree`` keeps records with different tax ids apart unless a reviewer confirmed
-    the link.
+    the link. ``ambiguity_margin_bits``: an ambiguous record keeps its best auto link when that
+    link outweighs every rival's by at least this many bits.
     """
 
     split_chains: bool
     min_support: Share
     tax_ids_must_agree: bool
+    ambiguity_margin_bits: Annotated[float, Field(ge=0, le=100)] = 5.0
 
 
 class SystemRules(_Frozen):

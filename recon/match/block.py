@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 PASSES: dict[str, int] = {name: 1 << i for i, name in enumerate(PASS_NAMES)}
 
-_TAG_BITS = 8  # the pass bit rides in the low bits of a pair code while the union is sorted
+_TAG_BITS = 10  # the pass bit rides in the low bits of a pair code while the union is sorted
 _I64 = np.int64
 _U64 = np.uint64
 _EMPTY = np.empty(0, dtype=_I64)
@@ -333,10 +333,14 @@ def _postcode_pass(
 def _address_pass(
     records: pd.DataFrame, prefix_length: int, max_size: int, split: Split | None
 ) -> Runs:
-    """Same street line and names that start alike: many companies share a building, so the
-    address alone would pair every tenant with every other."""
+    """Same street line and names that start alike, or (``prefix_length`` 0) the same street
+    line whatever the names: a trade name, a given name typed differently. Many companies
+    share a building; a block too big for ``max_size`` is split by name."""
     address = _encode(records["address_norm"])[0]
-    prefix = _prefixes(_text(records["name_core"]), prefix_length)
+    if prefix_length:
+        prefix = _prefixes(_text(records["name_core"]), prefix_length)
+    else:
+        prefix = np.zeros(len(address), dtype=_I64)
     keys = (_mix(address.astype(_U64) * _GOLDEN ^ prefix.astype(_U64)) >> _U64(1)).astype(_I64)
     keys[(address < 0) | (prefix < 0)] = -1
     return _block("address", keys, max_size, split)
@@ -447,6 +451,29 @@ def _rare_token_pass(names: _Names, max_frequency: int, min_length: int) -> Runs
     grouped, starts, sizes = _group(member, names.word[entry][which], names.n)
     left, right = _all_pairs(grouped, starts, sizes)
     codes = _codes(left, right, names.n)  # records sharing two rare words: the pair repeats
+    codes.sort()
+    return [codes]
+
+
+def _postcode_word_pass(
+    names: _Names, records: pd.DataFrame, max_size: int, min_length: int
+) -> Runs:
+    """Records of one postcode sharing a word of their names that at most ``max_size`` records
+    of that postcode use: a surname common in the file but not in its street ("paterson" in
+    3501), a first name typed another way."""
+    postcode = _encode(records["postcode_norm"])[0]
+    long_enough = pc.greater_equal(pc.utf8_length(names.words), min_length)
+    usable = np.asarray(long_enough.to_numpy(zero_copy_only=False), dtype=bool)
+    entry = np.flatnonzero(usable[names.word] & names.once)
+    which, member = names.records_of(names.parent[entry])
+    place = postcode[member]
+    here = place >= 0
+    member, word = member[here], names.word[entry][which][here]
+    keys = (_mix(place[here].astype(_U64) * _GOLDEN ^ word.astype(_U64)) >> _U64(1)).astype(_I64)
+    grouped, starts, sizes = _group(member, keys, names.n)
+    fits = (sizes >= 2) & (sizes <= max_size)
+    left, right = _all_pairs(grouped, starts[fits], sizes[fits])
+    codes = _codes(left, right, names.n)
     codes.sort()
     return [codes]
 
@@ -707,9 +734,48 @@ def _name_passes(records: pd.DataFrame, rules: BlockingRules) -> dict[str, Runs]
         found["rare_token"] = _timed(
             "rare_token", _rare_token_pass, names, spec.max_frequency, spec.min_length
         )
+        if spec.max_in_postcode:
+            found["rare_token"].extend(
+                _timed(
+                    "words in a postcode",
+                    _postcode_word_pass,
+                    names,
+                    records,
+                    spec.max_in_postcode,
+                    spec.min_length,
+                )
+            )
     if rules.fuzzy.enabled:
         found["fuzzy"] = _timed("fuzzy", _fuzzy_pass, names, rules.fuzzy, records)
+        if "name_alt" in records.columns:
+            found["fuzzy"] = [
+                *found["fuzzy"],
+                *_timed("second names", _second_name_pass, records, rules.fuzzy.max_block_size),
+            ]
     return found
+
+
+def _second_name_pass(records: pd.DataFrame, max_size: int) -> Runs:
+    """A record's second name (after T/A, ATF, DBA) equal to another record's name: the ERP's
+    "Woodland Nominees Ltd T/A Eleo Laboratories" and the CRM's "Eleo Laboratories". A name
+    held by more than ``max_size`` records is skipped, as a too-big block is."""
+    n = len(records)
+    alt = _text(records["name_alt"])
+    if alt.null_count == len(alt):
+        return [_EMPTY]
+    codes, _ = _encode(pa.concat_arrays([_text(records["name_core"]), alt]))
+    named, second = codes[:n], codes[n:]
+    holders = np.flatnonzero(second >= 0)
+    if not len(holders):
+        return [_EMPTY]
+    n_keys = int(codes.max()) + 1
+    common = np.bincount(named[named >= 0], minlength=n_keys) > max_size
+    holders = holders[~common[second[holders]]]
+    having = np.flatnonzero((named >= 0) & ~common[np.maximum(named, 0)])
+    i, j = _join(second[holders], named[having], n_keys)
+    run = _codes(holders[i], having[j], n)
+    run.sort()
+    return [run]
 
 
 # --- union ---------------------------------------------------------------------------------------
@@ -741,10 +807,11 @@ _COLUMNS = {
     "phone": ("phone_e164",),
     "tax_id": ("tax_id_norm",),
     "xref": ("system", "record_id", "ref_id"),
-    "rare_token": ("name_core",),
+    "rare_token": ("name_core", "postcode_norm"),
     "postcode_prefix": ("postcode_norm", "name_core"),
-    "fuzzy": ("name_core", "name_norm"),
+    "fuzzy": ("name_core", "name_norm"),  # and name_alt where the records have it
     "address": ("address_norm", "name_core"),
+    "orders": (),
 }
 
 
@@ -761,9 +828,14 @@ def _timed(name: str, run: Callable[..., Runs], *args: Any) -> Runs:
     return runs
 
 
-def candidate_pairs(records: pd.DataFrame, rules: BlockingRules | None = None) -> pd.DataFrame:
+def candidate_pairs(
+    records: pd.DataFrame, rules: BlockingRules | None = None, orders: np.ndarray | None = None
+) -> pd.DataFrame:
     """Candidate pairs of ``records`` (see ``recon.match``): positions ``left`` < ``right`` and
     ``passes``, the bitmask of the ``PASSES`` proposing the pair; unique, sorted by (left, right).
+
+    ``orders``: sorted pair codes ``left * n + right`` whose deals and orders coincide (from
+    ``order_evidence.proposed``), proposed by the ``orders`` pass when it is enabled.
 
     ``rules`` defaults to the bundled rules/blocking.yaml.
     """
@@ -781,6 +853,8 @@ def candidate_pairs(records: pd.DataFrame, rules: BlockingRules | None = None) -
         by_record = pool.submit(_record_passes, records, rules)
         by_name = pool.submit(_name_passes, records, rules)
         found = {**by_record.result(), **by_name.result()}
+    if rules.orders.enabled and orders is not None:
+        found["orders"] = [np.asarray(orders, dtype=_I64)]
     pairs = _union(found, len(records))
     log.info(
         "blocking: %d candidate pairs for %d records in %.1f s",

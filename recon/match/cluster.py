@@ -115,7 +115,14 @@ def cluster_records(
     dec[must] = _AUTO
     reason[must] = CONFIRMED
 
-    _guard_ambiguity(n, is_erp, left, right, dec, must, reason)
+    weight = (
+        pairs["weight"].to_numpy(dtype=np.float64)
+        if "weight" in pairs.columns
+        else np.full(len(pairs), np.nan)
+    )
+    _guard_ambiguity(
+        records, is_erp, left, right, weight, dec, must, reason, crule.ambiguity_margin_bits
+    )
 
     tax = _tax_codes(records) if crule.tax_ids_must_agree else np.full(n, -1, dtype=np.int64)
     rank = record_order(records)
@@ -237,17 +244,44 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1].astype(np.int64)
 
 
+# Fields on which a record's duplicate agrees with it and a branch of its group does not.
+_ALIKE_AGREE = ("city_norm", "address_norm", "phone_e164")
+_ALIKE_DIFFER = (*_ALIKE_AGREE, "name_generic")
+
+
+def _alike(records: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether records a and b look like one company's duplicates: they agree on at least one
+    of city, street address and phone, and differ in none of those nor in the descriptor."""
+    agree = np.zeros(len(a), dtype=bool)
+    differ = np.zeros(len(a), dtype=bool)
+    for column in _ALIKE_DIFFER:
+        if column not in records.columns:
+            continue
+        values = pa.array(records[column].astype("string").array)
+        va, vb = values.take(pa.array(a)), values.take(pa.array(b))
+        both = pc.and_(va.is_valid(), vb.is_valid()).to_numpy(zero_copy_only=False)
+        same = pc.fill_null(pc.equal(va, vb), False).to_numpy(zero_copy_only=False)
+        differ |= both & ~same
+        if column in _ALIKE_AGREE:
+            agree |= same
+    return (agree & ~differ) | (a == b)
+
+
 def _guard_ambiguity(
-    n: int,
+    records: pd.DataFrame,
     is_erp: np.ndarray,
     left: np.ndarray,
     right: np.ndarray,
+    weight: np.ndarray,
     dec: np.ndarray,
     must: np.ndarray,
     reason: np.ndarray,
+    margin: float,
 ) -> None:
-    """Send to review every auto link of a record whose auto candidates are not one entity
-    (connected by auto or review pairs within their own system)."""
+    """Send to review the auto links of a record whose auto candidates are not one entity
+    (connected by auto or review pairs within their own system, or alike: see ``_alike``): all
+    of them, or only the rivals when the best link outweighs each by ``margin`` bits."""
+    n = len(records)
     strong = dec == _AUTO
     cross = is_erp[left] != is_erp[right]
     within = (dec != _REJECT) & ~cross
@@ -258,13 +292,33 @@ def _guard_ambiguity(
     rec = np.concatenate([left[cand], right[cand]])
     other = np.concatenate([right[cand], left[cand]])
     pair = np.concatenate([cand, cand])
+    w = np.where(must[pair], np.inf, np.nan_to_num(weight[pair], nan=-np.inf))  # confirmed first
+    # each record's best candidate first
+    order = np.lexsort((-w, rec))
+    rec, other, pair, w = rec[order], other[order], pair[order], w[order]
+    first = np.r_[True, rec[1:] != rec[:-1]]
+    start = np.flatnonzero(first)
+    best = other[start][np.cumsum(first) - 1]
+    group = np.where(_alike(records, other, best), dup[best], dup[other])
     n_cand = np.bincount(rec, minlength=n)
-    distinct = unique_ints(rec * n + dup[other]) // n
+    distinct = unique_ints(rec * n + group) // n
     ambiguous = np.bincount(distinct, minlength=n) >= 2
-    hit = ambiguous[rec] & ~must[pair]
+    rival = group != dup[best]
+    # the best rival's weight per record (rows are by record, best first): how far the best
+    # link stands out
+    top_rival = np.full(n, -np.inf)
+    rival_rows = np.flatnonzero(rival)
+    if len(rival_rows):
+        firsts = rival_rows[np.r_[True, rec[rival_rows][1:] != rec[rival_rows][:-1]]]
+        top_rival[rec[firsts]] = w[firsts]
+    with np.errstate(invalid="ignore"):  # two confirmed links: inf - inf, nothing stands out
+        stands_out = w[start] - top_rival[rec[start]] >= margin
+    keep_best = np.zeros(n, dtype=bool)
+    keep_best[rec[start]] = stands_out
+    hit = ambiguous[rec] & ~must[pair] & (rival | ~keep_best[rec])
     if not hit.any():
         return
-    rec, pair = rec[hit], pair[hit]
+    rec, pair, kept = rec[hit], pair[hit], keep_best[rec[hit]]
     theirs = np.where(is_erp[rec], CRM.upper(), ERP.upper())
     text = (
         "ambiguous: "
@@ -272,6 +326,7 @@ def _guard_ambiguity(
         + " "
         + theirs.astype(object)
         + " candidates above the auto threshold"
+        + np.where(kept, "; a better one was linked", "").astype(object)
     )
     # A pair ambiguous from both ends keeps both reasons, in record order.
     frame = pd.DataFrame({"pair": pair, "rec": rec, "text": text}).sort_values(["pair", "rec"])

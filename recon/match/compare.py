@@ -48,7 +48,8 @@ import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler
 
-from recon.config.matching import FUZZY_FIELDS, MatchingRules
+from recon.config.matching import FUZZY_FIELDS, Comparison, MatchingRules
+from recon.match import name_looks as looks
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,10 @@ COLUMNS = {
     "legal_form": "legal_form",
 }
 MISSING = np.int8(-1)
+ALT_NAME = (
+    "name_alt"  # a record's second name (after T/A, ATF, DBA), compared with the other's name
+)
+HOW = "name_how"  # how the name level was reached: name_looks.HOW_* (scored, joined, other name)
 
 _SCORERS: dict[str, tuple[Callable[..., float], float]] = {
     "ratio": (fuzz.ratio, 100.0),
@@ -236,10 +241,21 @@ class _Keys:
             source = COLUMNS[name]
             if source not in self.records.columns:
                 raise ValueError(f"records lack column {source}, needed to compare {name}")
-            codes, uniques = pd.factorize(self.records[source], use_na_sentinel=True)
+            values = self.records[source]
+            alt = (
+                name == "name"
+                and ALT_NAME in self.records.columns
+                and bool(self.records[ALT_NAME].notna().any())
+            )
+            if alt:  # second names share the names' codes: a code is one text either way
+                values = pd.concat([values, self.records[ALT_NAME]], ignore_index=True)
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
             # the smallest integer type: gathers from a small array stay in cache
             small = np.min_scalar_type(-max(len(uniques), 1))
-            self.columns[name] = _Column(codes.astype(small), uniques)
+            codes = codes.astype(small)
+            if alt:
+                codes, self._extra[ALT_NAME] = codes[: self.n], codes[self.n :]
+            self.columns[name] = _Column(codes, uniques)
         return self.columns[name]
 
     def matrix(self, names: tuple[str, ...]) -> np.ndarray:
@@ -262,10 +278,13 @@ class _Keys:
             self._extra[key] = stacked
         return self._extra[key]
 
-    def extra(self, name: str, build: Callable[[_Column], np.ndarray]) -> np.ndarray:
-        """Something made once from a column (the legal-form table)."""
+    def extra(
+        self, name: str, build: Callable[[_Column], np.ndarray], of: str | None = None
+    ) -> np.ndarray:
+        """Something made once from a column (``of``, by default ``name``): the legal-form
+        table, the words per name."""
         if name not in self._extra:
-            self._extra[name] = build(self.column(name))
+            self._extra[name] = build(self.column(of or name))
         return self._extra[name]
 
     def xref(self) -> tuple[np.ndarray, np.ndarray]:
@@ -463,8 +482,7 @@ def _compare_chunk(
                 if len(col.values) <= _SMALL_VALUES:  # few values: every pair scored already
                     scored = col.similarity_table(comp.scorers)[lo * len(col.values) + hi]
                     sim[todo] = scored
-                    cuts = np.array(sorted(thresholds), dtype=np.float32)
-                    lvl[todo] = np.searchsorted(cuts, scored, side="right")
+                    lvl[todo] = _levels_from(scored, comp)
                 else:
                     bound = _bound(col, lo, hi, comp.scorers)
                     sim[todo] = bound
@@ -495,9 +513,17 @@ def _finish_fuzzy(
             keys.column(name), np.concatenate(todo.lo), np.concatenate(todo.hi), comp.scorers
         )
         out[sim_column(name)][positions] = sim
-        thresholds = np.array(sorted(comp.thresholds()), dtype=np.float32)
-        # number of thresholds at or below the similarity = level (0 = below all of them)
-        out[lvl_column(name)][positions] = np.searchsorted(thresholds, sim, side="right")
+        out[lvl_column(name)][positions] = _levels_from(sim, comp)
+
+
+def _levels_from(sim: np.ndarray, comp: Comparison) -> np.ndarray:
+    """The level of each similarity of a pair that is not exact: the number of thresholds at or
+    below it (0 = below all of them), one higher where a rule level sits under the thresholds."""
+    cuts = np.array(sorted(comp.thresholds()), dtype=np.float32)
+    lvl = np.searchsorted(cuts, sim, side="right").astype(np.int8)
+    if comp.rule:
+        lvl[lvl > 0] += 1
+    return lvl
 
 
 def compare_pairs(records: pd.DataFrame, pairs: pd.DataFrame, rules: MatchingRules) -> pd.DataFrame:
@@ -521,8 +547,164 @@ def compare_pairs(records: pd.DataFrame, pairs: pd.DataFrame, rules: MatchingRul
         rows = (left[start : start + _BLOCK], right[start : start + _BLOCK])
         _compare_chunk(keys, rules, names, rows, start, out, pending)
     _finish_fuzzy(keys, rules, pending, out)
+    if "name" in rules.by_field:
+        out[HOW] = _name_looks(keys, rules.by_field["name"], left, right, out)
     log.debug("compared %d pairs on %d fields", n, len(rules.by_field))
     return pd.DataFrame(out, index=pairs.index, copy=False)
+
+
+# --- second looks at names (see name_looks) ----------------------------------------------------
+
+
+def _words(keys: _Keys) -> np.ndarray:
+    """Words per distinct name, counted once per records frame."""
+    return keys.extra("name_words", lambda col: looks.word_counts(col.values), of="name")
+
+
+def _distinct_pairs(x: np.ndarray, y: np.ndarray, n_values: int):
+    """(index of each pair among the distinct (x, y) pairs, x of each distinct, y of each)."""
+    inverse, distinct = _distinct(x.astype(np.int64), y.astype(np.int64), n_values)
+    return inverse, distinct // n_values, distinct % n_values
+
+
+def _joined(keys: _Keys, comp: Comparison, a: np.ndarray, b: np.ndarray, lvl: np.ndarray):
+    """(rows, similarity) of names compared with their spaces removed: rows below "very
+    similar" where one name is a single word and the other a few, and whose letters could reach
+    the lowest threshold."""
+    col, words = keys.column("name"), _words(keys)
+    if not len(col.values):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    # a missing name (code -1) reads the last value's count here; its level (-1) leaves it out
+    wa, wb = words[a], words[b]
+    rows = np.flatnonzero(
+        (lvl >= 0) & (lvl < len(comp.levels) - 2)
+        & (np.minimum(wa, wb) == 1) & (np.maximum(wa, wb) > 1)
+        & (np.maximum(wa, wb) <= looks.MAX_JOINED_WORDS)
+    )  # fmt: skip
+    if len(rows) and comp.thresholds():
+        rows = rows[_joined_bound(col, a[rows], b[rows]) >= np.float32(min(comp.thresholds()))]
+    if not len(rows):
+        return rows, np.zeros(0, dtype=np.float32)
+    lo, hi = np.minimum(a[rows], b[rows]), np.maximum(a[rows], b[rows])
+    inverse, x, y = _distinct_pairs(lo, hi, len(col.values))
+    return rows, looks.joined_similarity(col.values[x], col.values[y])[inverse]
+
+
+def _joined_bound(col: _Column, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """An upper bound of the ratio of a and b with their spaces removed: the letter bound of
+    ``_bound`` less the spaces (lane 14, the seventh byte of the second word)."""
+    first, second, lengths = col.letters()
+    common = (_lane_min_sum(first[a], first[b]) + _lane_min_sum(second[a], second[b])).astype(
+        np.float32
+    )
+    sa = ((second[a] >> np.uint64(48)) & np.uint64(0xFF)).astype(np.float32)
+    sb = ((second[b] >> np.uint64(48)) & np.uint64(0xFF)).astype(np.float32)
+    total = np.maximum(lengths[a] + lengths[b] - sa - sb, np.float32(1.0))
+    return np.float32(2.0) * (common - np.minimum(sa, sb)) / total
+
+
+def _first_words(keys: _Keys) -> np.ndarray:
+    """A code per distinct name for its first word, made once per records frame."""
+
+    def build(col: _Column) -> np.ndarray:
+        text = pa.array(col.values.tolist(), pa.large_string())
+        first = pc.replace_substring_regex(text, pattern=" .*$", replacement="")
+        return pd.factorize(first.to_numpy(zero_copy_only=False))[0]
+
+    return keys.extra("name_first_words", build, of="name")
+
+
+def _first_letters(keys: _Keys) -> np.ndarray:
+    """A code per distinct name for its first four letters, made once per records frame."""
+
+    def build(col: _Column) -> np.ndarray:
+        text = pa.array(col.values.tolist(), pa.large_string())
+        return pd.factorize(pc.utf8_slice_codeunits(text, 0, 4).to_numpy(zero_copy_only=False))[0]
+
+    return keys.extra("name_first_letters", build, of="name")
+
+
+def _short_forms(keys: _Keys, a: np.ndarray, b: np.ndarray, lvl: np.ndarray) -> np.ndarray:
+    """Rows at the last level whose name with fewer words begins the other, word for word
+    (name_looks). Only names with the same first word are looked at."""
+    col, words, first = keys.column("name"), _words(keys), _first_words(keys)
+    if not len(col.values):
+        return np.zeros(0, dtype=np.int64)
+    # level 0: both names present. One word may also be the first words written together.
+    letters = _first_letters(keys)
+    one_word = (words[a] == 1) | (words[b] == 1)
+    rows = np.flatnonzero(
+        (lvl == 0) & ((first[a] == first[b]) | (one_word & (letters[a] == letters[b])))
+    )
+    a, b = a[rows], b[rows]
+    wa, wb = words[a], words[b]
+    keep = (wa != wb) & (np.minimum(wa, wb) <= looks.MAX_SHORT_WORDS)
+    rows, a, b, wa, wb = rows[keep], a[keep], b[keep], wa[keep], wb[keep]
+    if not len(rows):
+        return rows
+    short, long = np.where(wa < wb, a, b), np.where(wa < wb, b, a)
+    inverse, x, y = _distinct_pairs(short, long, len(col.values))
+    found = looks.is_short_form(col.values[x], col.values[y], words[x])
+    return rows[found[inverse]]
+
+
+def _name_levels(keys: _Keys, comp: Comparison, a: np.ndarray, b: np.ndarray):
+    """Level and similarity of name codes a and b (both present), every look included."""
+    col = keys.column("name")
+    top = np.int8(len(comp.levels) - 1)
+    lvl = np.where(a == b, top, np.int8(0)).astype(np.int8)
+    sim = (a == b).astype(np.float32)
+    todo = np.flatnonzero(a != b)
+    if len(todo):
+        lo, hi = np.minimum(a[todo], b[todo]), np.maximum(a[todo], b[todo])
+        sim[todo] = _score(col, lo.astype(np.int64), hi.astype(np.int64), comp.scorers)
+        lvl[todo] = _levels_from(sim[todo], comp)
+    _look_again(keys, comp, a, b, lvl, sim, np.zeros(len(a), dtype=np.int8))
+    return lvl, sim
+
+
+def _look_again(
+    keys: _Keys,
+    comp: Comparison,
+    a: np.ndarray,
+    b: np.ndarray,
+    lvl: np.ndarray,
+    sim: np.ndarray,
+    how: np.ndarray,
+) -> None:
+    """Raise the levels of name pairs below "very similar" that joined words or the short-form
+    rule explain (in place)."""
+    rows, joined = _joined(keys, comp, a, b, lvl)
+    if len(rows):
+        raised = _levels_from(joined, comp)
+        up = raised > lvl[rows]
+        lvl[rows[up]], sim[rows[up]], how[rows[up]] = raised[up], joined[up], looks.HOW_JOINED
+    if comp.rule == "short_form":
+        lvl[_short_forms(keys, a, b, lvl)] = 1
+
+
+def _name_looks(
+    keys: _Keys, comp: Comparison, left: np.ndarray, right: np.ndarray, out: dict[str, np.ndarray]
+) -> np.ndarray:
+    """Second looks at the name pairs (name_looks): joined words, short forms, second names.
+    Updates the name level and similarity in ``out``; returns how each level was reached."""
+    lvl, sim = out[lvl_column("name")], out[sim_column("name")]
+    how = np.zeros(len(left), dtype=np.int8)
+    codes = keys.column("name").codes
+    a, b = codes[left].astype(np.int64), codes[right].astype(np.int64)
+    _look_again(keys, comp, a, b, lvl, sim, how)
+    alt = keys._extra.get(ALT_NAME)
+    if alt is None:
+        return how
+    for mine, theirs in ((alt[left], b), (a, alt[right])):
+        rows = np.flatnonzero((mine >= 0) & (theirs >= 0) & (lvl < len(comp.levels) - 1))
+        if not len(rows):
+            continue
+        other_lvl, other_sim = _name_levels(keys, comp, mine[rows].astype(np.int64), theirs[rows])
+        better = other_lvl > lvl[rows]
+        up = rows[better]
+        lvl[up], sim[up], how[up] = other_lvl[better], other_sim[better], looks.HOW_OTHER_NAME
+    return how
 
 
 def value_codes(records: pd.DataFrame, field_name: str) -> np.ndarray:

@@ -48,8 +48,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recon.config.matching import MatchingRules
+from recon.match import name_looks as looks
 from recon.match.compare import (
     COLUMNS,
+    HOW,
     compare_pairs,
     lvl_column,
     sim_column,
@@ -580,6 +582,17 @@ def _weigh(
     return total
 
 
+def pair_weights(
+    records: pd.DataFrame,
+    pairs: pd.DataFrame,
+    compared: pd.DataFrame,
+    model: FSModel,
+    rules: MatchingRules,
+) -> np.ndarray:
+    """Each pair's weight in bits (prior included), as ``score_pairs`` computes it."""
+    return _weigh(records, pairs["left"].to_numpy(dtype=np.int64), compared, model, rules)
+
+
 def score_pairs(
     records: pd.DataFrame,
     pairs: pd.DataFrame,
@@ -588,21 +601,31 @@ def score_pairs(
     rules: MatchingRules,
     *,
     explain_rejects: bool = False,
+    extra: tuple[np.ndarray, pa.Array] | None = None,
+    weight: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """left, right, weight (bits), probability, decision (auto | review | reject) and reasons.
 
     Reasons are written for auto and review pairs; for rejected pairs only with
-    ``explain_rejects`` (they are most pairs, and nobody reads them all), else NA.
+    ``explain_rejects`` (they are most pairs, and nobody reads them all), else NA. ``extra``:
+    bits per pair from evidence outside the fields (won deals and orders) and its reason per
+    pair (null where none), added to the weight and the reasons. ``weight``: the pairs'
+    weights from ``pair_weights``, when the caller has them already.
     """
     left = pairs["left"].to_numpy(dtype=np.int64)
-    weight = _weigh(records, left, compared, model, rules)
+    if weight is None:
+        weight = _weigh(records, left, compared, model, rules)
+    if extra is not None:
+        weight = weight + extra[0]
     probability = _sigmoid2(weight)
     codes = np.zeros(len(pairs), dtype=np.int8)
     codes[probability >= rules.thresholds.review] = 1
     codes[probability >= rules.thresholds.auto] = 2
     decision = pd.Categorical.from_codes(codes, categories=list(DECISIONS))
     rows = np.arange(len(pairs)) if explain_rejects else np.flatnonzero(codes > 0)
-    reasons = _explain_rows(records, pairs, compared, rules, rows)
+    reasons = _explain_rows(
+        records, pairs, compared, rules, rows, extra[1] if extra is not None else None
+    )
     return pd.DataFrame(
         {
             "left": left,
@@ -672,12 +695,77 @@ def _value_arrays(records: pd.DataFrame, rules: MatchingRules) -> dict[str, pa.A
     return out
 
 
+# What a second look at the names adds to the reasons (by name_looks.HOW_*).
+_HOW_TEXT = {
+    looks.HOW_JOINED: "names alike written without spaces",
+    looks.HOW_OTHER_NAME: "by its other name (T/A, ATF, DBA)",
+}
+
+
+def _record_notes(records: pd.DataFrame) -> pa.Array | None:
+    """Per record, what normalization read in its name that a reviewer should see (null when
+    nothing): a duplicate marker it ignored, a name taken from the web domain."""
+    parts = []
+    if "name_marker" in records.columns:
+        marker = pa.array(records["name_marker"].astype("string").array).cast(_TEXT)
+        parts.append(
+            pc.binary_join_element_wise(
+                pa.scalar('marker "', _TEXT),
+                marker,
+                pa.scalar('" ignored', _TEXT),
+                pa.scalar("", _TEXT),
+            )
+        )
+    if "name_source" in records.columns:
+        source = pa.array(records["name_source"].astype("string").array).cast(_TEXT)
+        named = pc.equal(source, pa.scalar("domain", _TEXT))
+        parts.append(
+            pc.if_else(
+                named, pa.scalar("named after its web domain", _TEXT), pa.scalar(None, _TEXT)
+            )
+        )
+    parts = [p.combine_chunks() if isinstance(p, pa.ChunkedArray) else p for p in parts]
+    if not parts or all(p.null_count == len(p) for p in parts):
+        return None
+    return parts[0] if len(parts) == 1 else _join_present(parts[0], parts[1])
+
+
+def _join_present(a: pa.Array, b: pa.Array) -> pa.Array:
+    """a; b, or the one present, or null. Not null_handling="skip": pyarrow 26 drops the rows
+    whose parts are all null from its result."""
+    joined = pc.binary_join_element_wise(
+        a, b, pa.scalar("; ", _TEXT), null_handling="replace", null_replacement=""
+    )
+    joined = pc.replace_substring_regex(joined, pattern="^; |; $", replacement="")
+    return pc.if_else(pc.and_(a.is_null(), b.is_null()), pa.scalar(None, _TEXT), joined)
+
+
+def _notes_fragment(notes: pa.Array, left: np.ndarray, right: np.ndarray) -> pa.Array | None:
+    """The record notes of both records of each pair, left first."""
+    a, b = notes.take(pa.array(left)), notes.take(pa.array(right))
+    if a.null_count == len(a) and b.null_count == len(b):
+        return None
+    return _join_present(a, b)
+
+
+def _how_fragment(how: np.ndarray) -> pa.Array | None:
+    if not how.any():
+        return None
+    texts = [None] * (int(max(_HOW_TEXT)) + 1)
+    for code, text in _HOW_TEXT.items():
+        texts[code] = text
+    return pa.array(texts, _TEXT).take(pa.array(how.astype(np.int64)))
+
+
 def _explain_block(
     values: dict[str, pa.Array],
     left: np.ndarray,
     levels: dict[str, np.ndarray],
     sims: dict[str, np.ndarray],
     rules: MatchingRules,
+    how: np.ndarray | None = None,
+    extra: pa.Array | None = None,
+    notes: pa.Array | None = None,
 ) -> pa.Array:
     parts = []
     for f, comp in rules.by_field.items():
@@ -687,6 +775,12 @@ def _explain_block(
         frag = _fragments(values.get(f), left, levels[f], sims[f], templates)
         if frag is not None:
             parts.append(frag)
+        if f == "name" and how is not None and (looked := _how_fragment(how)) is not None:
+            parts.append(looked)
+    if notes is not None:
+        parts.append(notes)
+    if extra is not None and extra.null_count < len(extra):
+        parts.append(extra.cast(_TEXT))
     if not parts:
         return pa.array([""] * len(left), _TEXT)
     # pyarrow 26 drops a row whose parts are all null under null_handling="skip" (the result is
@@ -728,6 +822,7 @@ def _explain_rows(
     compared: pd.DataFrame,
     rules: MatchingRules,
     rows: np.ndarray,
+    extra: pa.Array | None = None,
 ) -> pd.Series:
     """Reasons for ``rows`` (ascending positions into pairs), NA for the other pairs."""
     n = len(pairs)
@@ -735,12 +830,22 @@ def _explain_rows(
     raw = _raw_levels(compared, rules)
     sims_all = {f: compared[sim_column(f)].to_numpy(dtype=np.float32) for f in rules.by_field}
     values = _value_arrays(records, rules)
+    how_all = compared[HOW].to_numpy(dtype=np.int8) if HOW in compared.columns else None
+    right_all = pairs["right"].to_numpy(dtype=np.int64)
+    record_notes = _record_notes(records)
     chunks: list[pa.Array] = [pa.array([], _TEXT)]
     for block in _blocks(len(rows), _REASON_BLOCK):
         take = rows[block]
         levels = _extended({f: v[take] for f, v in raw.items()}, rules)
         sims = {f: v[take] for f, v in sims_all.items()}
-        chunks.append(_explain_block(values, left_all[take], levels, sims, rules))
+        how = how_all[take] if how_all is not None else None
+        more = extra.take(pa.array(take)) if extra is not None else None
+        notes = (
+            _notes_fragment(record_notes, left_all[take], right_all[take])
+            if record_notes is not None
+            else None
+        )
+        chunks.append(_explain_block(values, left_all[take], levels, sims, rules, how, more, notes))
     explained = pa.concat_arrays(chunks)
     if len(rows) < n:
         explained = _spread(explained, rows, n)

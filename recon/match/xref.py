@@ -9,6 +9,8 @@ Records of one system sharing an entity are duplicates. The survivor suggested f
 comes from the survivorship rules of rules/survivorship.yaml, applied in their configured order,
 each keeping only the records that are best on it among those the previous rules left:
 
+``unmarked``          no duplicate marker in its name ("*DUPLICATE*", "(OLD)", "ZZ ": its users mean
+                      to retire it)
 ``system_of_record``  the first of the system's record-id patterns the record matches (earlier wins)
 ``linked``            linked to the other system in the entity: an auto or confirmed link, or a
                       reference (``ref_id``) from or to one of the entity's other-system records
@@ -179,7 +181,14 @@ def _keys(
     """One int64 sort key per rule (columns, in rule order) for ``rows``; smaller is better."""
     columns = []
     for rule in srule.order:
-        if rule == "system_of_record":
+        if rule == "unmarked":
+            marker = frame.records.get("name_marker")
+            key = (
+                np.zeros(len(rows), dtype=np.int64)
+                if marker is None
+                else marker.notna().to_numpy(dtype=bool)[rows].astype(np.int64)
+            )
+        elif rule == "system_of_record":
             key = np.zeros(len(rows), dtype=np.int64)
             for system, erp in ((CRM, False), (ERP, True)):
                 mine = frame.is_erp[rows] == erp
@@ -333,6 +342,8 @@ def _because(
 
 def _rule_text(srule: SurvivorshipRules, rule: str, win: int, lose: int, erp: bool) -> str:
     """Why a record with sort key ``win`` beats one with ``lose`` on ``rule`` (smaller wins)."""
+    if rule == "unmarked":
+        return "no duplicate marker in its name"
     if rule == "system_of_record":
         return f'system-of-record id (matches "{srule.patterns(ERP if erp else CRM)[win]}")'
     if rule == "linked":

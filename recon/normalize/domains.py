@@ -289,6 +289,13 @@ def _freemail(rules: NormalizeRules) -> frozenset[str]:
     return frozenset(rules.text.freemail_domains) | frozenset(as_registrable)
 
 
+def is_freemail(domains: pd.Series, rules: NormalizeRules | None = None) -> np.ndarray:
+    """True where the registrable domain is a free-mail or ISP domain (``freemail_domains``)."""
+    free = cached_for(resolve_rules(rules), "freemail", _freemail)
+    values = as_array(as_text(domains).array)
+    return _mask(pc.is_in(values, value_set=pa.array(sorted(free), pa.large_string())))
+
+
 def company_domain(
     website: pd.Series | None = None,
     email: pd.Series | None = None,

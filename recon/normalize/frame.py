@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from recon.normalize.addresses import normalize_addresses
 from recon.normalize.countries import to_country_code
-from recon.normalize.domains import company_domain
+from recon.normalize.domains import company_domain, domain_from_website, is_freemail
 from recon.normalize.kernels import delete_ascii, where_some
 from recon.normalize.names import (
     ARROW_TEXT,
@@ -57,6 +57,9 @@ COLUMNS = (
     "name_tokens",
     "name_generic",
     "legal_form",
+    "name_marker",
+    "name_source",
+    "name_alt",
     "domain",
     "domain_source",
     "freemail",
@@ -186,6 +189,29 @@ def normalize_tax_ids(
     return expand(distinct, codes, tax_ids.index).astype(TEXT_DTYPE)
 
 
+def _domain_from_name(
+    domains: pd.DataFrame, names: pd.DataFrame, name: pd.Series, rules: NormalizeRules
+) -> pd.DataFrame:
+    """``domains`` with a record that has none given the domain its name is ("acme.com.au", as
+    HubSpot names a company after an e-mail's domain), ``domain_source`` "name"; never a
+    free-mail domain."""
+    rows = np.flatnonzero(
+        (names["name_source"] == "domain").fillna(False).to_numpy(dtype=bool)
+        & domains["domain"].isna().to_numpy(dtype=bool)
+    )
+    if not rows.size:
+        return domains
+    found = domain_from_website(name.iloc[rows])
+    use = found.notna().to_numpy(dtype=bool) & ~is_freemail(found, rules)
+    if not use.any():
+        return domains
+    out = domains.copy()
+    at = out.index[rows[use]]
+    out.loc[at, "domain"] = found[use].to_numpy()
+    out.loc[at, "domain_source"] = "name"
+    return out
+
+
 def normalize_records(
     frame: pd.DataFrame, system: Literal["crm", "erp"], rules: NormalizeRules | None = None
 ) -> pd.DataFrame:
@@ -194,7 +220,8 @@ def normalize_records(
     Takes a canonical ``crm_companies`` (``system="crm"``) or ``erp_customers`` (``"erp"``) frame;
     optional columns the frame lacks give NA (the ERP has no ``domain``, the CRM no ``tax_id``).
     Returns the columns in ``COLUMNS``: record_id, system, name, the name keys, domain, address
-    parts, country_code, phone_e164 and tax_id_norm.
+    parts, country_code, phone_e164 and tax_id_norm. A record without a domain whose name is a
+    web domain takes that domain, with ``domain_source`` "name".
     """
     if system not in ("crm", "erp"):
         raise ValueError(f'system must be "crm" or "erp", not {system!r}')
@@ -253,6 +280,7 @@ def normalize_records(
             done = {name: future.result() for name, future in running.items()}
     else:
         done = {name: part() for name, part in parts.items()}
+    domains = _domain_from_name(done["domains"], done["names"], compared("name"), rules)
     out = pd.concat(
         [
             pd.DataFrame(
@@ -264,7 +292,7 @@ def normalize_records(
                 index=index,
             ),
             done["names"],
-            done["domains"],
+            domains,
             done["addresses"].drop(columns="country_code"),
             pd.DataFrame(
                 {

@@ -17,6 +17,7 @@ stripped, so "Müller" = "Mueller" = "MÜLLER"; then NFKD and combining marks re
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -30,9 +31,11 @@ from rapidfuzz import fuzz, process
 from recon.normalize.kernels import (
     Sequences,
     Words,
+    as_array,
     delete_ascii,
     join_words,
     offsets_of,
+    scatter,
     sorted_unique,
     spaces_for,
     spans,
@@ -40,6 +43,7 @@ from recon.normalize.kernels import (
     unique_codes,
     where_some,
 )
+from recon.normalize.name_parts import take_apart
 from recon.schema import TEXT_DTYPE
 
 if TYPE_CHECKING:
@@ -372,7 +376,8 @@ def _compile(rules: NormalizeRules) -> NameRules:
     variant_code: dict[str, str] = {}
     forms = []
     for form in rules.legal_forms:
-        variants = tuple(v for v in _clean_many(list(form.variants), abbreviations) if v)
+        typed = [*form.variants, *(_without_marks(v) for v in form.variants)]
+        variants = tuple(dict.fromkeys(v for v in _clean_many(typed, abbreviations) if v))
         forms.append((form, variants))
         for v in variants:
             variant_code.setdefault(v, form.code)
@@ -391,6 +396,13 @@ def _compile(rules: NormalizeRules) -> NameRules:
         forms=tuple(forms),
         matchers={},
     )
+
+
+def _without_marks(text: str) -> str:
+    """``text`` with its accents and umlauts dropped rather than spelled out ("beschränkter" →
+    "beschrankter"): how a keyboard without them types a rule word."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _clean_many(texts: list[str], abbreviations: Mapping[str, str]) -> list[str]:
@@ -565,6 +577,13 @@ def normalize_names(
     - ``name_tokens``: the distinct words of ``name_norm`` in alphabetical order, so word order does
       not matter for blocking ("Jaya Maju" and "Maju Jaya" share it).
 
+    - ``name_marker``: the duplicate markers removed first, as written ("*DUPLICATE*", "ZZ",
+      "(OLD)"), or NA (see ``name_parts.py`` and ``duplicate_markers`` in rules/normalize.yaml).
+    - ``name_source``: "domain" when the name is a web domain ("acme.com.au"); the name is then
+      read as the domain's label ("acme"). NA for an ordinary name.
+    - ``name_alt``: the second name of "X T/A Y", "X ATF Y", "X (formerly Y)": the ``name_core``
+      of Y. The other keys describe X. NA when there is none.
+
     ``countries`` (names or codes, any case) limits short country-specific forms such as AG or CV
     to names of their countries.
     """
@@ -574,11 +593,61 @@ def normalize_names(
     sets, group = _country_groups(countries, compiled, len(text))
     # Each distinct (name, set of legal forms that apply) once.
     codes, first = unique_codes(text, group)
-    distinct = text.iloc[first].reset_index(drop=True)
-    n = len(distinct)
-    words = prepare_names(distinct, rules)
+    group = group[first]
     matchers = [compiled.matcher(s) for s in sets]
-    start, end, rows, forms = strip_legal_forms(words, group[first], matchers, compiled)
+    parts = take_apart(to_arrow(text.iloc[first]), compiled, rules)
+    keys = _name_keys(parts.text, group, matchers, compiled, rules)
+    out = pd.DataFrame({k: from_arrow(v, pd.RangeIndex(len(v))) for k, v in keys.items()})
+    out = expand(out, codes, names.index).astype(TEXT_DTYPE)
+
+    # The parts found are few: computed for their names only, and spread to their rows.
+    alt = pa.nulls(len(parts.rows), pa.large_string())
+    has_alt = _mask(pc.is_valid(parts.alt))
+    if has_alt.any():
+        alt_keys = _name_keys(
+            parts.alt.filter(pa.array(has_alt)),
+            group[parts.rows[has_alt]],
+            matchers,
+            compiled,
+            rules,
+        )
+        alt = scatter(len(alt), np.flatnonzero(has_alt), alt_keys["name_core"])
+        # "X t/as Y Pty Ltd": a legal form after the second name is the entity's.
+        legal = scatter(len(alt), np.flatnonzero(has_alt), alt_keys["legal_form"])
+        out["legal_form"] = out["legal_form"].fillna(_spread(legal, parts.rows, codes, out.index))
+    source = pc.if_else(pc.is_valid(parts.domain), "domain", pa.scalar(None, pa.large_string()))
+    out["name_marker"] = _spread(parts.marker, parts.rows, codes, out.index)
+    out["name_source"] = _spread(source, parts.rows, codes, out.index)
+    out["name_alt"] = _spread(alt, parts.rows, codes, out.index)
+    return out
+
+
+def _spread(values: pa.Array, rows: np.ndarray, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Values known for a few distinct names (``rows``), as a column of every row of ``codes``:
+    NA elsewhere, without touching the rows of the other names."""
+    at = np.full(int(codes.max()) + 1 if len(codes) else 0, -1, dtype=np.int64)
+    at[rows] = np.arange(len(rows))
+    where = at[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    hit = np.flatnonzero(where >= 0)
+    out = pd.Series(pd.NA, index=index, dtype=TEXT_DTYPE)
+    if hit.size:
+        taken = as_array(values).take(pa.array(where[hit]))
+        out.iloc[hit] = pd.array(taken.to_pylist(), dtype=TEXT_DTYPE)
+    return out
+
+
+def _name_keys(
+    names: pa.Array,
+    group: np.ndarray,
+    matchers: list[_LegalMatcher],
+    compiled: NameRules,
+    rules: NormalizeRules,
+) -> dict[str, pa.Array]:
+    """name_norm, name_core, name_tokens, name_generic and legal_form of distinct names
+    (``normalize_names``); ``group`` picks each name's entry of ``matchers``."""
+    n = len(names)
+    words = prepare_names(from_arrow(names, pd.RangeIndex(n)), rules)
+    start, end, rows, forms = strip_legal_forms(words, group, matchers, compiled)
     code, vocab = words.code, words.vocab
 
     # "N/A Ltd" → "na": a name that is nothing but a missing-value word is no name.
@@ -619,17 +688,10 @@ def normalize_names(
         sorted_row, vocab.take(pa.array(order[key % max(len(vocab), 1)])), n, null=gone
     )
 
-    legal = _legal_codes(rows, forms, compiled, n, gone)
-    out = pd.DataFrame(
-        {
-            name: from_arrow(values, pd.RangeIndex(n))
-            for name, values in (
-                ("name_norm", norm),
-                ("name_core", core),
-                ("name_tokens", tokens),
-                ("name_generic", generic),
-                ("legal_form", legal),
-            )
-        }
-    )
-    return expand(out, codes, names.index).astype(TEXT_DTYPE)
+    return {
+        "name_norm": norm,
+        "name_core": core,
+        "name_tokens": tokens,
+        "name_generic": generic,
+        "legal_form": _legal_codes(rows, forms, compiled, n, gone),
+    }

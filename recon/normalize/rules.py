@@ -137,6 +137,40 @@ class TaxIdRules(_Frozen):
     labels: Words = ()
 
 
+def _check_currency(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{3}", value.strip()):
+        raise _expected("a three-letter currency code such as USD")
+    return value.strip().upper()
+
+
+Currency = Annotated[str, BeforeValidator(_check_currency)]
+
+
+class DuplicateMarkers(_Frozen):
+    """What users add to a name to mark a record as a copy or retired; see ``name_parts.py``.
+
+    ``words`` are markers in brackets or asterisks anywhere ("(OLD)", "*DUPLICATE*") or set off
+    by a dash or colon at the start or end ("OLD - Acme", "Acme - CLOSED"); ``start_words`` are
+    markers also as a plain first word before more words ("ZZ Acme"), ``end_words`` as a plain
+    last word ("Acme Pty Ltd DUPLICATE"). A copy number of up to ``number_digits`` digits in
+    brackets, after "#" or after a dash at the end, and a currency code in brackets, are markers
+    too. A name that begins or ends with one of ``not_markers`` keeps it ("ZZ Top ...").
+    """
+
+    words: Words = ()
+    start_words: Words = ()
+    end_words: Words = ()
+    number_digits: int = Field(default=2, ge=0, le=3)
+    currencies: tuple[Currency, ...] = ()
+    not_markers: Words = ()
+
+
+class SecondNames(_Frozen):
+    """Words that join a second name to a company's name: "X T/A Y", "X ATF Y", "X (formerly Y)"."""
+
+    connectors: Words = ()
+
+
 class NormalizeFile(_Frozen):
     """rules/normalize.yaml: word lists for names, domains, addresses and countries."""
 
@@ -155,6 +189,8 @@ class NormalizeFile(_Frozen):
     country_aliases: dict[Word, Country] = Field(default_factory=dict)
     postcodes: dict[Country, PostcodeRule] = Field(default_factory=dict)
     tax_ids: TaxIdRules = TaxIdRules()
+    duplicate_markers: DuplicateMarkers = DuplicateMarkers()
+    second_names: SecondNames = SecondNames()
 
 
 class NormalizeRules(_Frozen):
@@ -275,6 +311,20 @@ def _normalize_problems(file: str, text: NormalizeFile) -> list[str]:
                 problems.append(
                     f'{file}: abbreviations.{target}[{j}] is "{spelling}", which is itself '
                     "a full word under abbreviations — a word can be one or the other"
+                )
+    # Markers and connectors are found in the name as typed, so each needs letters or digits.
+    lists = {
+        "duplicate_markers.words": text.duplicate_markers.words,
+        "duplicate_markers.start_words": text.duplicate_markers.start_words,
+        "duplicate_markers.end_words": text.duplicate_markers.end_words,
+        "second_names.connectors": text.second_names.connectors,
+    }
+    for key, words in lists.items():
+        for j, word in enumerate(words):
+            if not _fold_key(word):
+                problems.append(
+                    f'{file}: {key}[{j}] is "{word}" — expected letters or digits, '
+                    "not only punctuation"
                 )
     # A street type may be spelt in several words ("letnan jenderal" = letjen); its short
     # form, and every unit marker, is one word.

@@ -2,6 +2,7 @@
 
 from recon.sampledata.generate import SampleData, generate
 from recon.sampledata.habits import Habits
+from recon.sampledata.name_habits import NameHabits
 from recon.sampledata.write import write
 
-__all__ = ["Habits", "SampleData", "generate", "write"]
+__all__ = ["Habits", "NameHabits", "SampleData", "generate", "write"]

@@ -45,7 +45,9 @@ import pyarrow.compute as pc
 
 from recon.sampledata import badrows, money, records, text, vocab
 from recon.sampledata import entities as entity_draw
-from recon.sampledata.habits import Habits, habits_of
+from recon.sampledata.habits import Habits
+from recon.sampledata.name_habits import NameHabits, split
+from recon.sampledata.names import Names
 from recon.sampledata.records import CRM_STYLE, ERP_STYLE
 from recon.sampledata.text import Text
 from recon.schema import AMOUNT_DTYPE, TABLES, TEXT_DTYPE
@@ -101,14 +103,17 @@ def generate(
     as_of: dt.date = DEFAULT_AS_OF,
     bad_rows: bool = True,
     habits: Habits | Mapping[str, Any] | None = None,
+    names: NameHabits | Mapping[str, Any] | None = None,
 ) -> SampleData:
     """CRM and ERP exports of ``entities`` companies, deterministic per (entities, seed, as_of,
-    habits). ``habits`` — a ``Habits`` or a mapping of its field names to values — say how the
-    business bills (instalments, named orders, order lags, an ERP go-live, repeat business; see
-    ``habits``); an unknown name raises ValueError naming the valid ones."""
+    habits, names). ``habits`` — a ``Habits`` or a mapping of its field names to values — say how
+    the business bills (instalments, named orders, order lags, an ERP go-live, repeat business;
+    see ``habits``); ``names`` — a ``NameHabits`` or a mapping — how the systems name companies
+    (see ``name_habits``; a mapping of ``habits`` may hold these too). An unknown name raises
+    ValueError naming the valid ones."""
     if entities < 1:
         raise ValueError(f"entities is {entities} — expected at least 1")
-    h = habits_of(habits)
+    h, nh = split(habits, names)
     # the 11th stream serves the habits only, so the defaults draw exactly what they always drew
     streams = [
         np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(11)
@@ -117,7 +122,13 @@ def generate(
     ep, mp, xp, cp = entity_draw.Params(), h.params(money.Params()), XrefParams(), RecordParams()
 
     ent = entity_draw.draw(entities, streams[0], ep)
-    crm = records.render(ent, ent.n_crm, streams[1], CRM_STYLE)
+    named = None
+    if not nh.default:  # streams of their own, after the 11, so the defaults draw as ever
+        named, ent = Names.start(nh, seed, ent)
+    crm_base = None if named is None else named.bases(ent, ent.n_crm, "crm")
+    crm = records.render(ent, ent.n_crm, streams[1], CRM_STYLE, crm_base)
+    if named is not None:
+        named.rename(ent, crm, "crm", CRM_STYLE)
 
     rng = streams[3]
     created, updated = _crm_dates(rng, crm, day, cp)
@@ -138,7 +149,10 @@ def generate(
             ent, in_erp=ent.in_erp & ~gone, n_erp=np.where(gone, 0, ent.n_erp)
         )
 
-    erp = records.render(ent, ent.n_erp, streams[2], ERP_STYLE)
+    erp_base = None if named is None else named.bases(ent, ent.n_erp, "erp")
+    erp = records.render(ent, ent.n_erp, streams[2], ERP_STYLE, erp_base)
+    if named is not None:
+        named.rename(ent, erp, "erp", ERP_STYLE)
     log.debug("%d entities: %d CRM, %d ERP records", entities, len(crm.entity), len(erp.entity))
     erp_seq, erp_rows = _erp_sequence(rng, erp)
     erp_ids = _erp_ids(erp_seq, cp.legacy_ids)
@@ -330,6 +344,8 @@ def generate(
                 "entities_never_reached_erp": 0 if gone is None else int(gone.sum()),
             },
         }
+    if named is not None:  # only then, as with the billing habits
+        meta["name_habits"] = named.meta()
     return SampleData(
         tables=tables,
         truth_entities=truth_entities,

@@ -87,10 +87,18 @@ def expand(copies: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return entity, rank
 
 
-def render(ent: Entities, copies: np.ndarray, rng: np.random.Generator, style: Style) -> Records:
+def render(
+    ent: Entities,
+    copies: np.ndarray,
+    rng: np.random.Generator,
+    style: Style,
+    base: Text | None = None,
+) -> Records:
+    """The records of each entity; ``base`` is each record's name before it is spelled, if not
+    its entity's (the name habits change some)."""
     e, rank = expand(copies)
     dup = rank > 0
-    name, caps = names(rng, ent, e, style, dup)
+    name, caps = names(rng, ent, e, style, dup, base)
     cols: dict[str, Text] = {"name": name}
     cols.update(_web(rng, ent, e, style))
     cols["phone"] = phones(rng, ent, e, style)
@@ -106,10 +114,15 @@ def render(ent: Entities, copies: np.ndarray, rng: np.random.Generator, style: S
 
 
 def names(
-    rng: np.random.Generator, ent: Entities, e: np.ndarray, style: Style, dup: np.ndarray
+    rng: np.random.Generator,
+    ent: Entities,
+    e: np.ndarray,
+    style: Style,
+    dup: np.ndarray,
+    base: Text | None = None,
 ) -> tuple[Text, np.ndarray]:
     n = len(e)
-    name = text.take(ent.base, e)
+    name = text.take(ent.base, e) if base is None else base
     name = text.replace_masked(name, rng.random(n) < style.abbreviate, vocab.ABBREVIATIONS, True)
     name = text.replace_masked(
         name, rng.random(n) < style.ampersand, [vocab.AND_TO_AMPERSAND], True

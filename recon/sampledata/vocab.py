@@ -534,3 +534,70 @@ PAYMENT_TERMS = (("Net 30", 30, 75), ("Net 15", 15, 8), ("Net 45", 45, 7), ("Net
                  ("Due on receipt", 0, 5))  # fmt: skip
 DEAL_REF_FORMS = (("HS-", "", 30), ("Deal #", "", 20), ("CRM:", " / PO ", 15), ("", "", 20),
                   ("HubSpot ", "", 10), ("deal ", "", 5))  # fmt: skip
+
+# --- name habits (see name_habits) ----------------------------------------------------------------
+# Legal forms written out in full, as old ERPs and registries hold them: code → (before, after).
+LEGAL_FORMS_SPELLED = {
+    "ID:PT": ("Perseroan Terbatas ", ""), "ID:PT Tbk": ("Perseroan Terbatas ", " Terbuka"),
+    "ID:CV": ("Commanditaire Vennootschap ", ""), "ID:UD": ("Usaha Dagang ", ""),
+    "AU:Pty Ltd": ("", " Proprietary Limited"), "AU:Ltd": ("", " Limited"),
+    "NZ:Ltd": ("", " Limited"),
+    "US:Inc": ("", " Incorporated"), "US:LLC": ("", " Limited Liability Company"),
+    "US:Corp": ("", " Corporation"), "US:Co": ("", " Company"),
+    "GB:Ltd": ("", " Limited"), "GB:PLC": ("", " Public Limited Company"),
+    "GB:LLP": ("", " Limited Liability Partnership"),
+    "DE:GmbH": ("", " Gesellschaft mit beschränkter Haftung"),
+    "DE:GmbH & Co. KG": ("", " Gesellschaft mit beschränkter Haftung & Compagnie "
+                             "Kommanditgesellschaft"),
+    "DE:AG": ("", " Aktiengesellschaft"), "DE:KG": ("", " Kommanditgesellschaft"),
+    "DE:e.K.": ("", " eingetragener Kaufmann"),
+    "DE:UG": ("", " Unternehmergesellschaft (haftungsbeschränkt)"),
+}  # fmt: skip
+# What ERP users type on a duplicate customer's name: (before, after, weight).
+DUPLICATE_MARKERS = (("*DUPLICATE* ", "", 15), ("", " (OLD)", 15), ("ZZ ", "", 15),
+                     ("", " - 2", 10), ("", " (USD)", 8), ("", " DO NOT USE", 10),
+                     ("DO NOT USE - ", "", 5), ("", " *DUP*", 5), ("XX ", "", 5),
+                     ("", " (INACTIVE)", 7), ("ZZZ-", "", 5))  # fmt: skip
+# Trading, trustee and doing-business-as names the ERP holds: (template, weight); {name} is the
+# name the company trades under (its CRM name), {first} its first word, {holder} the legal owner,
+# {person} a sole trader.
+TRADING_FORMS = {
+    "ID": (("PT {holder} ({name})", 50), ("{name} - PT {holder}", 30),
+           ("CV {holder} qq {name}", 20)),
+    "AU": (("{holder} Nominees Pty Ltd T/A {name}", 30), ("{holder} Pty Ltd T/A {name}", 25),
+           ("{name} Pty Ltd ATF {first} Family Trust", 25),
+           ("The Trustee for {first} Family Trust T/A {name}", 10),
+           ("{holder} Holdings Pty Ltd ATF {holder} Unit Trust T/A {name}", 10)),
+    "NZ": (("{holder} Limited T/A {name}", 50), ("{holder} Holdings Ltd t/a {name}", 30),
+           ("{name} Ltd ATF {first} Family Trust", 20)),
+    "US": (("{holder} LLC DBA {name}", 45), ("{holder} Inc. d/b/a {name}", 30),
+           ("{holder} Holdings LLC dba {name}", 25)),
+    "GB": (("{holder} Ltd T/A {name}", 50), ("{holder} Limited t/a {name}", 30),
+           ("{person} T/A {name}", 20)),
+    "DE": (("{name} e.K. Inh. {person}", 50), ("{holder} GmbH - {name}", 30),
+           ("{holder} Holding GmbH, Geschäftsbereich {name}", 20)),
+}  # fmt: skip
+# Owners' surnames, coined so that they are found in no base name and seldom repeat: an onset,
+# a vowel and an ending of the family's ("Bramford", "Tessmann", "Kalunas"); EN owners often
+# have two ("Woodland Elmdale Nominees").
+HOLDER_ONSETS = ("B", "C", "D", "F", "G", "H", "K", "L", "M", "N", "P", "R", "S", "T", "W", "Br",
+                 "Cr", "Gl", "St", "Tr")  # fmt: skip
+HOLDER_VOWELS = ("a", "e", "i", "o", "u", "ai", "ea", "ou")
+HOLDER_ENDINGS = {
+    "EN": ("mford", "dwell", "lwood", "rton", "dley", "nby", "sham", "tmore", "rfield", "nstead",
+           "lcombe", "rshaw", "kdale", "ngate"),
+    "DE": ("ssmann", "rtner", "lhardt", "ninger", "rbach", "nstein", "lberg", "kowski", "ssler",
+           "rmann"),
+    "ID": ("rjaya", "nata", "wijaya", "sastra", "ndra", "rmadi", "kusuma", "hardja", "ntoro",
+           "nugraha"),
+}  # fmt: skip
+# Trade names unrelated to the legal name: a coined word (onset, vowel, onset, vowel, ending)
+# and a kind of business; 409,600 of them, drawn without repeats where they suffice.
+BRAND_ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "tr")
+BRAND_VOWELS = ("a", "e", "i", "o", "u")
+BRAND_ENDINGS = ("", "n", "x", "s")
+BRAND_KINDS = ("Laboratories", "Studio", "Collective", "Kitchen", "Co.", "Labs", "Works", "House",
+               "Goods", "Outfitters", "Interiors", "Academy", "Clinic", "Roasters", "Living",
+               "Wellness")  # fmt: skip
+# How a branch's record names its city after the legal form: (before, after the city, weight).
+BRANCH_FORMS = ((" - ", "", 50), (" (", ")", 25), (" ", " Branch", 15), (" - ", " Office", 10))

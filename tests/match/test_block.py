@@ -303,6 +303,7 @@ def test_passes_are_distinct_bits_and_counted() -> None:
         "postcode_prefix",
         "fuzzy",
         "address",
+        "orders",
     ]
     assert sorted(PASSES.values()) == [1 << i for i in range(len(PASSES))]
     frame = records(
@@ -610,3 +611,45 @@ def test_rules_without_an_address_section_get_the_default(tmp_path) -> None:
     rules = load_blocking_rules(tmp_path)
     assert rules.address.enabled
     assert (rules.address.name_prefix, rules.address.max_block_size) == (2, 8)
+
+
+def test_the_orders_pass_proposes_the_pairs_it_is_given() -> None:
+    """Pairs whose deals and orders coincide are proposed whatever the records share."""
+    frame = records({"name_core": "bluefin analytics"}, {"name_core": "tessaract"}, {})
+    found = candidate_pairs(frame, RULES, np.array([0 * 3 + 1], dtype=np.int64))
+    check_contract(found, 3)
+    assert pairs_of(frame, RULES) == {}
+    assert found[["left", "right"]].values.tolist() == [[0, 1]]
+    assert found["passes"].tolist() == [PASSES["orders"]]
+    off = RULES.model_copy(update={"orders": RULES.orders.model_copy(update={"enabled": False})})
+    assert len(candidate_pairs(frame, off, np.array([1], dtype=np.int64))) == 0
+
+
+def test_a_word_rare_within_its_postcode_pairs_records_there() -> None:
+    """'paterson' is too common in the file for the rare-token pass, not in postcode 3501."""
+    common = [{"name_core": f"paterson x{i}", "postcode_norm": f"{4000 + i}"} for i in range(40)]
+    frame = records(
+        {"name_core": "roy paterson", "postcode_norm": "3501"},
+        {"name_core": "jack paterson", "postcode_norm": "3501"},
+        {"name_core": "lucy paterson", "postcode_norm": "3502"},
+        *common,
+    )
+    rules = only("rare_token", rare_token={"max_in_postcode": 8})
+    assert set(pairs_of(frame, rules)) == {(0, 1)}
+    assert pairs_of(frame, only("rare_token", rare_token={"max_in_postcode": 0})) == {}
+
+
+def test_a_second_name_meets_the_record_named_so() -> None:
+    frame = records(
+        {"name_core": "eleo laboratories", "system": "crm"},
+        {
+            "name_core": "woodland elmdale nominees",
+            "name_alt": "eleo laboratories",
+            "system": "erp",
+        },
+        {"name_core": "something else", "system": "erp"},
+    )
+    frame["name_alt"] = frame["name_alt"].astype("string")
+    rules = fuzzy(words={"enabled": False}, enabled=False)
+    assert set(pairs_of(frame, rules)) == {(0, 1)}
+    assert pairs_of(frame.drop(columns="name_alt"), rules) == {}

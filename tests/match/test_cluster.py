@@ -200,6 +200,7 @@ def test_a_direct_auto_link_between_different_tax_ids_goes_to_review() -> None:
 # --- The ambiguity guard
 
 AMBIGUOUS_ERP = "ambiguous: 2 ERP candidates above the auto threshold"
+KEPT_BEST = "; a better one was linked"
 
 
 @pytest.mark.parametrize("between", [[(1, 2, 0.1, "reject")], []], ids=["rejected", "unscored"])
@@ -259,6 +260,62 @@ def test_ambiguity_is_counted_per_side_and_names_the_other_system() -> None:
     assert partition(got.entity) == {frozenset({0}), frozenset({1, 2}), frozenset({3})}
 
 
+def _with_places(records: pd.DataFrame, **columns: list[str | None]) -> pd.DataFrame:
+    return records.assign(**{k: pd.array(v, dtype="string") for k, v in columns.items()})
+
+
+def test_a_candidate_alike_the_best_one_is_its_duplicate_not_its_rival() -> None:
+    """The company's ERP record and its duplicate: same city and phone, nothing differing."""
+    records = _with_places(
+        make_records("cee"),
+        city_norm=["adelaide"] * 3,
+        phone_e164=[None, "+61881234567", "+61881234567"],
+    )
+    scored = make_scored([(0, 1, STRONG, "auto"), (0, 2, WEAK, "auto")])
+    got = cluster_records(records, scored, RULES)
+    assert decision(got.pairs, 0, 1) == ("auto", "")
+    assert decision(got.pairs, 0, 2) == ("auto", "")
+    assert partition(got.entity) == {frozenset({0, 1, 2})}
+
+
+@pytest.mark.parametrize(
+    "differ",
+    [
+        {"city_norm": ["perth", "perth", "brisbane"]},
+        {"name_generic": [None, "logistics", "hotels"]},
+    ],
+    ids=["city", "descriptor"],
+)
+def test_a_branch_that_differs_stays_a_rival(differ: dict) -> None:
+    records = _with_places(make_records("cee"), **{"phone_e164": [None, "+1", "+1"], **differ})
+    scored = make_scored([(0, 1, STRONG, "auto"), (0, 2, WEAK, "auto")])
+    got = cluster_records(records, scored, RULES)
+    assert decision(got.pairs, 0, 1) == ("review", AMBIGUOUS_ERP)
+    assert decision(got.pairs, 0, 2) == ("review", AMBIGUOUS_ERP)
+
+
+def test_nothing_known_to_agree_is_not_alike() -> None:
+    records = _with_places(make_records("cee"), city_norm=[None, None, None])
+    scored = make_scored([(0, 1, STRONG, "auto"), (0, 2, WEAK, "auto")])
+    got = cluster_records(records, scored, RULES)
+    assert decision(got.pairs, 0, 2) == ("review", AMBIGUOUS_ERP)
+
+
+def test_a_best_link_that_stands_out_is_kept_and_only_its_rival_goes_to_review() -> None:
+    """Margin 5 bits: 0.9999 (13.3 bits) against 0.95 (4.2 bits)."""
+    records = make_records("cee")
+    scored = make_scored([(0, 1, 0.9999, "auto"), (0, 2, WEAK, "auto")])
+    got = cluster_records(records, scored, RULES)
+    assert decision(got.pairs, 0, 1) == ("auto", "")
+    assert decision(got.pairs, 0, 2) == ("review", AMBIGUOUS_ERP + KEPT_BEST)
+    assert partition(got.entity) == {frozenset({0, 1}), frozenset({2})}
+    strict = RULES.model_copy(
+        update={"clustering": RULES.clustering.model_copy(update={"ambiguity_margin_bits": 50})}
+    )
+    got = cluster_records(records, scored, strict)
+    assert decision(got.pairs, 0, 1) == ("review", AMBIGUOUS_ERP)
+
+
 # --- Review decisions
 
 
@@ -301,7 +358,7 @@ def test_a_confirmed_link_is_not_ambiguous_but_the_other_candidate_is() -> None:
     scored = make_scored([(0, 1, 0.5, "review"), (0, 2, STRONG, "auto")])
     got = cluster_records(records, scored, RULES, must_link=links((0, 1)))
     assert decision(got.pairs, 0, 1) == ("auto", CONFIRMED)
-    assert decision(got.pairs, 0, 2) == ("review", AMBIGUOUS_ERP)
+    assert decision(got.pairs, 0, 2) == ("review", AMBIGUOUS_ERP + KEPT_BEST)
     assert partition(got.entity) == {frozenset({0, 1}), frozenset({2})}
 
 

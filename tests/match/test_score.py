@@ -42,7 +42,36 @@ FIELDS = list(RULES.comparisons)
 FITTED = {  # field: (m, u), level 0 first; conditional fields have their levels twice
     "tax_id": ([0.0053, 0.9947], [0.999999, 1e-06]),
     "domain": ([0.0001, 0.9999], [0.999999, 1e-06]),
-    "name": ([0.0078, 0.0209, 0.0239, 0.0704, 0.877], [0.99948, 5.2e-4, 1.7e-5, 1e-06, 1.1e-05]),
+    "name": (  # conditional on domain and phone: the second six where either agrees
+        [
+            0.0078,
+            0.003,
+            0.0209,
+            0.0239,
+            0.0704,
+            0.874,
+            0.0012,
+            0.0027,
+            0.0118,
+            0.0268,
+            0.0687,
+            0.8888,
+        ],
+        [
+            0.999251,
+            2e-4,
+            5.2e-4,
+            1.7e-5,
+            1e-06,
+            1.1e-05,
+            0.0048,
+            0.0026,
+            0.0169,
+            0.0266,
+            0.0681,
+            0.881,
+        ],
+    ),
     "phone": ([0.0605, 0.9395], [0.999999, 1e-06]),
     "address": ([0.0995, 0.0322, 0.0052, 0.8631], [0.99603, 0.0022, 0.0015, 7.6e-05]),
     "street_number": ([0.0915, 0.9085, 1e-06, 0.999999], [0.975, 0.025, 1e-06, 0.999999]),
@@ -172,10 +201,12 @@ CASES = yaml.safe_load(
   decision: review
   reasons: same name; same city
 - case: a legal form alone weighs little
-  a: {name_core: brightport strategic, phone_e164: "+17375556309", legal_form: CORP}
-  b: {name_core: brightport strategic, phone_e164: "+17375556309", legal_form: LLC}
+  a: {name_core: brightport strategic, phone_e164: "+17375556309", legal_form: CORP,
+      postcode_norm: "78701", city_norm: austin}
+  b: {name_core: brightport strategic, phone_e164: "+17375556309", legal_form: LLC,
+      postcode_norm: "78701", city_norm: austin}
   decision: auto
-  reasons: same name; same phone +17375556309; different legal form
+  reasons: same name; same phone +17375556309; same postcode 78701; same city; different legal form
 """
 )
 
@@ -219,19 +250,19 @@ def test_rejected_pairs_are_explained_only_on_request() -> None:
 
 def test_reasons_land_on_their_own_pairs() -> None:
     frame = records(
-        {"name_core": "maju jaya", "domain": "majujaya.co.id"},
-        {"name_core": "maju jaya", "domain": "majujaya.co.id"},
+        {"name_core": "maju jaya", "domain": "majujaya.co.id", "city_norm": "bandung"},
+        {"name_core": "maju jaya", "domain": "majujaya.co.id", "city_norm": "bandung"},
         {"name_core": "abc trading"},
-        {"name_core": "sinar abadi", "phone_e164": "+6221555"},
-        {"name_core": "sinar abadi", "phone_e164": "+6221555"},
+        {"name_core": "sinar abadi", "phone_e164": "+6221555", "city_norm": "bogor"},
+        {"name_core": "sinar abadi", "phone_e164": "+6221555", "city_norm": "bogor"},
     )
     pairs = pd.DataFrame({"left": [0, 1, 3], "right": [1, 2, 4]})
     compared = compare_pairs(frame, pairs, NO_TF)
     scored = score_pairs(frame, pairs, compared, MODEL, NO_TF)
     assert scored["decision"].tolist() == ["auto", "reject", "auto"]
-    assert scored["reasons"].iloc[0] == "same domain majujaya.co.id; same name"
+    assert scored["reasons"].iloc[0] == "same domain majujaya.co.id; same name; same city"
     assert pd.isna(scored["reasons"].iloc[1])
-    assert scored["reasons"].iloc[2] == "same name; same phone +6221555"
+    assert scored["reasons"].iloc[2] == "same name; same phone +6221555; same city"
     everything = explain(frame, pairs, compared, NO_TF)
     assert everything.iloc[1] == "different name"
 
@@ -411,17 +442,18 @@ def test_rare_exact_name_weighs_more_than_a_common_one() -> None:
     fields = MODEL.to_dict()["fields"]
     for f in fields:
         if f["field"] == "name":  # a world of about 2,000 records
-            f["u"] = [0.99, 0.005, 0.003, 0.0015, 0.0005]
+            f["u"] = [0.989, 0.001, 0.005, 0.003, 0.0015, 0.0005] * 2
     model = FSModel.from_dict({"fields": fields, "prior": 1e-4})
     rows = [{"name_core": "maju jaya sentosa"}] * 2 + [{"name_core": "ashford"}] * 10
     rows += [{"name_core": f"filler {i}"} for i in range(2000)]
     frame = records(*rows)
     pairs = pd.DataFrame({"left": [0, 2], "right": [1, 3]})
     compared = compare_pairs(frame, pairs, RULES)
-    assert compared[lvl_column("name")].tolist() == [4, 4]
+    assert compared[lvl_column("name")].tolist() == [5, 5]
     bits = field_weights(frame, pairs, compared, model, RULES)["name"]
     share = 2 / len(frame)
-    assert bits[0] == pytest.approx(math.log2(model.field("name").m[-1] / share))
+    exact = RULES.levels("name") - 1  # records with no domain or phone: the first set of levels
+    assert bits[0] == pytest.approx(math.log2(model.field("name").m[exact] / share))
     assert bits[0] - bits[1] == pytest.approx(math.log2(10 / 2))
     scored = score_pairs(frame, pairs, compared, model, RULES)
     assert scored["probability"].iloc[0] > scored["probability"].iloc[1]
@@ -434,7 +466,8 @@ def test_a_common_exact_name_never_counts_less_than_a_near_one() -> None:
     compared = compare_pairs(frame, pairs, RULES)
     bits = field_weights(frame, pairs, compared, MODEL, RULES)["name"]
     weights = MODEL.field("name").weights()
-    assert bits[0] == pytest.approx(max(weights[-2], 0.0))
+    below_exact = RULES.levels("name") - 2  # the first set of levels: no domain or phone here
+    assert bits[0] == pytest.approx(max(weights[below_exact], 0.0))
 
 
 def test_em_recovers_known_m_with_u_fixed() -> None:

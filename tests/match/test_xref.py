@@ -36,6 +36,7 @@ def make_records(rows: list[dict[str, Any]]) -> pd.DataFrame:
             "name": pd.array([r.get("name", "Acme") for r in rows], dtype="str"),
             "tax_id_norm": pd.array([r.get("tax_id_norm") for r in rows], dtype="str"),
             "ref_id": pd.array([r.get("ref_id") for r in rows], dtype="str"),
+            "name_marker": pd.array([r.get("name_marker") for r in rows], dtype="str"),
             "activity": np.array([r.get("activity", 0) for r in rows], dtype=np.int64),
             "created_at": pd.to_datetime(pd.Series([r.get("created_at") for r in rows])).astype(
                 "datetime64[ns]"
@@ -182,6 +183,12 @@ def test_xref_ids_widen_past_six_digits() -> None:
 
 # Two CRM duplicates and one ERP record; each case makes one rule the first that tells them apart.
 SURVIVOR_CASES = {
+    "unmarked": (
+        {"record_id": "MASTER-1", "activity": 9, "name_marker": "*DUPLICATE*"},
+        {"record_id": "C-2", "activity": 1},
+        "C-2",
+        "survivor by no duplicate marker in its name",
+    ),
     "system_of_record": (
         {"record_id": "C-100", "activity": 9},
         {"record_id": "MASTER-7", "activity": 1},
@@ -393,6 +400,7 @@ def test_survivor_is_the_best_on_the_rules_in_order(
 def test_bundled_rules_load_and_name_every_rule() -> None:
     rules = load_entity_rules()
     assert set(rules.survivorship.order) == {
+        "unmarked",
         "system_of_record",
         "linked",
         "activity",
@@ -431,7 +439,7 @@ def test_every_problem_in_the_file_is_reported_at_once(tmp_path: Path) -> None:
     message = str(err.value)
     assert "survivorship.yaml: clustering.min_support: 1.5 is not a share" in message
     assert "clustering.split_chain is not a known setting" in message
-    assert "survivorship.order[1] is \"newest\" — expected one of 'system_of_record'" in message
+    assert "survivorship.order[1] is \"newest\" — expected one of 'unmarked'" in message
     assert 'survivorship.completeness_fields[1] is "colour" — expected one of' in message
     assert (
         'survivorship.systems.erp.system_of_record[0]: "^C[0-9" is not a valid pattern' in message

@@ -183,6 +183,9 @@ def test_index_dtype_and_duplicates_are_kept() -> None:
         "name_tokens",
         "name_generic",
         "legal_form",
+        "name_marker",
+        "name_source",
+        "name_alt",
     ]
     assert all(str(t) == "string" for t in got.dtypes)
     assert got["name_norm"].tolist()[::2] == ["maju", "maju"]
