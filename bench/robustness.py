@@ -26,7 +26,6 @@ per column; bench/out/robustness-<entities>.json holds everything, with the comm
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import shutil
@@ -49,6 +48,7 @@ from scoring import (
     deal_kinds,
     precision_recall,
     recall_ceiling,
+    sweep_args,
     won_in_scope,
     write_points,
 )
@@ -299,17 +299,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entities", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--points", default="all", help="all, or names joined by commas")
-    args = parser.parse_args(argv)
     by_name = {p.name: p for p in POINTS}
-    names = list(by_name) if args.points == "all" else args.points.split(",")
-    unknown = [n for n in names if n not in by_name]
-    if unknown:
-        parser.error(f"unknown point {', '.join(unknown)} — the points: {', '.join(by_name)}")
-    OUT.mkdir(parents=True, exist_ok=True)
+    args, names = sweep_args(argv, __doc__, by_name)
     rows = []
     for name in names:
         point = by_name[name]

@@ -19,7 +19,6 @@ point's habits' doing: those come first among the examples, and are counted as n
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import shutil
@@ -33,7 +32,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import entity_scores, pairs_within_groups, record_key, split_cross, truth_pairs
-from scoring import OUT, write_points
+from scoring import OUT, sweep_args, write_points
 
 EXAMPLES = 6  # missed and false pairs shown per point
 NAME_SHARE = 0.3  # of the records or entities a name habit applies to
@@ -227,17 +226,8 @@ def print_examples(rows: list[dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entities", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--points", default="all", help="all, or names joined by commas")
-    args = parser.parse_args(argv)
     by_name = {p.name: p for p in POINTS}
-    names = list(by_name) if args.points == "all" else args.points.split(",")
-    unknown = [n for n in names if n not in by_name]
-    if unknown:
-        parser.error(f"unknown point {', '.join(unknown)} — the points: {', '.join(by_name)}")
-    OUT.mkdir(parents=True, exist_ok=True)
+    args, names = sweep_args(argv, __doc__, by_name)
     # the baseline first: a point's examples show the errors the baseline did not make first
     order = ["baseline", *(n for n in names if n != "baseline")]
     baseline = None

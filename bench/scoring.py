@@ -18,6 +18,7 @@ fulfilled split. Recall cannot exceed (planted - contradicted) / planted.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import pickle
@@ -200,3 +201,22 @@ def write_points(
     }
     out.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     print(f"\nwrote {out}")
+
+
+def sweep_args(
+    argv: list[str] | None, doc: str, point_names: Iterable[str]
+) -> tuple[Any, list[str]]:
+    """A sweep's command line (--entities, --seed, --points) and the points asked for, checked
+    against ``point_names``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--entities", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--points", default="all", help="all, or names joined by commas")
+    args = parser.parse_args(argv)
+    known = list(point_names)
+    names = known if args.points == "all" else args.points.split(",")
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        parser.error(f"unknown point {', '.join(unknown)} — the points: {', '.join(known)}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    return args, names

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from recon.errors import StateError
 from recon.state import lifecycle, tables
 from recon.state.migrations import utc_now
-from recon.state.store import check_fits, frame, shown_id, writing
+from recon.state.store import check_fits, first_few, frame, shown_id, writing
 
 _F = tables.findings
 _A = tables.acceptances
@@ -40,7 +40,7 @@ def update(
     new = result[~exists]
     rows = _rows(new, [*columns, "resolved_run", "payload", "value"])
     if rows:
-        with writing(conn, f"{len(rows)} new finding(s), {_findings(new)}"):
+        with writing(conn, f"{len(rows)} new finding(s), {first_few(new, _finding)}"):
             conn.execute(sa.insert(_F), [{"finding_id": i, **r} for i, r in rows])
     _update(conn, result[exists & found], [*columns, "resolved_run", "payload", "value"])
     _update(conn, result[exists & ~found], ["status", "resolved_run"])
@@ -66,18 +66,12 @@ def _update(conn: sa.Connection, result: pd.DataFrame, columns: list[str]) -> No
         .values({c: sa.bindparam(f"v_{c}") for c in columns})
     )
     params = [{"k_id": i, **{f"v_{c}": v for c, v in r.items()}} for i, r in rows]
-    with writing(conn, f"{len(rows)} finding(s), {_findings(result)}"):
+    with writing(conn, f"{len(rows)} finding(s), {first_few(result, _finding)}"):
         conn.execute(statement, params)
 
 
 def _finding(row: pd.Series) -> str:
     return f"finding {row['finding_id']} ({row['family']} {row['kind']}: {shown_id(row['key'])})"
-
-
-def _findings(result: pd.DataFrame, shown: int = 3) -> str:
-    """Which findings a failed write held: the first few, and how many in all."""
-    names = [_finding(row) for _, row in result.head(shown).iterrows()]
-    return ", ".join(names) + (f", … ({len(result)} in all)" if len(result) > shown else "")
 
 
 def accept(

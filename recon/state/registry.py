@@ -11,7 +11,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from recon.state import tables
-from recon.state.store import check_fits, frame, shown_id, writing
+from recon.state.store import check_fits, first_few, frame, shown_id, writing
 
 _REG = tables.xref_registry
 _KEYS = ["system", "record_id"]
@@ -56,7 +56,9 @@ def write(
     new = both[seen & ~known]
     if len(new):
         check_fits(_REG, new, _record)
-        with writing(conn, f"{len(new)} new record(s) to the xref registry, {_records(new)}"):
+        with writing(
+            conn, f"{len(new)} new record(s) to the xref registry, {first_few(new, _record)}"
+        ):
             conn.execute(
                 sa.insert(_REG),
                 [
@@ -103,16 +105,9 @@ def _update(conn: sa.Connection, rows: pd.DataFrame, values: dict[str, object]) 
         {"k_system": s, "k_record_id": r, **{f"v_{c}": x for c in values if values[c] is None}}
         for s, r, x in rows[[*_KEYS, "xref_id"]].itertuples(index=False, name=None)
     ]
-    with writing(conn, f"{len(rows)} record(s) of the xref registry, {_records(rows)}"):
+    with writing(conn, f"{len(rows)} record(s) of the xref registry, {first_few(rows, _record)}"):
         conn.execute(statement, params)
 
 
 def _record(row: pd.Series) -> str:
     return f"{row['system']} record {shown_id(row['record_id'])}"
-
-
-def _records(rows: pd.DataFrame, shown: int = 3) -> str:
-    """``crm record '1', crm record '2', … (10 in all)``: which records a failed write held."""
-    names = [_record(row) for _, row in rows.head(shown).iterrows()]
-    more = f", … ({len(rows)} in all)" if len(rows) > shown else ""
-    return ", ".join(names) + more

@@ -194,6 +194,12 @@ def writing(conn: sa.Connection, what: str) -> Iterator[None]:
         ) from exc
 
 
+def first_few(rows: pd.DataFrame, name: Callable[[pd.Series], str], shown: int = 3) -> str:
+    """``a, b, c, … (10 in all)``: which rows a failed write held, each named by ``name``."""
+    names = [name(row) for _, row in rows.head(shown).iterrows()]
+    return ", ".join(names) + (f", … ({len(rows)} in all)" if len(rows) > shown else "")
+
+
 def shown_id(value: object, limit: int = 60) -> str:
     """A record id in a message: quoted, and cut to ``limit`` characters."""
     text = str(value)
