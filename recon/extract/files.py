@@ -24,6 +24,7 @@ import pandas as pd
 
 from recon.config.models import CsvOptions
 from recon.errors import SourceError
+from recon.extract.arrow_csv import read_table
 from recon.schema import TEXT_DTYPE
 
 log = logging.getLogger(__name__)
@@ -225,6 +226,16 @@ def read_csv_chunks(
             "habit; the empty field is ignored"
         )
 
+    fast = read_table(path, encoding, delimiter, header, width)
+    if fast is not None:
+        frame, long = fast
+        if 1 in long:
+            raise SourceError(f"{path}: {NO_HEADER}")
+        frame = _settle(frame, header, width)
+        for start in range(0, max(len(frame), 1), chunk_rows):  # slices: no copies
+            yield frame.iloc[start : start + chunk_rows].reset_index(drop=True)
+        return
+
     bad = _BadLines()
     first, next_row = True, 2
     try:
@@ -287,14 +298,24 @@ def _finish(chunk: pd.DataFrame, header: list[str], rows: np.ndarray, width: int
     frame = chunk.astype(TEXT_DTYPE).reset_index(drop=True)
     frame = frame.mask(frame.apply(lambda s: s.str.strip() == ""))
     frame["_row"] = rows
+    return _settle(frame, header, width)
+
+
+def _settle(frame: pd.DataFrame, header: list[str], width: int) -> pd.DataFrame:
+    """The spare column of a trailing delimiter checked and dropped; wholly blank rows dropped."""
     if _TRAILING in frame.columns:
         spare = frame.pop(_TRAILING)
         if spare.notna().any():
             reason = "row " + frame["_row"].astype("string") + f": {width + 1} fields where "
-            frame["_error"] = reason.where(spare.notna()) + f"the header has {width}"
+            reason = reason.where(spare.notna()) + f"the header has {width}"
+            if "_error" in frame.columns:
+                reason = frame["_error"].fillna(reason)
+            frame["_error"] = reason
     blank = frame[header[:width]].isna().all(axis=1)
     if "_error" in frame.columns:
         blank &= frame["_error"].isna()
+    if not blank.any():
+        return frame
     return frame.loc[~blank].reset_index(drop=True)
 
 

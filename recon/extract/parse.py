@@ -3,7 +3,9 @@
 Every parser takes a text Series (missing = NA) and returns a :class:`Parsed`: the typed values, a
 ``bad`` mask (non-empty text that could not be read; blank text is missing, not bad) with a short
 reason per bad value, and an optional ``note`` for the load summary. The work is done by Arrow's
-compute kernels (RE2 regular expressions) and numpy over whole columns, never row by row.
+compute kernels (RE2 regular expressions) and numpy over whole columns, never row by row. Dates and
+amounts are read once per distinct text (a column of two million dates holds a few thousand), and
+the votes that decide a column's decimal mark or day/month order still count rows.
 
 Decisions, so the tests and the summary can say the same thing:
 
@@ -181,9 +183,41 @@ def _result(
     )
 
 
-def _count(mask: np.ndarray, noun: str) -> str:
-    n = int(mask.sum())
+def _rows(mask: np.ndarray, weight: np.ndarray | None = None) -> int:
+    """How many rows a mask over distinct values stands for (``weight``: rows per value)."""
+    return int(mask.sum()) if weight is None else int(weight[mask].sum())
+
+
+def _count(mask: np.ndarray, noun: str, weight: np.ndarray | None = None) -> str:
+    n = _rows(mask, weight)
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+@dataclass(frozen=True)
+class _Distinct:
+    """A column's distinct values (null last), each row's place among them, rows per value."""
+
+    values: pa.Array
+    place: np.ndarray
+    weight: np.ndarray
+
+    @classmethod
+    def of(cls, text: pa.Array, key: np.ndarray | None = None) -> _Distinct:
+        """``key`` (small ints per row, such as a flag) splits equal texts that must be read
+        apart."""
+        encoded = pc.dictionary_encode(text)
+        values = pa.concat_arrays([encoded.dictionary, pa.nulls(1, pa.string())])
+        place = np.asarray(pc.fill_null(encoded.indices, len(values) - 1).to_numpy(), np.int64)
+        if key is not None:
+            codes, place = np.unique(place * 2 + key, return_inverse=True)
+            values = values.take(pa.array(codes // 2))
+        return cls(values, place, np.bincount(place, minlength=len(values)))
+
+    def spread(self, values: np.ndarray) -> np.ndarray:
+        return values[self.place]
+
+    def spread_arrow(self, values: pa.Array) -> pa.Array:
+        return values.take(pa.array(self.place))
 
 
 def _first(text: pa.Array, mask: np.ndarray, quote: bool = True) -> str:
@@ -206,6 +240,7 @@ _AMOUNT_PARTS = (
 )
 _PRE = rf"^[-+(]?\s*(?:{_CURRENCY})?\s*[-+(]?\s*$"
 _POST = rf"^\s*[-)]?\s*(?:{_CURRENCY})?\s*[-)]?$"
+_PLAIN = r"^-?[0-9]+(?:\.[0-9]+)?$"  # what _AMOUNT_PARTS splits into "" or "-", the number, ""
 _DASH_ZERO = rf"^(?:{_CURRENCY})?\s*-\s*(?:{_CURRENCY})?$"
 _SPACES = r"[\x{a0}\x{1680}\x{2000}-\x{200a}\x{202f}\x{205f}\x{3000}]"
 _DASHES = r"[\x{2012}\x{2013}\x{2014}\x{2212}\x{fe63}\x{ff0d}]"
@@ -279,17 +314,23 @@ class _AmountShape:
         return self.valid["."] & self.valid[","] & seps
 
 
-def _amount_shape(values: pd.Series) -> _AmountShape:
-    text = _text(values)
+def _amount_shape(text: pa.Array) -> _AmountShape:
     norm = text
     if _np(pc.match_substring_regex(text, _ODD_CHARS)).any():
         norm = pc.replace_substring_regex(norm, _SPACES, " ")
         norm = pc.replace_substring_regex(norm, _DASHES, "-")
         norm = pc.replace_substring(norm, "’", "'")
     # One capturing pass splits what is before and after the number; the cheaper non-capturing
-    # checks below validate those (short) parts.
-    parts = pc.extract_regex(norm, _AMOUNT_PARTS)
+    # checks below validate those (short) parts. Plain numbers (most of an export) are split
+    # without it: a capturing pattern costs several times a matching one.
+    plain = pc.match_substring_regex(norm, _PLAIN)
+    parts = pc.extract_regex(pc.if_else(plain, _NULL, norm), _AMOUNT_PARTS)
     pre, num, post = (pc.struct_field(parts, name) for name in ("pre", "num", "post"))
+    if _np(plain).any():
+        minus_sign = pc.starts_with(norm, "-")
+        pre = pc.if_else(plain, pc.if_else(minus_sign, "-", ""), pre)
+        num = pc.if_else(plain, pc.utf8_ltrim(norm, "-"), num)
+        post = pc.if_else(plain, "", post)
 
     # The texts around the numbers take a handful of distinct values ("", "$", "-$", " €"): check
     # each distinct one, then spread the answers back over the rows, all in Arrow.
@@ -317,7 +358,7 @@ def _amount_shape(values: pd.Series) -> _AmountShape:
     )
     keep = pa.array(shaped)
     num = pc.if_else(keep, num, _NULL)
-    unmatched = pc.if_else(parts.is_valid(), _NULL, norm)
+    unmatched = pc.if_else(pc.is_valid(pre), _NULL, norm)
     zero = np.zeros(len(text), dtype=bool)
     if unmatched.null_count < len(text):
         zero = _np(pc.match_substring_regex(unmatched, _DASH_ZERO))
@@ -341,7 +382,7 @@ def detect_decimal(values: pd.Series) -> Literal[".", ","] | None:
     show ``,``; ``1,234.56`` and ``1234.5`` show ``.``. ``1,234`` alone decides nothing. When both
     appear, the more frequent wins.
     """
-    votes = _amount_shape(values).votes
+    votes = _amount_shape(_text(values)).votes
     if votes["."] == votes[","]:
         return None
     return "." if votes["."] > votes[","] else ","
@@ -353,16 +394,22 @@ def _plain_decimal(text: str) -> str:
     return format(Decimal(text), "f")
 
 
-def _whole_units(shape: _AmountShape, currency: pd.Series | None) -> np.ndarray:
-    """Rows whose currency has no minor unit in practice, by the value's marker or its row's
+def _whole_currency(currency: pd.Series | None) -> np.ndarray | None:
+    """Rows whose currency column names a currency without minor units (IDR, JPY, ...)."""
+    if currency is None:
+        return None
+    return _np(pc.is_in(pc.utf8_upper(_text(currency)), value_set=_WHOLE_MARKERS))
+
+
+def _whole_units(shape: _AmountShape, whole_currency: np.ndarray | None) -> np.ndarray:
+    """Values in a currency without minor units in practice, by the value's marker or its row's
     currency column (``Rp 1.000``, ``1.000 JPY``, or ``1.000`` with currency ``IDR``)."""
     marker = pc.utf8_upper(
         pc.utf8_trim(pc.binary_join_element_wise(shape.pre, shape.post, ""), "-+() \t")
     )
     whole = _np(pc.is_in(marker, value_set=_WHOLE_MARKERS))
-    if currency is not None:
-        code = pc.utf8_upper(_text(currency))
-        whole |= _np(pc.is_in(code, value_set=_WHOLE_MARKERS))
+    if whole_currency is not None:
+        whole |= whole_currency
     return whole
 
 
@@ -376,15 +423,35 @@ def parse_amounts(
     ``currency`` is the row's currency code, when the table has one: amounts in a currency without
     minor units (IDR, JPY, ...) written with only thousands groups are read as whole numbers.
     """
-    shape = _amount_shape(values)
-    text, n = shape.text, len(shape.text)
+    whole_currency = _whole_currency(currency)
+    key = None if whole_currency is None else whole_currency.astype(np.int64)
+    distinct = _Distinct.of(_text(values), key)
+    flags = None if key is None else np.bincount(distinct.place, key, len(distinct.values)) > 0
+    exact, bad, reason, notes = _amounts(distinct.values, distinct.weight, decimal, flags)
+    out = pd.Series(
+        pd.arrays.ArrowExtensionArray(distinct.spread_arrow(exact)),
+        index=values.index,
+        dtype=AMOUNT_DTYPE,
+    )
+    return _result(values, out, distinct.spread(bad), distinct.spread_arrow(reason), notes)
+
+
+def _amounts(
+    text: pa.Array,
+    weight: np.ndarray,
+    decimal: Literal["auto", ".", ","],
+    whole_currency: np.ndarray | None,
+) -> tuple[pa.Array, np.ndarray, pa.Array, list[str]]:
+    """Decimals, bad mask, reasons and notes for distinct texts; ``weight``: rows per text."""
+    shape = _amount_shape(text)
+    n = len(text)
     notes: list[str] = []
     other: dict[str, DecimalMark] = {".": ",", ",": "."}
     # ``Rp 1.000`` and ``JPY 1,234,567``: groups of three in a whole-unit currency are thousands,
     # whichever separator they use; they neither vote on nor follow the column's decimal mark.
-    whole = _whole_units(shape, currency) & _np(pc.match_substring_regex(shape.num, _GROUPED))
+    whole = _whole_units(shape, whole_currency) & _np(pc.match_substring_regex(shape.num, _GROUPED))
     dot, comma = shape.valid["."] & ~whole, shape.valid[","] & ~whole
-    votes = {".": int((dot & ~comma).sum()), ",": int((comma & ~dot).sum())}
+    votes = {".": _rows(dot & ~comma, weight), ",": _rows(comma & ~dot, weight)}
     ambiguous = shape.ambiguous & ~whole
     dec: DecimalMark
     tie = np.zeros(n, dtype=bool)
@@ -415,14 +482,14 @@ def parse_amounts(
             notes.append(f"decimal comma detected (e.g. {example})")
         if minority.any():
             notes.append(
-                f"mixed decimal separators: {_count(minority, 'amount')} written with "
+                f"mixed decimal separators: {_count(minority, 'amount', weight)} written with "
                 f"'{other[dec]}' as the decimal separator marked bad"
             )
         if ambiguous.any():
             number = _first(shape.num, ambiguous, quote=False)
             reading = number.replace(other[dec], "").replace(",", ".")
             notes.append(
-                f"{_count(ambiguous, 'amount')} that could be read two ways read with "
+                f"{_count(ambiguous, 'amount', weight)} that could be read two ways read with "
                 f"'{dec}' as the decimal separator, as the other amounts in this column show "
                 f"(e.g. {_first(text, ambiguous)} is {reading}); set csv.decimal in recon.yaml "
                 "if that is wrong"
@@ -441,7 +508,7 @@ def parse_amounts(
         differs = whole & _np(pc.match_substring(shape.num, dec))
         if differs.any():
             notes.append(
-                f"{_count(differs, 'amount')} in a currency without minor units read with "
+                f"{_count(differs, 'amount', weight)} in a currency without minor units read with "
                 f"'{dec}' as the thousands separator (e.g. {_first(text, differs)} is "
                 f"{_first(clean, differs, quote=False)})"
             )
@@ -459,7 +526,7 @@ def parse_amounts(
         uniq = pc.unique(clean.filter(pa.array(sci)))
         plain = pa.array([_plain_decimal(s) for s in uniq.to_pylist()], pa.string())
         clean = pc.if_else(pa.array(sci), pc.take(plain, pc.index_in(clean, value_set=uniq)), clean)
-        notes.append(f"{_count(sci, 'amount')} in scientific notation read exactly")
+        notes.append(f"{_count(sci, 'amount', weight)} in scientific notation read exactly")
 
     if _np(pc.starts_with(clean, "0")).any():
         clean = pc.replace_substring_regex(clean, r"^0+([0-9])", r"\1")
@@ -473,7 +540,7 @@ def parse_amounts(
     rounded = ok & (point >= 0) & (length - point - 1 > 4)
     if rounded.any():
         notes.append(
-            f"{_count(rounded, 'amount')} with more than 4 decimals rounded half-to-even "
+            f"{_count(rounded, 'amount', weight)} with more than 4 decimals rounded half-to-even "
             f"(e.g. {_first(text, rounded)})"
         )
         # Keep 4 decimals, the 5th, and a sticky 1 for any non-zero digit after it: enough to
@@ -524,8 +591,7 @@ def parse_amounts(
             (bad, "{v} is not a valid amount (check the digit grouping and separators)"),
         ],
     )
-    out = pd.Series(pd.arrays.ArrowExtensionArray(exact), index=values.index, dtype=AMOUNT_DTYPE)
-    return _result(values, out, bad, reason, notes)
+    return exact, bad, reason, notes
 
 
 # --- dates ------------------------------------------------------------------------------------
@@ -669,7 +735,22 @@ def parse_dates(
     excel_serial: bool = False,
 ) -> Parsed:
     """Read exported dates (ISO, 31/12/2026, 31-Dec-2026, Dec 31, 2026, Excel serials) as dates."""
-    text = _text(values)
+    distinct = _Distinct.of(_text(values))
+    days, bad, reason, notes = _dates(
+        distinct.values, distinct.weight, order, formats, excel_serial
+    )
+    dates = pd.Series(distinct.spread(days).astype(DATE_DTYPE), index=values.index)
+    return _result(values, dates, distinct.spread(bad), distinct.spread_arrow(reason), notes)
+
+
+def _dates(
+    text: pa.Array,
+    weight: np.ndarray,
+    order: Literal["auto", "dmy", "mdy"],
+    formats: Sequence[str],
+    excel_serial: bool,
+) -> tuple[np.ndarray, np.ndarray, pa.Array, list[str]]:
+    """Days, bad mask, reasons and notes for distinct texts; ``weight``: rows per text."""
     n = len(text)
     norm = pc.replace_substring_regex(text, _WS_CLASS + "+", " ")
     notes: list[str] = []
@@ -729,7 +810,7 @@ def parse_dates(
     tie = np.zeros(n, dtype=bool)  # as many votes each way
     minority = np.zeros(n, dtype=bool)  # valid only in the losing order
     if order == "auto" and is_num.any():
-        n_dmy, n_mdy = int(dmy_only.sum()), int(mdy_only.sum())
+        n_dmy, n_mdy = _rows(dmy_only, weight), _rows(mdy_only, weight)
         if n_dmy == n_mdy == 0:
             ambiguous = differ
         elif n_dmy == n_mdy:
@@ -745,7 +826,7 @@ def parse_dates(
             notes.append(f"dates read as {_ORDER_WORDS[chosen]} (e.g. {_first(text, winner)})")
             if loser.any():
                 notes.append(
-                    f"marked bad: {_count(loser, 'date')} readable only as "
+                    f"marked bad: {_count(loser, 'date', weight)} readable only as "
                     f"{_ORDER_WORDS['mdy' if chosen == 'dmy' else 'dmy']}"
                 )
     day, month = (a, b) if chosen == "dmy" else (b, a)
@@ -773,7 +854,7 @@ def parse_dates(
         out = np.where(serial_ok, days, out)
         ok |= serial_ok
         if serial_ok.any():
-            notes.append(f"{_count(serial_ok, 'Excel date serial')} converted")
+            notes.append(f"{_count(serial_ok, 'Excel date serial', weight)} converted")
 
     ok |= ~np.isnat(user)
     present = _np(text.is_valid())
@@ -811,8 +892,7 @@ def parse_dates(
             (bad, "{v} is not a date"),
         ],
     )
-    dates = pd.Series(out.astype(DATE_DTYPE), index=values.index)
-    return _result(values, dates, bad, reason, notes)
+    return out, bad, reason, notes
 
 
 # --- ids --------------------------------------------------------------------------------------
@@ -824,10 +904,23 @@ _ID_FLOAT_ZERO = r"^([0-9]+)\.0$"
 def parse_ids(values: pd.Series) -> Parsed:
     """Identifiers as text: trimmed, leading zeros kept; spreadsheet damage flagged or undone."""
     text = _text(values)
-    scientific = _np(pc.match_substring_regex(text, _ID_SCIENTIFIC))
-    float_zero = _np(pc.match_substring_regex(text, _ID_FLOAT_ZERO))
-    ids = pc.replace_substring_regex(text, _ID_FLOAT_ZERO, r"\1")
-    ids = pc.if_else(pa.array(scientific), _NULL, ids)
+    # Both shapes need a '.' or an exponent: literal searches find the few ids worth a pattern.
+    odd = pc.or_(
+        pc.match_substring(text, "."),
+        pc.or_(pc.match_substring(text, "e"), pc.match_substring(text, "E")),
+    )
+    ids = text
+    scientific = float_zero = np.zeros(len(text), dtype=bool)
+    if _np(odd).any():
+        some = pc.if_else(odd, text, _NULL)
+        scientific = _np(pc.match_substring_regex(some, _ID_SCIENTIFIC))
+        float_zero = _np(pc.match_substring_regex(some, _ID_FLOAT_ZERO))
+    if float_zero.any():
+        ids = pc.if_else(
+            pa.array(float_zero), pc.replace_substring_regex(text, _ID_FLOAT_ZERO, r"\1"), ids
+        )
+    if scientific.any():
+        ids = pc.if_else(pa.array(scientific), _NULL, ids)
     notes = []
     if float_zero.any():
         notes.append(
