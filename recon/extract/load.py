@@ -297,13 +297,15 @@ def _duplicates(
     """Later rows repeating an id already used by a good row are quarantined, naming the first."""
     good = np.flatnonzero(~bad_rows)  # positions of the rows whose ids are compared
     ids = pa.array(frame[key], pa.large_string()).take(pa.array(good))
-    # Dictionary codes number the distinct ids 0, 1, ... in order of first use.
+    # Dictionary codes number the distinct ids 0, 1, ... in order of first use, so an id is new
+    # exactly where its code passes every code before it.
     codes = np.asarray(pc.fill_null(pc.dictionary_encode(ids).indices, -1).to_numpy())
-    distinct, first = np.unique(codes, return_index=True)
-    first = first[distinct >= 0]  # where each code is first used
-    later = np.flatnonzero((codes >= 0) & (first[np.maximum(codes, 0)] != np.arange(len(codes))))
+    before = np.concatenate([[-1], np.maximum.accumulate(codes)[:-1]])
+    new = codes > before
+    later = np.flatnonzero((codes >= 0) & ~new)
     if not len(later):
         return None
+    first = np.flatnonzero(new)  # first[c]: where code c is first used
     rows = frame["source_row"].to_numpy()
     positions = good[later]
     used = pd.Series(rows[good[first[codes[later]]]]).astype("string")

@@ -208,9 +208,10 @@ class _Distinct:
         encoded = pc.dictionary_encode(text)
         values = pa.concat_arrays([encoded.dictionary, pa.nulls(1, pa.string())])
         place = np.asarray(pc.fill_null(encoded.indices, len(values) - 1).to_numpy(), np.int64)
-        if key is not None:
-            codes, place = np.unique(place * 2 + key, return_inverse=True)
-            values = values.take(pa.array(codes // 2))
+        if key is not None:  # a hash of (text, key) pairs: no sort
+            pairs = pc.dictionary_encode(pa.array(place * 2 + key))
+            place = np.asarray(pairs.indices.to_numpy(), np.int64)
+            values = values.take(pc.divide(pairs.dictionary, 2))
         return cls(values, place, np.bincount(place, minlength=len(values)))
 
     def spread(self, values: np.ndarray) -> np.ndarray:
