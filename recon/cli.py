@@ -19,6 +19,7 @@ import typer
 from recon import __version__
 from recon.errors import ReconError
 from recon.progress import console, interactive, row_progress, setup_logging
+from recon.report.options import MAX_SHEET_ROWS, SHEET_ROWS
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,41 @@ OutOpt = Annotated[
         "--out", "-o", help="Output folder (default: a new dated folder under ./recon-out/)."
     ),
 ]
+
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="Format of the large tables (xref, matches, duplicates, leakage, quality, "
+        "month-end differences, quarantine, canonical tables): csv, parquet or both.",
+        rich_help_panel="Outputs",
+    ),
+]
+SheetRowsOpt = Annotated[
+    int,
+    typer.Option(
+        "--sheet-rows",
+        min=1,
+        max=MAX_SHEET_ROWS,
+        help="Rows each report.xlsx sheet holds, the most valuable first; the sheet names the "
+        "file that holds them all.",
+        rich_help_panel="Outputs",
+    ),
+]
+
+
+def _outputs(table_format: str, sheet_rows: int = SHEET_ROWS) -> Any:
+    """The run's OutputOptions; a format recon does not write is exit code 2."""
+    from recon.errors import ConfigError
+    from recon.report.options import TABLE_FORMATS, OutputOptions
+
+    chosen = table_format.strip().lower()
+    if chosen not in TABLE_FORMATS:
+        raise ConfigError(
+            f"--format is '{table_format}' — expected one of {', '.join(TABLE_FORMATS)}"
+        )
+    return OutputOptions(table_format=chosen, sheet_rows=sheet_rows)  # type: ignore[arg-type]
+
 
 StateOpt = Annotated[
     Path | None,
@@ -272,30 +308,41 @@ def _print_summary(run: Any) -> None:
 
 @app.command()
 @handles_errors
-def load(data_dir: DataDir = None, config: ConfigOpt = None, out: OutOpt = None) -> None:
+def load(
+    data_dir: DataDir = None,
+    config: ConfigOpt = None,
+    out: OutOpt = None,
+    table_format: FormatOpt = "csv",
+) -> None:
     """Extract and validate the input tables; write canonical tables, quarantined rows and a summary."""
     from recon.config.load import resolve_inputs
     from recon.pipeline import run_load
 
+    outputs = _outputs(table_format)
     inputs = resolve_inputs(data_dir, config)
     with row_progress() as progress:
-        run = run_load(inputs, out or default_out("load"), progress)
+        run = run_load(inputs, out or default_out("load"), progress, outputs)
     _print_summary(run)
 
 
 @app.command("match")
 @handles_errors
 def match_command(
-    data_dir: DataDir = None, config: ConfigOpt = None, out: OutOpt = None, state: StateOpt = None
+    data_dir: DataDir = None,
+    config: ConfigOpt = None,
+    out: OutOpt = None,
+    state: StateOpt = None,
+    table_format: FormatOpt = "csv",
 ) -> None:
     """Link CRM companies and ERP customers into entities; flag duplicates; write xref files."""
     from recon.config.load import resolve_inputs
     from recon.pipeline import run_match
 
+    outputs = _outputs(table_format)
     inputs = resolve_inputs(data_dir, config)
     _, decisions = _stored_decisions(state, inputs)
     with row_progress() as progress:
-        run = run_match(inputs, out or default_out("match"), progress, decisions)
+        run = run_match(inputs, out or default_out("match"), progress, decisions, outputs)
     _print_match(run)
 
 
@@ -338,7 +385,12 @@ def _print_match(run: Any) -> None:
 
 @app.command()
 @handles_errors
-def demo(out: OutOpt = None, state: StateOpt = None) -> None:
+def demo(
+    out: OutOpt = None,
+    state: StateOpt = None,
+    table_format: FormatOpt = "csv",
+    sheet_rows: SheetRowsOpt = SHEET_ROWS,
+) -> None:
     """Run recon end to end on the bundled sample data: what `recon run` does, as of its last day."""
     import json
 
@@ -346,6 +398,7 @@ def demo(out: OutOpt = None, state: StateOpt = None) -> None:
     from recon.pipeline import run_all
     from recon.resources import sample_data_dir
 
+    outputs = _outputs(table_format, sheet_rows)
     folder = sample_data_dir()
     inputs = folder_config(folder)
     # The sample's history ends on its as-of day; leakage and month-end count back from it.
@@ -359,6 +412,7 @@ def demo(out: OutOpt = None, state: StateOpt = None) -> None:
             decisions,
             decisions_store=location,
             as_of=dt.date.fromisoformat(meta["as_of"]),
+            outputs=outputs,
         )
     _print_full_run(run)
     typer.echo(f"report: {run.out_dir / 'report.html'}")
@@ -535,6 +589,8 @@ def run_command(
     deliver_to: DeliverToOpt = None,
     delivery_attempts: AttemptsOpt = 3,
     delivery_backoff: BackoffOpt = 5.0,
+    table_format: FormatOpt = "csv",
+    sheet_rows: SheetRowsOpt = SHEET_ROWS,
 ) -> None:
     """Run everything: load, match, checks, state store and reports, plus run.json (counts,
     timings, checksums, the store's run id).
@@ -551,6 +607,7 @@ def run_command(
     from recon.pipeline import run_all
 
     day = parse_option(as_of)  # a bad day stops here, before any data is read
+    outputs = _outputs(table_format, sheet_rows)
     months = months_in(period, start, end) if (period or start or end) else None
     deliver = _Delivery(
         email_to, email_from, smtp_host, smtp_port, starttls, deliver_to,
@@ -568,6 +625,7 @@ def run_command(
             as_of=day,
             months=months,
             store=store_url(store, out),
+            outputs=outputs,
         )
     _print_full_run(run)
     if run.state is not None:
@@ -592,6 +650,7 @@ def quality_command(
         ),
     ] = None,
     as_of: AsOfOpt = None,
+    table_format: FormatOpt = "csv",
 ) -> None:
     """Check data quality per record and rule, and field drift between linked CRM and ERP records."""
     from recon.asof import parse_option
@@ -601,6 +660,7 @@ def quality_command(
     from recon.report.quality_console import print_quality_summary
 
     day = parse_option(as_of)
+    outputs = _outputs(table_format)
     load_quality_rules(rules)  # a bad rule file stops here, before any data or state is read
     inputs = resolve_inputs(data_dir, config)
     _, decisions = _stored_decisions(state, inputs)
@@ -612,6 +672,7 @@ def quality_command(
             decisions,
             rules_dir=rules,
             as_of=day,
+            outputs=outputs,
         )
     _print_as_of(run.as_of)
     _print_match(run)
@@ -634,6 +695,7 @@ def monthend_command(
         str | None, typer.Option("--to", help="Last month of a range (YYYY-MM).")
     ] = None,
     state: StateOpt = None,
+    table_format: FormatOpt = "csv",
 ) -> None:
     """Reconcile CRM closed-won against ERP orders, invoices and payments month by month."""
     from recon.checks.monthend import months_in
@@ -642,11 +704,17 @@ def monthend_command(
     from recon.report.monthend_console import print_monthend_summary
 
     months = months_in(period, start, end)  # a bad period stops here, before any data is read
+    outputs = _outputs(table_format)
     inputs = resolve_inputs(data_dir, config)
     _, decisions = _stored_decisions(state, inputs)
     with row_progress() as progress:
         run = run_monthend(
-            inputs, out or default_out("monthend"), months, progress, decisions=decisions
+            inputs,
+            out or default_out("monthend"),
+            months,
+            progress,
+            decisions=decisions,
+            outputs=outputs,
         )
     print_monthend_summary(run.monthend, run.out_dir, color=interactive())
 
@@ -706,6 +774,8 @@ def leakage_command(
     deliver_to: DeliverToOpt = None,
     delivery_attempts: AttemptsOpt = 3,
     delivery_backoff: BackoffOpt = 5.0,
+    table_format: FormatOpt = "csv",
+    sheet_rows: SheetRowsOpt = SHEET_ROWS,
 ) -> None:
     """Find revenue leakage: won deals without ERP orders, or ordered below or above the deal.
 
@@ -723,6 +793,7 @@ def leakage_command(
     if since is not None and (start is not None or end is not None):
         raise ConfigError("give either --since or --from/--to, not both")
     first, last, day = _day(start, "--from"), _day(end, "--to"), parse_option(as_of)
+    outputs = _outputs(table_format, sheet_rows)
     day = day or last
     days = _since_days(since) if since is not None else None  # counted back from the as-of day
     if first is not None and last is not None and first > last:
@@ -745,6 +816,7 @@ def leakage_command(
             decisions=decisions,
             store=store_url(store, out),
             decisions_store=location,
+            outputs=outputs,
         )
     result = run.leakage
     _print_as_of(run.as_of)

@@ -14,7 +14,8 @@ from recon import __version__
 from recon.config.load import Inputs
 from recon.extract.load import Progress, load_all
 from recon.models import LoadResult, MatchResult, ReviewDecision
-from recon.report.csvfiles import write_csv
+from recon.report.csvfiles import write_csv, write_table
+from recon.report.options import OutputOptions
 from recon.report.staging import check_out_dir, publish, staged
 from recon.state.decisions import DecisionStore
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from recon.checks.monthend import MonthendResult
     from recon.checks.quality import QualityResult
     from recon.config.quality import QualityRules
+    from recon.report.options import TableFormat
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +41,18 @@ class LoadRun:
     seconds: float
 
 
-def run_load(inputs: Inputs, out_dir: Path, progress: Progress | None = None) -> LoadRun:
+def run_load(
+    inputs: Inputs,
+    out_dir: Path,
+    progress: Progress | None = None,
+    outputs: OutputOptions | None = None,
+) -> LoadRun:
     """Extract and validate every table; write the canonical tables, quarantine and summary."""
+    fmt = (outputs or OutputOptions()).table_format
     started = time.perf_counter()
     check_out_dir(out_dir)  # a bad --out stops the run before any work
     result = load_all(inputs, progress)
-    files = written(out_dir, lambda staging: write_load_outputs(result, staging))
+    files = written(out_dir, lambda staging: write_load_outputs(result, staging, fmt))
     seconds = time.perf_counter() - started
     log.info("load finished in %.1f s", seconds)
     return LoadRun(result, out_dir, files, seconds)
@@ -59,13 +67,17 @@ def written(
         return publish(staging, out_dir, write(staging))
 
 
-def write_load_outputs(result: LoadResult, out_dir: Path) -> list[Path]:
+def write_load_outputs(
+    result: LoadResult, out_dir: Path, table_format: TableFormat = "csv"
+) -> list[Path]:
+    """``table_format`` (csv, parquet, both): of the canonical tables and the quarantine."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [
-        write_csv(t.frame, out_dir / "canonical" / f"{name}.csv")
+        path
         for name, t in result.tables.items()
+        for path in write_table(t.frame, out_dir / "canonical" / f"{name}.csv", table_format)
     ]
-    files.append(write_csv(result.quarantine, out_dir / "quarantine.csv"))
+    files += write_table(result.quarantine, out_dir / "quarantine.csv", table_format)
     summary = result.summary()
     files.append(write_csv(summary, out_dir / "load_summary.csv"))
     payload = {
@@ -79,6 +91,11 @@ def write_load_outputs(result: LoadResult, out_dir: Path) -> list[Path]:
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
     files.append(path)
     return files
+
+
+# What matching reads: the records, and won deals and orders as evidence that a CRM company and
+# an ERP customer are one (``recon.match.order_evidence``); invoices and rates it never reads.
+MATCH_TABLES = ("crm_companies", "erp_customers", "crm_deals", "erp_orders")
 
 
 @dataclass(frozen=True)
@@ -230,17 +247,21 @@ def run_match(
     out_dir: Path,
     progress: Progress | None = None,
     decisions: Sequence[ReviewDecision] | None = None,
+    outputs: OutputOptions | None = None,
 ) -> MatchRun:
     """Load, then match; write the load outputs and the matcher's files."""
     from recon.report.match_outputs import write_match_outputs
 
+    fmt = (outputs or OutputOptions()).table_format
     started = time.perf_counter()
     check_out_dir(out_dir)
-    loaded = load_all(inputs, progress)
+    loaded = load_all(inputs, progress, only=MATCH_TABLES)
     result = match(loaded, decisions=decisions)
     files = written(
         out_dir,
-        lambda staging: write_load_outputs(loaded, staging) + write_match_outputs(result, staging),
+        lambda staging: (
+            write_load_outputs(loaded, staging, fmt) + write_match_outputs(result, staging, fmt)
+        ),
     )
     seconds = time.perf_counter() - started
     return MatchRun(loaded, result, out_dir, files, seconds)
@@ -345,6 +366,7 @@ def run_all(
     as_of: dt.date | str | None = None,
     months: Sequence[Any] | None = None,
     store: str | None = None,
+    outputs: OutputOptions | None = None,
 ) -> FullRun:
     """load → match → checks → state → reports → run.json, each stage timed; what ``recon run`` does.
 
@@ -369,6 +391,8 @@ def run_all(
     from recon.report.write import write_reports
     from recon.resources import rules_dir
 
+    outputs = outputs or OutputOptions()  # the large tables' format, the rows per sheet
+    fmt = outputs.table_format
     started_at = datetime.datetime.now().astimezone()
     quality_rules = load_quality_rules()  # rule files are checked before any work
     leakage_rules = load_leakage_rules()
@@ -397,15 +421,23 @@ def run_all(
         done(name)
 
     day = resolved.day
-    check("quality", quality(loaded, result, quality_rules, day), write_quality_outputs)
+    check(
+        "quality",
+        quality(loaded, result, quality_rules, day),
+        lambda found, out: write_quality_outputs(found, out, fmt),
+    )
     check(
         "leakage",
         leakage(loaded, result, leakage_rules, day),
         lambda found, out: write_leakage_outputs(
-            found, out, len(found.findings), as_of_source=resolved.source
+            found, out, len(found.findings), as_of_source=resolved.source, table_format=fmt
         ),
     )
-    check("monthend", monthend(loaded, result, months), write_monthend_outputs)
+    check(
+        "monthend",
+        monthend(loaded, result, months, leakage=found["leakage"]),
+        lambda found, out: write_monthend_outputs(found, out, fmt),
+    )
     state = None
     leakage_frame = found["leakage"].findings
     if store:
@@ -427,11 +459,11 @@ def run_all(
         done("state")
 
     def write(staging: Path) -> list[Path]:
-        files = write_load_outputs(loaded, staging) + write_match_outputs(result, staging)
+        files = write_load_outputs(loaded, staging, fmt) + write_match_outputs(result, staging, fmt)
         for name, checked in found.items():
             files += writers[name](checked, staging)
         if state is not None:  # leakage.csv: the lifecycle columns, and the resolved findings too
-            write_csv(state.leakage, staging / "leakage.csv")
+            write_table(state.leakage, staging / "leakage.csv", fmt)
         report = build_report_data(
             loaded,
             result,
@@ -444,6 +476,7 @@ def run_all(
             as_of=resolved.day,
             as_of_source=resolved.source,
             leakage_habits=found["leakage"].habits,
+            options=outputs,
         )
         files += write_reports(report, staging)
         done("report")
@@ -676,6 +709,7 @@ def run_quality(
     *,
     rules_dir: Path | None = None,
     as_of: dt.date | str | None = None,
+    outputs: OutputOptions | None = None,
 ) -> QualityRun:
     """Load → match → quality; write the load, matcher and quality files.
 
@@ -696,8 +730,9 @@ def run_quality(
         return quality(loaded, matched, rules, resolved[0].day)
 
     loaded, matched, checked, files, seconds = _one_check(
-        "quality", inputs, out_dir, progress, decisions, check, write_quality_outputs
-    )
+        "quality", inputs, out_dir, progress, decisions, check, write_quality_outputs,
+        outputs=outputs,
+    )  # fmt: skip
     return QualityRun(loaded, matched, checked, out_dir, files, seconds, resolved[0])
 
 
@@ -708,12 +743,15 @@ def _one_check(
     progress: Progress | None,
     decisions: Sequence[ReviewDecision] | None,
     check: Callable[[LoadResult, MatchResult], Any],
-    write: Callable[[Any, Path], list[Path]],
+    write: Callable[[Any, Path, TableFormat], list[Path]],
     rules_dir: Path | None = None,
+    outputs: OutputOptions | None = None,
 ) -> tuple[LoadResult, MatchResult, Any, tuple[Path, ...], float]:
-    """Load → match → one check; write the load, matcher and check files."""
+    """Load → match → one check; write the load, matcher and check files (``write(result,
+    folder, table_format)``)."""
     from recon.report.match_outputs import write_match_outputs
 
+    fmt = (outputs or OutputOptions()).table_format
     started = time.perf_counter()
     check_out_dir(out_dir)
     loaded = load_all(inputs, progress)
@@ -722,9 +760,9 @@ def _one_check(
     files = written(
         out_dir,
         lambda staging: (
-            write_load_outputs(loaded, staging)
-            + write_match_outputs(matched, staging)
-            + write(result, staging)
+            write_load_outputs(loaded, staging, fmt)
+            + write_match_outputs(matched, staging, fmt)
+            + write(result, staging, fmt)
         ),
     )
     seconds = time.perf_counter() - started
@@ -805,13 +843,19 @@ def monthend(
     matched: MatchResult,
     months: Sequence[Any],
     rules_dir: Path | None = None,
+    leakage: Any = None,  # recon.checks.leakage.LeakageResult of the same run, if it ran
 ) -> MonthendResult:
-    """Deal–order links from the leakage assignment, then the month-end reconciliation."""
+    """Deal–order links from the leakage assignment, then the month-end reconciliation.
+
+    With ``leakage`` (the same run's result, same rules) month-end reads the assignment it made;
+    without it, or when it left out deals or orders dated after its as-of day, month-end makes
+    the assignment once through the same function (``recon.checks.monthend_links``)."""
+    import datetime
     from dataclasses import replace
 
     from recon.checks.monthend import MonthendOptions
     from recon.checks.monthend import monthend as reconcile
-    from recon.checks.monthend_links import deal_order_links
+    from recon.checks.monthend_links import assigned_links, assignment_day, deal_order_links
     from recon.checks.monthend_prep import tax_rate_of_customers
     from recon.config.leakage import load_leakage_rules
     from recon.fx import to_base
@@ -823,10 +867,24 @@ def monthend(
     deals, orders = load.frame("crm_deals"), load.frame("erp_orders")
     companies, customers = load.frame("crm_companies"), load.frame("erp_customers")
     fx = load.frame("fx_rates")
-    # the same frames as the leakage check, so both assign orders alike (VAT rates included)
-    frames = _check_frames(load, matched)
-    links, how, taxes = deal_order_links(
-        frames, rules, base=base, won_stages=load.won_stages, cancelled_statuses=cancelled
+    assert deals is not None and orders is not None
+    taxes = getattr(leakage, "tax_readings", None)  # None: a result made before it was kept
+    ran = leakage.as_of if leakage is not None else None
+    run_day = ran or resolve_day(None, load, rules, datetime.date.today()).day
+    day = assignment_day(deals, orders, run_day, load.won_stages)
+    if taxes is not None and day == ran and leakage.base_currency == base:
+        assigned = leakage.links
+    else:  # the same frames as the leakage check, so both assign orders alike (VAT included)
+        assigned, taxes = assigned_links(
+            _check_frames(load, matched),
+            rules,
+            day=day,
+            base=base,
+            won_stages=load.won_stages,
+            cancelled_statuses=cancelled,
+        )
+    links, how = deal_order_links(
+        deals, orders, assigned, won_stages=load.won_stages, cancelled_statuses=cancelled
     )
 
     def convert(amount: Any, currency: Any, on: Any) -> Any:
@@ -867,6 +925,7 @@ def run_monthend(
     *,
     rules_dir: Path | None = None,
     decisions: Sequence[ReviewDecision] | None = None,
+    outputs: OutputOptions | None = None,
 ) -> MonthendRun:
     """Load → match → month-end; write the load, matcher and month-end files."""
     from recon.report.monthend_outputs import write_monthend_outputs
@@ -880,6 +939,7 @@ def run_monthend(
         lambda loaded, matched: monthend(loaded, matched, months, rules_dir),
         write_monthend_outputs,
         rules_dir,
+        outputs,
     )
     return MonthendRun(loaded, matched, result, out_dir, files, seconds)
 
@@ -930,6 +990,7 @@ def run_leakage(
     decisions: Sequence[ReviewDecision] | None = None,
     store: str | None = None,
     decisions_store: str = "",
+    outputs: OutputOptions | None = None,
 ) -> LeakageRun:
     """Load → match → leakage → state → files, report and run.json.
 
@@ -952,6 +1013,8 @@ def run_leakage(
     from recon.report.write import write_reports
     from recon.resources import rules_dir
 
+    outputs = outputs or OutputOptions()  # the large tables' format, the rows per sheet
+    fmt = outputs.table_format
     started = time.perf_counter()
     started_at = datetime.datetime.now().astimezone()
     rules = load_leakage_rules(rules_path)  # a bad rules file stops the run before any work
@@ -987,12 +1050,14 @@ def run_leakage(
 
     def write(staging: Path) -> list[Path]:
         files = (
-            write_load_outputs(loaded, staging)
-            + write_match_outputs(matched, staging)
-            + write_leakage_outputs(result, staging, new, as_of_source=resolved.source)
+            write_load_outputs(loaded, staging, fmt)
+            + write_match_outputs(matched, staging, fmt)
+            + write_leakage_outputs(
+                result, staging, new, as_of_source=resolved.source, table_format=fmt
+            )
         )
         if state is not None:  # leakage.csv: the lifecycle columns, and the resolved findings too
-            write_csv(frame, staging / "leakage.csv")
+            write_table(frame, staging / "leakage.csv", fmt)
         report = build_report_data(
             loaded,
             matched,
@@ -1002,6 +1067,7 @@ def run_leakage(
             as_of=resolved.day,
             as_of_source=resolved.source,
             leakage_habits=result.habits,
+            options=outputs,
         )
         files += write_reports(report, staging)
         timings["total"] = round(time.perf_counter() - started, 3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from recon.checks import amounts as A
-from recon.checks.monthend_prep import entity_of, join_by
+from recon.checks.monthend_prep import entity_of, join_by, lookup
 
 AR_COLUMNS = [
     "xref_id",
@@ -42,7 +42,7 @@ def ar_overview(
     late = is_open & (rows["due_date"] < as_of).fillna(False).to_numpy(dtype=bool)
     rows["open_n"] = is_open.astype(int)
     rows["late_n"] = late.astype(int)
-    rows["late"] = rows["open"].where(late, A.zeros(rows.index))
+    rows["late"] = A.filled(rows["open"].where(late))  # 0 where not late
     rows["days"] = (as_of - rows["due_date"]).dt.days.where(late).astype("Int64")
     g = rows.groupby("key", sort=True)
     frame = pd.DataFrame(
@@ -82,7 +82,7 @@ def _customers(customers: pd.DataFrame | None, xref: pd.DataFrame) -> pd.DataFra
             {"credit_hold": bool}
         )
     ids = customers["customer_id"].astype(str)
-    xref_id = ids.map(entity_of(xref, "erp")).astype("string")
+    xref_id = lookup(ids, entity_of(xref, "erp")).astype("string")
     hold = (
         customers["credit_hold"]
         if "credit_hold" in customers

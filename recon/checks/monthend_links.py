@@ -1,6 +1,10 @@
 """Which deal each order is for, as month-end reads it: the leakage check's global assignment for
 live orders, and the order's own deal reference for cancelled ones (the assignment leaves those
-out, but month-end must say that a deal's order was cancelled)."""
+out, but month-end must say that a deal's order was cancelled).
+
+The assignment is the leakage check's: ``recon run`` hands month-end the one its leakage check
+made (``LeakageResult.links``); alone, month-end makes it once through the same function
+(``assigned_links``), as of the same day, so both commands link alike."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import logging
 import pandas as pd
 
 from recon.checks.leakage import Frames, linked_orders, parse_deal_refs
+from recon.checks.leakage.prepare import positions
 from recon.checks.leakage.taxes import TaxReadings
 from recon.checks.monthend_prep import is_in
 from recon.config.leakage import LeakageRules
@@ -28,7 +33,7 @@ def links_by_reference(orders: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFram
     if "crm_deal_ref" not in orders or not len(orders):
         return empty_links()
     named = parse_deal_refs(orders["crm_deal_ref"])
-    known = named.isin(deals["deal_id"].astype(str)).to_numpy(dtype=bool)
+    known = positions(named, deals["deal_id"]) >= 0  # an Arrow hash join, not Series.isin
     return pd.DataFrame(
         {
             "deal_id": named[known].astype("string").to_numpy(),
@@ -37,66 +42,61 @@ def links_by_reference(orders: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFram
     ).astype("string")
 
 
-def links_from_assignment(
+def assignment_day(
+    deals: pd.DataFrame, orders: pd.DataFrame, day: dt.date, won_stages: tuple[str, ...]
+) -> dt.date:
+    """The day month-end's assignment counts from: the run's as-of ``day``, or the last won deal
+    or order when later, so that an order booked after the period (or after ``--as-of``) still
+    links to its deal and shows as a timing difference rather than a missing order."""
+    won = deals.loc[is_in(deals["stage"], won_stages).to_numpy(), "close_date"]
+    dates = [d for d in (won.max(), orders["order_date"].max()) if not pd.isna(d)]
+    return max([day, *(pd.Timestamp(d).date() for d in dates)])
+
+
+def assigned_links(
     frames: Frames,
     rules: LeakageRules,
     *,
+    day: dt.date,
     base: str,
     won_stages: tuple[str, ...],
     cancelled_statuses: tuple[str, ...],
 ) -> tuple[pd.DataFrame, TaxReadings]:
-    """The leakage check's deal–order assignment (one order pays at most one deal), as links,
-    and the tax readings it allowed.
-
-    Its cut-off is the last date in the data, so an order booked after the period of a month-end
-    run still links to its deal and shows as a timing difference rather than a missing order.
-    """
-    last = max(
-        (
-            d
-            for d in (frames.deals["close_date"].max(), frames.orders["order_date"].max())
-            if not pd.isna(d)
-        ),
-        default=pd.Timestamp.today(),
-    )
-    links, taxes = linked_orders(
+    """The leakage check's deal–order assignment (one order pays at most one deal) as of ``day``
+    (see ``assignment_day``), and the tax readings it allowed: what ``LeakageResult.links`` and
+    ``LeakageResult.tax_readings`` hold when the leakage check ran as of that day."""
+    return linked_orders(
         frames,
         rules,
-        as_of=max(pd.Timestamp(last).date(), dt.date.today()),
+        as_of=day,
         base_currency=base,
         won_stages=won_stages,
         cancelled_statuses=cancelled_statuses,
     )
-    return links[LINK_COLUMNS].astype("string"), taxes
 
 
 def deal_order_links(
-    frames: Frames,
-    rules: LeakageRules,
+    deals: pd.DataFrame,
+    orders: pd.DataFrame,
+    assigned: pd.DataFrame,
     *,
-    base: str,
     won_stages: tuple[str, ...],
     cancelled_statuses: tuple[str, ...],
-) -> tuple[pd.DataFrame, str, TaxReadings]:
-    """Assigned live orders plus cancelled orders by their deal reference, how they were
-    linked, and the tax readings the assignment allowed."""
-    status = frames.orders.get("status", pd.Series(pd.NA, index=frames.orders.index))
-    cancelled = is_in(status, (*rules.cancelled_statuses, *cancelled_statuses)).to_numpy()
-    assigned, taxes = links_from_assignment(
-        frames, rules, base=base, won_stages=won_stages, cancelled_statuses=cancelled_statuses
-    )
-    by_ref = links_by_reference(frames.orders[cancelled], frames.deals)
+) -> tuple[pd.DataFrame, str]:
+    """The ``assigned`` live orders plus cancelled orders by their deal reference, and how they
+    were linked."""
+    status = orders.get("status", pd.Series(pd.NA, index=orders.index))
+    cancelled = is_in(status, cancelled_statuses).to_numpy()
+    assigned = assigned[LINK_COLUMNS].astype("string")
+    by_ref = links_by_reference(orders[cancelled], deals)
     # The assignment leaves out won deals without an amount; an order naming one is still its.
-    deals = frames.deals
     unknown = deals[
         deals["amount"].isna().to_numpy(dtype=bool) & is_in(deals["stage"], won_stages).to_numpy()
     ]
-    by_ref = pd.concat(
-        [by_ref, links_by_reference(frames.orders[~cancelled], unknown)], ignore_index=True
-    )
+    by_ref = pd.concat([by_ref, links_by_reference(orders[~cancelled], unknown)], ignore_index=True)
     log.info("month-end links: %d assigned, %d by reference", len(assigned), len(by_ref))
     note = (
         f"orders linked to deals by the leakage assignment ({len(assigned):,}), cancelled "
         f"orders and orders of won deals without an amount by their crm_deal_ref ({len(by_ref):,})"
     )
-    return pd.concat([assigned, by_ref], ignore_index=True), note, taxes
+    return pd.concat([assigned, by_ref], ignore_index=True), note

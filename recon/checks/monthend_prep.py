@@ -7,8 +7,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from recon.checks import amounts as A
+from recon.checks.leakage.prepare import positions, take_at
 
 Convert = Callable[[pd.Series, pd.Series, pd.Series], pd.DataFrame]
 
@@ -29,32 +32,53 @@ def _folded(values: pd.Series) -> pd.Series:
 
 
 def is_in(values: pd.Series, choices: Sequence[str]) -> pd.Series:
-    """Membership ignoring case and surrounding spaces; missing is never in."""
-    return _folded(values).isin([c.strip().casefold() for c in choices]).fillna(False).astype(bool)
+    """Membership ignoring case and surrounding spaces; missing is never in. Each distinct value
+    is folded once (a column holds a handful of stages or statuses)."""
+    codes, uniques = pd.factorize(values.astype("string"))
+    folded = _folded(pd.Series(uniques, dtype="string"))
+    hit = folded.isin([c.strip().casefold() for c in choices]).fillna(False).to_numpy(dtype=bool)
+    return pd.Series(np.append(hit, False)[codes], index=values.index)  # code -1: missing
 
 
-def member(values: pd.Series, pool: object) -> np.ndarray:
-    """``values.isin(pool)`` for id columns, through a hash index (Arrow-string isin is slow)."""
-    index = pd.Index(pd.Series(pool).astype(object).to_numpy())
-    return (
-        index.get_indexer(values.astype(object).to_numpy()) >= 0
-        if len(index)
-        else (np.zeros(len(values), dtype=bool))
-    )
+def _ids(values: object) -> pd.Series | pd.Index:
+    if isinstance(values, pd.Series | pd.Index):
+        return values
+    return pd.Series(values, dtype="string")
+
+
+def member(values: pd.Series | pd.Index, pool: object) -> np.ndarray:
+    """``values.isin(pool)`` for id columns, compared as text through an Arrow hash join (pandas
+    hashes Arrow text as Python objects, one at a time)."""
+    ids = _ids(pool)
+    if not len(ids) or not len(values):
+        return np.zeros(len(values), dtype=bool)
+    return positions(values, ids) >= 0
+
+
+def lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
+    """``keys.map(table)`` for id keys (``table`` indexed by unique ids), through the same Arrow
+    hash join; NA where a key is not in ``table``."""
+    if not len(table) or not len(keys):
+        return keys.map(table)
+    out = take_at(table, positions(keys, table.index))
+    return out.set_axis(keys.index)
 
 
 def join_by(keys: pd.Series, values: pd.Series, sep: str = ";") -> pd.Series:
-    """``values`` joined per key in order of appearance — groupby().agg(join) without its
-    per-group overhead, which dominates at hundreds of thousands of groups."""
-    if not len(keys):
+    """``values`` joined per key in order of appearance, indexed by key — in Arrow (a list per
+    key, then one join), with no Python per key."""
+    codes, uniques = pd.factorize(keys)
+    if not len(uniques):
         return pd.Series(dtype="string")
-    k = keys.astype(object).to_numpy()
-    order = np.argsort(k.astype(str), kind="stable")
-    k, v = k[order], values.astype(str).to_numpy(dtype=object)[order]
-    starts = np.r_[0, np.flatnonzero(k[1:] != k[:-1]) + 1]
-    ends = np.r_[starts[1:], len(k)]
-    joined = [sep.join(v[a:b]) for a, b in zip(starts, ends, strict=True)]
-    return pd.Series(joined, index=k[starts], dtype="string")
+    keep = codes >= 0
+    codes = codes[keep]
+    order = np.argsort(codes, kind="stable")  # stable: appearance order inside each key
+    text = pa.chunked_array(pa.array(values.astype("string").array)).combine_chunks()
+    text = pc.cast(text, pa.string()).filter(pa.array(keep)).take(pa.array(order))
+    offsets = np.r_[0, np.cumsum(np.bincount(codes, minlength=len(uniques)))].astype(np.int32)
+    lists = pa.ListArray.from_arrays(pa.array(offsets), text)
+    joined = pc.binary_join(lists, sep)
+    return pd.Series(pd.array(joined, dtype="string"), index=pd.Index(uniques))
 
 
 def convert(
@@ -63,17 +87,17 @@ def convert(
     """Base amounts (0 where no rate applies, so totals leave them out) and the missing flags."""
     out = convert_fn(amount, currency, on)
     missing = out["fx_missing"].astype(bool)
-    return A.filled(out["amount_base"]).where(~missing, A.zeros(amount.index)), missing
+    return A.filled(A.filled(out["amount_base"]).where(~missing)), missing  # 0 where missing
 
 
 def entity_of(xref: pd.DataFrame, system: str) -> pd.Series:
     """record id → xref_id for one system."""
     rows = xref[xref["system"].astype(str) == system]
-    return (
-        pd.Series(rows["xref_id"].astype("string").to_numpy(), index=rows["record_id"].astype(str))
-        .groupby(level=0)
-        .first()
+    ids = pd.Series(
+        rows["xref_id"].astype("string").array, index=pd.Index(rows["record_id"].astype("string"))
     )
+    ids = ids.dropna()  # as groupby().first(): the first id of each record that has one
+    return ids[~ids.index.duplicated()]
 
 
 def entity_owner(companies: pd.DataFrame | None, xref: pd.DataFrame) -> pd.Series:
@@ -81,7 +105,7 @@ def entity_owner(companies: pd.DataFrame | None, xref: pd.DataFrame) -> pd.Serie
     if companies is None or "owner" not in companies:
         return pd.Series(dtype="string")
     owners = companies[["company_id", "owner"]].dropna().astype(str).sort_values("company_id")
-    owners["xref_id"] = owners["company_id"].map(entity_of(xref, "crm"))
+    owners["xref_id"] = lookup(owners["company_id"], entity_of(xref, "crm"))
     return owners.dropna().groupby("xref_id")["owner"].first().astype("string")
 
 
@@ -105,7 +129,7 @@ def won_deals(
         by_company = companies.drop_duplicates("company_id").set_index(
             companies["company_id"].drop_duplicates().astype(str)
         )["owner"]
-        owner = owner.fillna(won["company_id"].astype(str).map(by_company).astype("string"))
+        owner = owner.fillna(lookup(won["company_id"], by_company).astype("string"))
     date = pd.to_datetime(won["close_date"])
     currency = _column(won, "currency").astype("string")
     base, missing = convert(convert_fn, won["amount"], currency, date)
@@ -117,7 +141,7 @@ def won_deals(
             "amount": won["amount"],
             "base": base,
             "fx_missing": missing,
-            "xref_id": won["company_id"].astype(str).map(entity_of(xref, "crm")),
+            "xref_id": lookup(won["company_id"], entity_of(xref, "crm")),
             "owner": owner,
             "currency": currency,
             "amount_missing": won["amount"].isna().to_numpy(dtype=bool),
@@ -156,7 +180,7 @@ def orders(
     link = links.astype({"deal_id": str, "order_id": str}).drop_duplicates("order_id")
     deal_of = link.set_index("order_id")["deal_id"]
     ids = frame["order_id"].astype(str)
-    parent = ids.map(deal_of).astype("string")
+    parent = lookup(ids, deal_of).astype("string")
     date = pd.to_datetime(frame["order_date"])
     currency = _column(frame, "currency").astype("string")
     base, missing = convert(convert_fn, frame["amount"], currency, date)
@@ -164,14 +188,14 @@ def orders(
     to_won = member(parent, by_deal.index)
     at_parent = pd.Series(pd.NA, index=frame.index, dtype=base.dtype)
     if to_won.any():
-        close = parent[to_won].map(by_deal["date"])
+        close = lookup(parent[to_won], by_deal["date"])
         conv = convert_fn(frame["amount"][to_won], currency[to_won], close)
         at_parent[to_won] = conv["amount_base"].where(~conv["fx_missing"].astype(bool))
-    xref_id = frame["customer_id"].astype(str).map(entity_of(xref, "erp")).astype("string")
+    xref_id = lookup(frame["customer_id"], entity_of(xref, "erp")).astype("string")
     # won deals carry their owner with the company fallback; other deals their own field
     other = _column(deals, "owner").astype("string").set_axis(deals["deal_id"].astype(str))
     other = other[~member(other.index.to_series(), by_deal.index)]
-    deal_owner = parent.map(pd.concat([by_deal["owner"].astype("string"), other]))
+    deal_owner = lookup(parent, pd.concat([by_deal["owner"].astype("string"), other]))
     out = pd.DataFrame(
         {
             "id": ids,
@@ -187,13 +211,13 @@ def orders(
             # An order of a won deal takes the deal's owner even when blank, so by-owner
             # differences tie out; other orders fall back to the entity's CRM owner.
             "owner": deal_owner.astype("string").where(
-                to_won, deal_owner.astype("string").fillna(xref_id.map(owners).astype("string"))
+                to_won, deal_owner.astype("string").fillna(lookup(xref_id, owners).astype("string"))
             ),
             "currency": currency,
             "cancelled": is_in(_column(frame, "status"), cancelled_statuses).to_numpy(),
         }
     )
-    stage = parent.map(deals.set_index(deals["deal_id"].astype(str))["stage"]).astype("string")
+    stage = lookup(parent, deals.set_index(deals["deal_id"].astype(str))["stage"]).astype("string")
     known = stage.notna()
     out["orphan_kind"] = pd.Series("orphan_order", index=out.index, dtype="string").mask(
         known & ~pd.Series(to_won, index=out.index), "deal_not_won"
@@ -213,7 +237,7 @@ def mark_empty_deals(won: pd.DataFrame, orders_: pd.DataFrame) -> pd.DataFrame:
     cancelled_ids = join_by(
         cancelled["parent"].dropna(), cancelled["id"][cancelled["parent"].notna()]
     )
-    which = won["id"].map(cancelled_ids).astype("string")
+    which = lookup(won["id"], cancelled_ids).astype("string")
     won_on = "deal " + won["id"] + " won " + _when(won["date"])
     head = won_on + " (" + A.text(won["amount"]) + " " + won["currency"].fillna("") + ")"
     missing = _column(won, "amount_missing", False).fillna(False).astype(bool)
@@ -246,12 +270,12 @@ def tax_included(
     if not len(rows):
         return tax
     gross = rows["at_parent"]
-    rate = A.filled(rows["customer_id"].map(rate_of_customer))
+    rate = A.filled(lookup(rows["customer_id"], rate_of_customer))
     less = A.sub(gross, A.ex_tax(gross, rate))
     more = A.times_rate(gross, rate)
     sums = pd.DataFrame({"parent": rows["parent"], "s": gross, "less": less, "more": more})
     g = sums.groupby("parent").sum()
-    deal = A.filled(g.index.to_series().map(won.set_index("id")["base"]))
+    deal = A.filled(lookup(g.index.to_series(), won.set_index("id")["base"]))
     as_booked = A.absolute(A.sub(g["s"], deal))
     minus = A.absolute(A.sub(A.sub(g["s"], g["less"]), deal))
     plus = A.absolute(A.add(A.add(g["s"], g["more"]), deal.pipe(A.neg)))
@@ -296,11 +320,12 @@ def invoices(
     at_parent = pd.Series(pd.NA, index=frame.index, dtype=base.dtype)
     if to_order.any():
         conv = convert_fn(
-            frame["amount"][to_order], currency[to_order], parent[to_order].map(counted["date"])
+            frame["amount"][to_order], currency[to_order], lookup(parent[to_order], counted["date"])
         )
         at_parent[to_order] = conv["amount_base"].where(~conv["fx_missing"].astype(bool))
-    xref_id = frame["customer_id"].astype(str).map(entity_of(xref, "erp")).astype("string")
+    xref_id = lookup(frame["customer_id"], entity_of(xref, "erp")).astype("string")
     head = "invoice " + ids + " (" + A.text(frame["amount"]) + " " + currency.fillna("") + ")"
+    order_owner = lookup(parent, by_order["owner"]).astype("string")
     cancelled = pd.Series(
         member(parent, by_order.index[by_order["cancelled"].to_numpy(dtype=bool)]),
         index=parent.index,
@@ -321,13 +346,8 @@ def invoices(
             "at_parent": at_parent,
             "tax": pd.Series(pd.NA, index=frame.index, dtype=base.dtype),
             "xref_id": xref_id,
-            "owner": parent.map(by_order["owner"])
-            .astype("string")
-            .where(
-                to_order,
-                parent.map(by_order["owner"])
-                .astype("string")
-                .fillna(xref_id.map(owners).astype("string")),
+            "owner": order_owner.where(
+                to_order, order_owner.fillna(lookup(xref_id, owners).astype("string"))
             ),
             "currency": currency,
             "orphan_kind": pd.Series(
@@ -371,8 +391,8 @@ def tax_rate_of_customers(
         else pd.Series(pd.NA, index=customers.index, dtype="string")
     )
     if inferred is not None:
-        guess = pd.Series(ids).map(inferred.astype(object)).to_numpy(dtype=object)
+        guess = lookup(pd.Series(ids), inferred.astype(object)).to_numpy(dtype=object)
         codes = codes.astype(object).where(codes.notna().to_numpy(), guess)
-    table = {code: Decimal(str(rate)) for code, rate in rates.items()}
-    found = pd.Series(codes.to_numpy(dtype=object)).map(table).to_numpy(dtype=object)
+    rate_of = pd.Series({code: Decimal(str(rate)) for code, rate in rates.items()}, dtype=object)
+    found = lookup(pd.Series(codes.to_numpy(dtype=object)), rate_of).to_numpy(dtype=object)
     return pd.Series(found, index=ids).dropna()

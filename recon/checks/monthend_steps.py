@@ -30,10 +30,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from recon.checks import amounts as A
-from recon.checks.monthend_prep import join_by, member
+from recon.checks.leakage.prepare import positions, take_at
+from recon.checks.monthend_prep import join_by
 
 ITEM_COLUMNS = [
     "month",
@@ -116,10 +118,14 @@ def explain_step(
 ) -> pd.DataFrame:
     """Every item of the step's difference in ``months`` (Σ items = Σ children − Σ parents).
     An amount difference smaller than ``rounding`` is kind ``rounding`` (conversion to base)."""
-    counted = member(children["parent"], parents["id"])
-    linked, orphans = children[counted], children[~counted]
-    parts = [_orphans(orphans, names), *_timing(parents, linked, names)]
-    parts += _residuals(parents, linked, names, rounding)
+    # each child's parent by position: one hash join, then integer takes and group keys
+    at = (
+        positions(children["parent"], parents["id"]) if len(parents) else np.full(len(children), -1)
+    )
+    counted = at >= 0
+    linked, orphans, at = children[counted], children[~counted], at[counted]
+    parts = [_orphans(orphans, names), *_timing(parents, linked, at, names)]
+    parts += _residuals(parents, linked, at, names, rounding)
     parts = [p for p in parts if len(p)]
     if not parts:
         return empty_items()
@@ -148,12 +154,15 @@ def _orphans(orphans: pd.DataFrame, names: StepNames) -> pd.DataFrame:
     return items(names, kind, orphans["month"], None, orphans["id"], orphans, orphans["base"], note)
 
 
-def _timing(parents: pd.DataFrame, linked: pd.DataFrame, names: StepNames) -> list[pd.DataFrame]:
-    if not len(linked):  # pandas cannot map an empty column through a Period mapping
+def _timing(
+    parents: pd.DataFrame, linked: pd.DataFrame, at: np.ndarray, names: StepNames
+) -> list[pd.DataFrame]:
+    """``at``: the position of each linked child's parent in ``parents``."""
+    if not len(linked):
         return []
-    by_id = parents.set_index("id")
-    parent_month = linked["parent"].map(by_id["month"])
-    moved = linked[(linked["month"] != parent_month) & (A.filled(linked["base"]) != 0)]
+    parent_month = take_at(parents["month"], at).set_axis(linked.index)
+    shift = ((linked["month"] != parent_month) & (A.filled(linked["base"]) != 0)).to_numpy(bool)
+    moved, moved_at = linked[shift], at[shift]
     if not len(moved):
         return []
     p_month = parent_month[moved.index]
@@ -177,7 +186,9 @@ def _timing(parents: pd.DataFrame, linked: pd.DataFrame, names: StepNames) -> li
             p_month.astype("string"),
         ),
     )
-    parent_dims = pd.DataFrame({d: moved["parent"].map(by_id[d]) for d in DIMS})
+    parent_dims = pd.DataFrame(
+        {d: take_at(parents[d], moved_at).set_axis(moved.index) for d in DIMS}
+    )
     parent_side = items(
         names,
         "timing",
@@ -200,28 +211,36 @@ def _timing(parents: pd.DataFrame, linked: pd.DataFrame, names: StepNames) -> li
 
 
 def _residuals(
-    parents: pd.DataFrame, linked: pd.DataFrame, names: StepNames, rounding: Decimal
+    parents: pd.DataFrame,
+    linked: pd.DataFrame,
+    at: np.ndarray,
+    names: StepNames,
+    rounding: Decimal,
 ) -> list[pd.DataFrame]:
-    """Σ children − parent in the parent's month, split into fx, tax and amount difference."""
+    """Σ children − parent in the parent's month, split into fx, tax and amount difference.
+    ``at``: the position of each linked child's parent in ``parents`` (the group key)."""
     base = A.filled(linked["base"])
     at_parent = linked["at_parent"].astype(base.dtype)
-    fx_each = A.sub(base, at_parent).where(at_parent.notna(), A.zeros(linked.index))
+    fx_each = A.sub(base, at_parent)  # NA (then 0) where no rate at the parent's date
     group = pd.DataFrame(
         {
-            "parent": linked["parent"],
             "base": base,
             "fx": A.filled(fx_each),
             "tax": A.filled(linked["tax"]),
             "missing": linked["fx_missing"].astype(bool),
-            "id": linked["id"].astype(str),
         }
-    ).groupby("parent", sort=False)
+    ).groupby(at, sort=False)
     p = parents.set_index("id", drop=False)
-    child_sum = A.filled(group["base"].sum().reindex(p.index))
-    fx = A.filled(group["fx"].sum().reindex(p.index))
-    tax = A.filled(group["tax"].sum().reindex(p.index))
-    any_missing = group["missing"].any().reindex(p.index).fillna(False).astype(bool)
-    ids = join_by(linked["parent"], linked["id"]).reindex(p.index)
+    every = pd.RangeIndex(len(p))
+
+    def per_parent(values: pd.Series) -> pd.Series:
+        return values.reindex(every).set_axis(p.index)
+
+    child_sum = A.filled(per_parent(group["base"].sum()))
+    fx = A.filled(per_parent(group["fx"].sum()))
+    tax = A.filled(per_parent(group["tax"].sum()))
+    any_missing = per_parent(group["missing"].any()).fillna(False).astype(bool)
+    ids = per_parent(join_by(pd.Series(at), linked["id"]))
     residual = A.sub(child_sum, A.filled(p["base"]))
     unknown = (
         p["amount_missing"].fillna(False).astype(bool)

@@ -6,10 +6,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
+from recon.checks.amounts import floats
 from recon.checks.quality.findings import FINDING_COLUMNS
-from recon.report.data import Chart, Figure, Format, LeakageHistory, Section, Series, Table, table
+from recon.report.data import (
+    Chart,
+    Figure,
+    Format,
+    LeakageHistory,
+    Section,
+    Series,
+    Table,
+    most_valuable_first,
+    table,
+)
 
 LEAKAGE_COLUMNS = (
     "deal_id",
@@ -19,6 +31,9 @@ LEAKAGE_COLUMNS = (
     "close_date",
     "deal_amount_base",
     "order_ids",
+    "order_count",
+    "first_order_date",
+    "last_order_date",
     "order_total_base",
     "gap_amount",
     "age_days",
@@ -59,6 +74,8 @@ def _not_run(key: str, title: str, check: str, sheets: tuple[str, ...]) -> Secti
 
 
 def _numbers(values: pd.Series) -> pd.Series:
+    if isinstance(values.dtype, pd.ArrowDtype) and "decimal" in str(values.dtype):
+        return pd.Series(floats(values), index=values.index).fillna(0.0)  # Arrow casts at once
     if isinstance(values.dtype, pd.ArrowDtype):
         values = values.astype("float64")
     return pd.to_numeric(values, errors="coerce").astype("float64").fillna(0.0)
@@ -225,6 +242,8 @@ def leakage_section(
                 highlight={"gap_amount": "gap"},
                 formats=_lifecycle_formats(everything),
                 preface=(changes.line,) if changes is not None else (),
+                rank=most_valuable_first(at_risk_values(everything), _amount(everything)),
+                ranked_by="largest value at risk first, then the largest other amounts",
             ),
         ),
         charts=tuple(charts),
@@ -239,6 +258,17 @@ def leakage_section(
         ),
         sheets=("Leakage",),
     )
+
+
+def _amount(findings: pd.DataFrame) -> pd.Series:
+    """The size of a finding not counted as leakage: |gap|, else the orders' total (an orphan
+    order), else the deal."""
+    out = pd.Series(0.0, index=findings.index)
+    for column in ("deal_amount_base", "order_total_base", "gap_amount"):
+        if column in findings:
+            value = _numbers(findings[column]).abs()
+            out = value.where(value > 0, out)
+    return out
 
 
 def _habits_table(habits: Mapping[str, str]) -> Table:
@@ -376,6 +406,8 @@ def monthend_section(
                 differences,
                 sheet="Month-end detail",
                 description="The deals, orders and invoices behind each difference.",
+                rank=most_valuable_first(_largest(differences, ("amount_base", "amount"))),
+                ranked_by="largest amounts first",
             )
         )
     return Section(
@@ -388,6 +420,14 @@ def monthend_section(
     )
 
 
+def _largest(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
+    """|the first of ``columns`` the frame has| (0 without one)."""
+    column = next((c for c in columns if c in frame), None)
+    if column is None:
+        return pd.Series(0.0, index=frame.index)
+    return _numbers(frame[column]).abs()
+
+
 def _is_amount(values: pd.Series) -> bool:
     dtype = values.dtype
     if isinstance(dtype, pd.ArrowDtype):
@@ -395,6 +435,55 @@ def _is_amount(values: pd.Series) -> bool:
     return pd.api.types.is_float_dtype(dtype) or (
         pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
     )
+
+
+QUALITY_KEYS = ("system", "table", "rule", "field", "severity")
+EXAMPLES = 3  # findings shown per rule and field
+
+
+def _by_field(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per system, table, rule, field and severity: findings, records, the first
+    EXAMPLES findings as "record: value", the owner, and the first finding's message and
+    expected value. A million findings become a few dozen rows a person can read.
+
+    Works on integer codes (pandas' groupby on five text keys and a nunique over millions of
+    findings costs seconds); text is built only for the few rows shown."""
+    keys = [c for c in QUALITY_KEYS if c in frame]
+    n = len(frame)
+    group = np.zeros(n, dtype=np.int64)
+    for c in keys:
+        codes, uniques = pd.factorize(_text(frame, c, ""))
+        group = group * (len(uniques) + 1) + codes
+    group, groups = pd.factorize(group)  # a hash: np.unique sorts millions of codes
+    findings = np.bincount(group, minlength=len(groups))
+    record, records = pd.factorize(_text(frame, "record_id", ""))
+    pairs = pd.unique(group * (len(records) + 1) + record)
+    distinct = np.bincount(pairs // (len(records) + 1), minlength=len(groups))
+    order = np.argsort(group, kind="stable")  # each group's findings in the table's order
+    starts = np.concatenate([[0], np.cumsum(findings)[:-1]])
+    rank = np.arange(n) - starts[group[order]]
+    shown = frame.take(order[rank < EXAMPLES]).reset_index(drop=True)
+    shown_group = group[order[rank < EXAMPLES]]
+    value = _text(shown, "value", "").str.slice(0, 60)
+    example = _text(shown, "record_id", "") + ": " + value.where(value != "", "(empty)")
+    first = ~pd.Series(shown_group).duplicated().to_numpy()
+    out = pd.DataFrame({c: _text(shown, c, "")[first].to_numpy() for c in keys})
+    out["findings"] = findings
+    out["records"] = distinct
+    more = findings - EXAMPLES
+    out["examples"] = example.groupby(shown_group).agg("; ".join).to_numpy() + np.where(
+        more > 0, [f" (and {m:,} more)" for m in more], ""
+    )
+    for c in ("expected", "owner_system", "message"):
+        out[c] = _text(shown, c, "")[first].to_numpy()
+    columns = [*keys, "findings", "records", "examples", "expected", "owner_system", "message"]
+    out = out.sort_values(keys, kind="stable", ignore_index=True)
+    return out[columns].astype({"findings": "int64", "records": "int64"})
+
+
+def _severity_first(by_field: pd.DataFrame) -> pd.Series:
+    """Errors above warnings above info (higher ranks first)."""
+    return -_text(by_field, "severity", "").map({"error": 0, "warning": 1, "info": 2}).fillna(3)
 
 
 def quality_section(findings: pd.DataFrame | None) -> Section:
@@ -411,6 +500,7 @@ def quality_section(findings: pd.DataFrame | None) -> Section:
         .rename("issues")
         .reset_index()
     )
+    by_field = _by_field(frame)
     by_severity = severity.value_counts().sort_index()
     figures = [Figure("quality_issues", "data-quality issues", len(frame), headline=True)]
     figures += [Figure(f"quality_{s}", f"{s} issues", int(n)) for s, n in by_severity.items()]
@@ -435,10 +525,16 @@ def quality_section(findings: pd.DataFrame | None) -> Section:
             table("quality_counts", "Data-quality issues by rule and severity", counts),
             table(
                 "quality",
-                "Data-quality findings",
-                frame,
+                "Data-quality findings by rule and field",
+                by_field,
                 sheet="Data quality",
-                description="One row per problem found in a record: the rule, the field, the value found and the value expected, and which system owns the fix.",
+                description="One row per rule and field: how many findings and records, the "
+                "first examples (record: value found) and which system owns the fix; every "
+                "finding is a row of the quality file.",
+                rank=most_valuable_first(_severity_first(by_field), by_field["findings"]),
+                ranked_by="errors first, then the most findings",
+                note="One row per rule and field; every finding is a row of {file}.",
+                formats={"findings": "int", "records": "int"},
             ),
         ),
         charts=charts,

@@ -13,14 +13,16 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from recon import __version__
 from recon.models import LoadResult, MatchResult
+from recon.report.options import OutputOptions
 
 Format = Literal["id", "text", "int", "amount", "score", "date"]
 Value = int | float | str | None
@@ -61,10 +63,27 @@ class Table:
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     highlight: Mapping[str, str] = field(default_factory=dict)
     preface: tuple[str, ...] = ()  # lines above the header on its own sheet (a summary first)
+    # Row positions, most valuable first (``ranked``); a sheet shows the first ``sheet_rows``.
+    rank: np.ndarray | None = field(default=None, compare=False, repr=False)
+    ranked_by: str = ""  # that order in words: "largest value at risk first"
+    total_rows: int | None = None  # rows of the whole table, when ``frame`` holds only the first
+    file: str = ""  # the output file that holds every row
+    # one line beside the header on its sheet: where the rest of the rows are ("{file}" in a
+    # summary's note stands for the file that holds its detail rows)
+    note: str = ""
 
     @property
     def rows(self) -> int:
         return len(self.frame)
+
+    @property
+    def total(self) -> int:
+        """Rows of the whole table (``rows`` when the frame holds all of them)."""
+        return self.rows if self.total_rows is None else self.total_rows
+
+    @property
+    def capped(self) -> bool:
+        return self.total > self.rows
 
 
 @dataclass(frozen=True)
@@ -209,6 +228,9 @@ def table(
     choices: Mapping[str, tuple[str, ...]] | None = None,
     highlight: Mapping[str, str] | None = None,
     preface: tuple[str, ...] = (),
+    rank: np.ndarray | None = None,
+    ranked_by: str = "",
+    note: str = "",
 ) -> Table:
     """A Table with formats inferred from ``frame`` (``formats`` entries override)."""
     return Table(
@@ -222,7 +244,37 @@ def table(
         choices=choices or {},
         highlight=highlight or {},
         preface=preface,
+        rank=rank,
+        ranked_by=ranked_by,
+        note=note,
     )
+
+
+def most_valuable_first(*keys: np.ndarray | pd.Series) -> np.ndarray:
+    """Row positions ordered by ``keys`` (the first decides, ties go to the next; higher first),
+    the table's own order breaking the last ties."""
+    columns = [np.nan_to_num(np.asarray(k, dtype=float), nan=-np.inf) for k in keys]
+    if len(columns) == 1:
+        return np.argsort(-columns[0], kind="stable")
+    # lexsort sorts ascending by its last key first: negate, and put the first key last
+    return np.lexsort([-c for c in reversed(columns)]) if columns else np.arange(0)
+
+
+def capped(t: Table, rows: int, file: str) -> Table:
+    """``t`` with its first ``rows`` rows by rank (most valuable first), the whole table's size,
+    and the file that holds every row named in a note when rows were left out."""
+    n = t.rows
+    if t.rank is not None:
+        frame = t.frame.take(t.rank[:rows]).reset_index(drop=True)
+    else:
+        frame = t.frame.head(rows)
+    note = t.note
+    if n > rows:
+        order = f", {t.ranked_by}" if t.ranked_by else ""
+        where = f"; all of them are in {file}" if file else ""
+        note = f"The first {rows:,} of {n:,} rows{order}{where}."
+    note = note.replace("{file}", file)  # a summary's note names the file of its detail rows
+    return replace(t, frame=frame, rank=None, total_rows=n, file=file, note=note)
 
 
 def build_report_data(
@@ -239,6 +291,7 @@ def build_report_data(
     as_of: dt.date | None = None,
     as_of_source: str = "",
     leakage_habits: Mapping[str, str] | None = None,
+    options: OutputOptions | None = None,
 ) -> ReportData:
     """Every figure of the report, from the load, the matcher and the checks that ran.
 
@@ -249,6 +302,8 @@ def build_report_data(
     columns (``change`` …) and the rows of resolved findings. ``as_of`` and ``as_of_source``:
     the day the checks counted back from and why (shown in the header and the README sheet).
     ``leakage_habits``: what the leakage check learned of the billing habits, and from what.
+    ``options``: every table with its own sheet keeps its ``sheet_rows`` most valuable rows
+    (the figures count them all) and names the file, in ``table_format``, that holds every row.
     """
     from recon.config.matching import load_matching_rules
     from recon.report import check_sections, sections
@@ -279,7 +334,32 @@ def build_report_data(
         check_sections.quality_section(quality),
         sections.input_section(load),
     )
-    return ReportData(run, parts)
+    return ReportData(run, tuple(_capped(s, options or OutputOptions()) for s in parts))
+
+
+# The output file of each table that has its own sheet (see recon.report.*_outputs).
+TABLE_FILES = {
+    "xref": "xref",
+    "matches": "matches",
+    "review": "review",
+    "duplicates": "duplicates",
+    "claims": "xref_claims",
+    "leakage": "leakage",
+    "monthend": "monthend_summary",
+    "monthend_differences": "monthend_differences",
+    "quality": "quality",
+    "quarantine": "quarantine",
+}
+
+
+def _capped(section: Section, options: OutputOptions) -> Section:
+    tables = tuple(
+        capped(t, options.sheet_rows, options.file_name(TABLE_FILES.get(t.key, t.key)))
+        if t.sheet is not None
+        else t
+        for t in section.tables
+    )
+    return replace(section, tables=tables)
 
 
 def _rule_files(rules: Path) -> tuple[tuple[str, str], ...]:

@@ -5,8 +5,9 @@ sheets stream through ``xlsx_rows`` (about 10x faster than openpyxl's per-cell p
 Sheets: README, Summary, then one sheet per detail table (Xref, Matches, Review, Duplicates, Xref
 claims, Leakage, Month-end, Month-end detail, Data quality, Quarantined rows). A check that did not
 run keeps its sheet, holding one line that says so: the workbook always has the same sheets, so
-links and macros people build on it keep working. A table longer than Excel's 1,048,576 rows
-continues on "Name (2)", "Name (3)", … with a note in the header row and on README.
+links and macros people build on it keep working. A sheet holds the table's most valuable rows
+(``OutputOptions.sheet_rows``, applied when ReportData is built); when rows were left out, a note
+beside the header and on README names the file that holds them all.
 
 IDs and text are written as text; text that a spreadsheet would run as a formula (= + - @ tab
 CR) is stored as a string with Excel's quote prefix, the form Excel itself gives a typed leading
@@ -29,7 +30,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from recon.report.cells import FORMULA_START, column_values
-from recon.report.data import Format, ReportData, Section, Table
+from recon.report.data import Format, ReportData, Section, Table, capped
 from recon.report.xlsx_rows import MAX_TEXT, ColumnStyle, splice, write_rows
 
 log = logging.getLogger(__name__)
@@ -52,21 +53,15 @@ AMBER_FILL = PatternFill("solid", fgColor="FFE699")
 
 @dataclass(frozen=True)
 class SheetPart:
-    """One sheet of the workbook: rows [start, stop) of a table, or a note for a check not run."""
+    """One sheet of the workbook: a table, or a note for a check not run."""
 
     name: str
     section: Section
     table: Table | None = None
-    start: int = 0
-    stop: int = 0
-    part: int = 1
-    parts: int = 1
     note: str = ""
-    limit: int = EXCEL_MAX_ROWS
 
 
-def sheet_plan(report: ReportData, max_rows: int = EXCEL_MAX_ROWS) -> list[SheetPart]:
-    per_sheet = max_rows - 1
+def sheet_plan(report: ReportData) -> list[SheetPart]:
     plan: list[SheetPart] = []
     for section in report.sections:
         if not section.ran:
@@ -74,18 +69,14 @@ def sheet_plan(report: ReportData, max_rows: int = EXCEL_MAX_ROWS) -> list[Sheet
             continue
         produced = set()
         for table in section.tables:
-            if table.sheet is None:
+            name = table.sheet
+            if name is None:
                 continue
-            produced.add(table.sheet)
-            parts = max(1, -(-table.rows // per_sheet))
-            for k in range(parts):
-                name = table.sheet if k == 0 else f"{table.sheet} ({k + 1})"
-                stop = min((k + 1) * per_sheet, table.rows)
-                plan.append(
-                    SheetPart(
-                        name, section, table, k * per_sheet, stop, k + 1, parts, limit=max_rows
-                    )
-                )
+            produced.add(name)
+            limit = EXCEL_MAX_ROWS - 1 - len(table.preface)
+            if table.rows > limit:  # ReportData built without the cap: what Excel can hold
+                table = capped(table, limit, table.file)
+            plan.append(SheetPart(name, section, table))
         for name in section.sheets:
             if name not in produced:
                 note = f"{section.title}: this table was not produced in this run."
@@ -93,11 +84,11 @@ def sheet_plan(report: ReportData, max_rows: int = EXCEL_MAX_ROWS) -> list[Sheet
     return plan
 
 
-def write_workbook(report: ReportData, path: Path, *, max_rows: int = EXCEL_MAX_ROWS) -> Path:
+def write_workbook(report: ReportData, path: Path) -> Path:
     from recon.report.excel_front import write_readme, write_summary
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    plan = sheet_plan(report, max_rows)
+    plan = sheet_plan(report)
     book = Workbook(write_only=True)
     write_readme(book.create_sheet("README"), report, plan)
     write_summary(book.create_sheet("Summary"), report)
@@ -173,12 +164,12 @@ def _write_table(sheet: object, part: SheetPart, rows_file: Path) -> tuple[Path,
     """The sheet's frame through openpyxl; its data rows to ``rows_file`` (spliced in later)."""
     table = part.table
     assert table is not None
-    frame = table.frame.iloc[part.start : part.stop]
+    frame = table.frame
     columns = [str(c) for c in frame.columns]
     formats = [table.formats.get(c, "text") for c in columns]
     n = len(frame)
     last = get_column_letter(max(len(columns), 1))
-    preface = table.preface if part.part == 1 else ()
+    preface = table.preface
     top = len(preface) + 1  # the header's row: below the table's summary lines, if any
     for i, (name, fmt) in enumerate(zip(columns, formats, strict=True), start=1):
         sample = column_values(frame[name].head(500), fmt)
@@ -191,10 +182,8 @@ def _write_table(sheet: object, part: SheetPart, rows_file: Path) -> tuple[Path,
         for c, f in zip(columns, formats, strict=True)
     ]
     header: list[object] = header_cells(sheet, columns)
-    if part.parts > 1:
-        where = f"rows {part.start + 1:,}–{part.stop:,} of {table.rows:,}"
-        more = f"; continued on {table.sheet} ({part.part + 1})" if part.part < part.parts else ""
-        header.append(note_cell(sheet, f"A sheet holds {part.limit:,} rows: {where}{more}."))
+    if table.note:  # beside the header: where the rows left out of the sheet are
+        header.append(note_cell(sheet, table.note))
     for line in preface:
         sheet.append([note_cell(sheet, line)])  # type: ignore[attr-defined]
     sheet.append(header)  # type: ignore[attr-defined]
@@ -207,7 +196,7 @@ def _write_table(sheet: object, part: SheetPart, rows_file: Path) -> tuple[Path,
         )
         for m in makers
     ]
-    with rows_file.open("w", encoding="utf-8") as out:
+    with rows_file.open("wb") as out:
         write_rows(out, [frame[c] for c in columns], styles, first_row=top + 1)
     _decorate(sheet, table, columns, n, top)
     return rows_file, f"A1:{last}{n + top}"

@@ -40,7 +40,7 @@ def _as_of(day: dt.date | None, source: str) -> list[list[object]]:
 
 def write_readme(sheet: object, report: ReportData, plan: list[SheetPart]) -> None:
     run = report.run
-    for letter, width in zip("ABCD", (24, 90, 14, 40), strict=True):
+    for letter, width in zip("ABCDE", (24, 90, 14, 40, 30), strict=True):
         sheet.column_dimensions[letter].width = width  # type: ignore[attr-defined]
     rows: list[list[object]] = [
         _title(sheet, "recon report", TITLE_FONT),
@@ -51,7 +51,7 @@ def write_readme(sheet: object, report: ReportData, plan: list[SheetPart]) -> No
         *[[f"{k} threshold", v] for k, v in run.thresholds.items()],
         [],
         _title(sheet, "Sheets"),
-        header_cells(sheet, ["sheet", "what it holds", "rows"]),
+        header_cells(sheet, ["sheet", "what it holds", "rows", "rows in all", "every row in"]),
         ["Summary", "Every key figure of the report, then the small breakdown tables."],
     ]
     for part in plan:
@@ -59,12 +59,12 @@ def write_readme(sheet: object, report: ReportData, plan: list[SheetPart]) -> No
             rows.append([part.name, note_cell(sheet, part.note), 0])
             continue
         what = part.table.description or part.table.title
-        if part.parts > 1:
-            what += (
-                f" Part {part.part} of {part.parts}: rows {part.start + 1:,}–{part.stop:,} "
-                f"(a sheet holds {part.limit:,} rows)."
-            )
-        rows.append([part.name, what, _value(sheet, part.stop - part.start, "int")])
+        if part.table.note:
+            what += " " + part.table.note
+        t = part.table
+        rows.append(
+            [part.name, what, _value(sheet, t.rows, "int"), _value(sheet, t.total, "int"), t.file]
+        )
     rows += [
         [],
         ["", "A check that did not run keeps its sheet with one line saying so, so the workbook "

@@ -53,7 +53,7 @@ def table_json(table: Table, max_rows: int = MAX_ROWS) -> Markup:
         "columns": columns,
         "formats": formats,
         "rows": rows,
-        "total": table.rows,
+        "total": table.total,
     }
     text = json.dumps(payload, default=_json_default, ensure_ascii=True, allow_nan=False)
     return Markup(text.translate(_SCRIPT_SAFE))

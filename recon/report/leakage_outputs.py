@@ -8,15 +8,22 @@ from pathlib import Path
 from recon import __version__
 from recon.checks.leakage import LeakageResult
 from recon.checks.leakage.totals import totals_table
-from recon.report.csvfiles import write_csv
+from recon.report.csvfiles import write_csv, write_table
+from recon.report.options import TableFormat
 
 
 def write_leakage_outputs(
-    result: LeakageResult, out_dir: Path, new: int, *, as_of_source: str = ""
+    result: LeakageResult,
+    out_dir: Path,
+    new: int,
+    *,
+    as_of_source: str = "",
+    table_format: TableFormat = "csv",
 ) -> list[Path]:
+    """``table_format``: leakage.csv, leakage.parquet or both (the other files are CSV)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [
-        write_csv(result.findings, out_dir / "leakage.csv"),
+        *write_table(result.findings, out_dir / "leakage.csv", table_format),
         write_csv(totals_table(result.findings), out_dir / "leakage_totals.csv"),
         write_csv(result.evidence, out_dir / "leakage_evidence.csv"),
     ]

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from recon.models import MatchResult
-from recon.report.csvfiles import write_csv
+from recon.report.csvfiles import write_csv, write_table
+from recon.report.options import TableFormat
 
 KEYS = [
     "name_norm",
@@ -24,14 +27,31 @@ KEYS = [
 ]
 
 
-def _side(result: MatchResult, positions: np.ndarray, column: str) -> np.ndarray:
-    return result.records[column].to_numpy()[positions]
+def _side(result: MatchResult, positions: np.ndarray, column: str) -> pd.Series:
+    """A records column at ``positions`` (a take on its own array: no Python objects)."""
+    return result.records[column].take(positions).reset_index(drop=True)
 
 
 def xref_table(result: MatchResult) -> pd.DataFrame:
-    keys = result.records[["system", "record_id", *KEYS]].astype({"system": str, "record_id": str})
-    xref = result.xref.astype({"system": str, "record_id": str})
-    return xref.merge(keys, on=["system", "record_id"], how="left")
+    """The xref rows, in their order, with the normalized keys of each record (a hash lookup of
+    system and record_id: a merge of two million rows costs seconds)."""
+    xref = result.xref.astype({"system": str, "record_id": str}).reset_index(drop=True)
+    records = result.records
+    at = pc.index_in(_record_key(xref), value_set=_record_key(records)).to_numpy(
+        zero_copy_only=False
+    )
+    found = ~np.isnan(at) if at.dtype.kind == "f" else np.ones(len(at), dtype=bool)
+    where = np.nan_to_num(at, nan=0).astype(np.int64) if len(at) else at.astype(np.int64)
+    keys = records[KEYS].take(where).reset_index(drop=True)
+    if not found.all():  # an xref row whose record is not among the records: no keys
+        keys.loc[~found] = pd.NA
+    return pd.concat([xref, keys], axis=1)
+
+
+def _record_key(frame: pd.DataFrame) -> pa.ChunkedArray:
+    system = pa.chunked_array([pa.array(frame["system"].astype(str), type=pa.string())])
+    record = pa.chunked_array([pa.array(frame["record_id"].astype(str), type=pa.string())])
+    return pc.binary_join_element_wise(system, record, "\x1f")
 
 
 def pair_table(result: MatchResult, decisions: tuple[str, ...]) -> pd.DataFrame:
@@ -41,29 +61,30 @@ def pair_table(result: MatchResult, decisions: tuple[str, ...]) -> pd.DataFrame:
     scored = scored.iloc[np.flatnonzero(scored["decision"].isin(decisions).to_numpy())]
     left = scored["left"].to_numpy()
     right = scored["right"].to_numpy()
-    system = result.records["system"].astype(str).to_numpy()
+    is_erp = (result.records["system"].astype(str) == "erp").to_numpy()
     # ERP on the left only when both are ERP: swap so a CRM record comes first.
-    swap = (system[left] == "erp") & (system[right] == "crm")
+    swap = is_erp[left] & ~is_erp[right]
     a, b = np.where(swap, right, left), np.where(swap, left, right)
     frame = pd.DataFrame(
         {
-            "left_system": system[a],
+            "left_system": _side(result, a, "system").astype(str),
             "left_id": _side(result, a, "record_id"),
             "left_name": _side(result, a, "name"),
-            "right_system": system[b],
+            "right_system": _side(result, b, "system").astype(str),
             "right_id": _side(result, b, "record_id"),
             "right_name": _side(result, b, "name"),
             "score": np.round(scored["probability"].to_numpy().astype(float), 4),
-            "decision": scored["decision"].astype(str).to_numpy(),
-            "reasons": scored["reasons"].astype("string").to_numpy(),
-            "decision_reason": scored["decision_reason"].astype("string").to_numpy()
+            "decision": scored["decision"].astype(str).reset_index(drop=True),
+            "reasons": scored["reasons"].astype("string").reset_index(drop=True),
+            "decision_reason": scored["decision_reason"].astype("string").reset_index(drop=True)
             if "decision_reason" in scored
             else pd.NA,
         }
     )
-    return frame.sort_values(["left_system", "left_id", "right_system", "right_id"]).reset_index(
-        drop=True
-    )
+    order = ["left_system", "left_id", "right_system", "right_id"]
+    keys = pa.table({c: pa.array(frame[c].astype(str)) for c in order})
+    sort = pc.sort_indices(keys, sort_keys=[(c, "ascending") for c in order])
+    return frame.take(sort.to_numpy()).reset_index(drop=True)
 
 
 def matches_table(result: MatchResult) -> pd.DataFrame:
@@ -99,12 +120,16 @@ def review_table(result: MatchResult) -> pd.DataFrame:
     return pairs
 
 
-def write_match_outputs(result: MatchResult, out_dir: Path) -> list[Path]:
+def write_match_outputs(
+    result: MatchResult, out_dir: Path, table_format: TableFormat = "csv"
+) -> list[Path]:
+    """``table_format``: xref, matches and duplicates as CSV, Parquet or both; review.csv (read
+    back by `recon review apply`), the import files and the claims stay CSV."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [
-        write_csv(xref_table(result), out_dir / "xref.csv"),
-        write_csv(matches_table(result), out_dir / "matches.csv"),
-        write_csv(result.duplicates, out_dir / "duplicates.csv"),
+        *write_table(xref_table(result), out_dir / "xref.csv", table_format),
+        *write_table(matches_table(result), out_dir / "matches.csv", table_format),
+        *write_table(result.duplicates, out_dir / "duplicates.csv", table_format),
         write_csv(review_table(result), out_dir / "review.csv"),
         write_csv(result.crm_import, out_dir / "crm_import.csv"),
         write_csv(result.erp_import, out_dir / "erp_import.csv"),

@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from recon.checks.monthend import MonthendResult
-from recon.report.csvfiles import write_csv
+from recon.report.csvfiles import write_csv, write_table
+from recon.report.options import TableFormat
 
 FILES = {
     "summary": "monthend_summary.csv",
@@ -25,9 +26,17 @@ def _months_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(month=frame["month"].astype(str).astype("string"))
 
 
-def write_monthend_outputs(result: MonthendResult, out_dir: Path) -> list[Path]:
+def write_monthend_outputs(
+    result: MonthendResult, out_dir: Path, table_format: TableFormat = "csv"
+) -> list[Path]:
+    """``table_format``: monthend_differences (one row per explaining item) as CSV, Parquet or
+    both; the month-by-month tables stay CSV."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [
-        write_csv(_months_as_text(getattr(result, name)), out_dir / file)
-        for name, file in FILES.items()
-    ]
+    files = []
+    for name, file in FILES.items():
+        frame = _months_as_text(getattr(result, name))
+        if name == "differences":
+            files += write_table(frame, out_dir / file, table_format)
+        else:
+            files.append(write_csv(frame, out_dir / file))
+    return files

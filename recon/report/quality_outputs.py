@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from recon.checks.quality import QualityResult
-from recon.report.csvfiles import write_csv
+from recon.report.csvfiles import write_csv, write_table
+from recon.report.options import TableFormat
 
 
 def summary_table(result: QualityResult) -> pd.DataFrame:
@@ -31,10 +32,13 @@ def summary_table(result: QualityResult) -> pd.DataFrame:
     return pd.concat([rules[columns], scores[columns]], ignore_index=True)
 
 
-def write_quality_outputs(result: QualityResult, out_dir: Path) -> list[Path]:
+def write_quality_outputs(
+    result: QualityResult, out_dir: Path, table_format: TableFormat = "csv"
+) -> list[Path]:
+    """``table_format``: quality.csv, quality.parquet or both (the summaries are CSV and JSON)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [
-        write_csv(result.findings, out_dir / "quality.csv"),
+        *write_table(result.findings, out_dir / "quality.csv", table_format),
         write_csv(summary_table(result), out_dir / "quality_summary.csv"),
     ]
     payload = {

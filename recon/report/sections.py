@@ -8,7 +8,16 @@ import numpy as np
 import pandas as pd
 
 from recon.models import LoadResult, MatchResult
-from recon.report.data import REVIEW_DECISIONS, Chart, Figure, Marker, Section, Series, table
+from recon.report.data import (
+    REVIEW_DECISIONS,
+    Chart,
+    Figure,
+    Marker,
+    Section,
+    Series,
+    most_valuable_first,
+    table,
+)
 from recon.report.match_outputs import matches_table, review_table, xref_table
 
 SCORE_BINS = 20
@@ -36,6 +45,9 @@ def matching_section(match: MatchResult, thresholds: Mapping[str, float]) -> Sec
     figures[3:3] = _linked_figures(match)
     histogram = score_histogram(match.scored["probability"].to_numpy(dtype=float))
     review = review_table(match)
+    xref = xref_table(match)
+    matches = matches_table(match)
+    auto = thresholds.get("auto", 1.0)
     return Section(
         key="matching",
         title="Matching: CRM companies and ERP customers",
@@ -45,19 +57,23 @@ def matching_section(match: MatchResult, thresholds: Mapping[str, float]) -> Sec
             table(
                 "xref",
                 "Cross-reference: every record and its entity",
-                xref_table(match),
+                xref,
                 sheet="Xref",
                 description="One row per CRM company and ERP customer with its xref_id and "
                 "the normalized keys the matcher compared.",
+                rank=most_valuable_first(_linked(xref)),
+                ranked_by="records linked across the two systems first, then duplicates",
             ),
             table(
                 "matches",
                 "Matched CRM–ERP pairs",
-                matches_table(match),
+                matches,
                 sheet="Matches",
                 description="CRM–ERP pairs linked automatically or sent to review, with the "
                 "match score and the reasons in plain words.",
                 highlight={"score": "score"},
+                rank=most_valuable_first(-(matches["score"] - auto).abs()),
+                ranked_by="scores closest to the auto threshold (the links most worth a look) first",
             ),
             table(
                 "review",
@@ -71,6 +87,8 @@ def matching_section(match: MatchResult, thresholds: Mapping[str, float]) -> Sec
                 editable=("decision", "reviewer", "reviewed_on", "comment"),
                 choices={"decision": REVIEW_DECISIONS},
                 highlight={"score": "score"},
+                rank=most_valuable_first(review["score"]),
+                ranked_by="highest score first",
             ),
             table(
                 "duplicates",
@@ -79,6 +97,8 @@ def matching_section(match: MatchResult, thresholds: Mapping[str, float]) -> Sec
                 sheet="Duplicates",
                 description="Records of one system in the same entity, with the suggested "
                 "survivor and why.",
+                rank=most_valuable_first(_group_size(match.duplicates)),
+                ranked_by="largest groups first",
             ),
             table(
                 "claims",
@@ -87,11 +107,42 @@ def matching_section(match: MatchResult, thresholds: Mapping[str, float]) -> Sec
                 sheet="Xref claims",
                 description="Cross-references the source systems already hold: supported, "
                 "suspect or unknown id.",
+                rank=most_valuable_first(_claim_rank(match.claims)),
+                ranked_by="suspect first, then unknown ids, then supported",
             ),
         ),
         charts=(_histogram_chart(histogram, thresholds),),
         sheets=("Xref", "Matches", "Review", "Duplicates", "Xref claims"),
     )
+
+
+def _linked(xref: pd.DataFrame) -> np.ndarray:
+    """2 for a record whose entity holds both systems (a cross-reference), 1 for one whose entity
+    holds more records of its own system (a duplicate), 0 for a record alone."""
+    ids = pd.factorize(xref["xref_id"].astype(str))[0]
+    crm = (xref["system"].astype(str) == "crm").to_numpy()
+    n = int(ids.max()) + 1 if len(ids) else 0
+    crm_count = np.bincount(ids, weights=crm, minlength=n)
+    size = np.bincount(ids, minlength=n)
+    both = (crm_count > 0) & (crm_count < size)
+    return np.where(both[ids], 2, np.where(size[ids] > 1, 1, 0))
+
+
+def _group_size(frame: pd.DataFrame) -> np.ndarray:
+    """Records in each row's group (``xref_id``)."""
+    if "xref_id" not in frame or not len(frame):
+        return np.zeros(len(frame))
+    ids = pd.factorize(frame["xref_id"].astype(str))[0]
+    return np.bincount(ids)[ids]
+
+
+CLAIM_RANK = {"suspect": 2, "unknown id": 1}
+
+
+def _claim_rank(claims: pd.DataFrame) -> np.ndarray:
+    if "status" not in claims:
+        return np.zeros(len(claims))
+    return claims["status"].astype(str).map(CLAIM_RANK).fillna(0).to_numpy(dtype=float)
 
 
 def _linked_figures(match: MatchResult) -> list[Figure]:

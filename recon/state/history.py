@@ -18,6 +18,7 @@ import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from recon.state import lifecycle
@@ -41,7 +42,7 @@ def accepted_ids(store: Store, as_of: dt.date) -> set[str]:
 
 def leakage_ids(findings: pd.DataFrame) -> pd.Series:
     """The stable finding id of each row of a leakage findings frame (aligned with it)."""
-    ids = keyed_findings("leakage", findings)["finding_id"]
+    ids = keyed_findings("leakage", findings, payload=False)["finding_id"]
     return pd.Series(ids.to_numpy(), index=findings.index)
 
 
@@ -64,9 +65,12 @@ def with_lifecycle(findings: pd.DataFrame, record: RunRecord, store: Store) -> p
     gone = life[life["change"] == lifecycle.RESOLVED]
     if not len(gone):
         return out
-    stored = store.findings().set_index("finding_id").reindex(gone.index)
+    stored = store.payloads(gone.index).set_index("finding_id").reindex(gone.index)
     rows = [json.loads(p) if isinstance(p, str) else {} for p in stored["payload"]]
     resolved = pd.DataFrame(rows, index=gone.index, columns=list(current.columns))
+    if "age_days" in resolved.columns:  # as last seen, though the payload may be older
+        later = _days_between(stored["payload_run"], gone["last_seen_run"], store)
+        resolved["age_days"] = pd.to_numeric(resolved["age_days"], errors="coerce") + later
     resolved.insert(0, "accepted_until", gone["accepted_until"].to_numpy(dtype=object))
     resolved.insert(0, "days_open", gone["age_days"].astype("Int64").to_numpy())
     resolved.insert(0, "first_seen", gone["first_seen_run"].map(day).to_numpy(dtype=object))
@@ -112,6 +116,18 @@ def _date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10]) if value else None
+
+
+def _days_between(first: pd.Series, last: pd.Series, store: Store) -> np.ndarray:
+    """Days from the as-of day of run ``first`` to that of run ``last``, per row (0 unknown)."""
+    runs = store.runs()
+    day = pd.Series(
+        pd.to_datetime([_date(d) for d in runs["as_of"]]), index=runs["run_id"].astype(int)
+    )
+    start = day.reindex(pd.to_numeric(first, errors="coerce").astype("Int64")).to_numpy()
+    end = day.reindex(pd.to_numeric(last, errors="coerce").astype("Int64")).to_numpy()
+    days = (end - start).astype("timedelta64[D]").astype("float64")
+    return np.nan_to_num(days, nan=0.0)
 
 
 def _run_days(store: Store) -> dict[int, dt.date | None]:

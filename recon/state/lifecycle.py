@@ -71,7 +71,12 @@ def finding_id(family: str, key: str) -> str:
 
 
 def finding_ids(family: str, keys: pd.Series) -> pd.Series:
-    return pd.Series([finding_id(family, k) for k in keys.astype("str")], index=keys.index)
+    """``finding_id`` of every key (one sha256 each: the one loop over findings left)."""
+    prefix = f"{family}\x1f".encode()
+    sha256 = hashlib.sha256
+    texts = keys.astype("str").to_numpy(dtype=object)
+    ids = ["F-" + sha256(prefix + k.encode()).hexdigest()[:16] for k in texts]
+    return pd.Series(ids, index=keys.index, dtype="str")
 
 
 def classify(
@@ -90,40 +95,63 @@ def classify(
     ``runs``: run_id, started_at of every run including this one (for the ages), and status
     (``DELIVERED`` or not; without it every earlier run counts as delivered).
     """
-    prev = previous[STORED_COLUMNS].drop_duplicates("finding_id").set_index("finding_id")
-    cur = current[CURRENT_COLUMNS].drop_duplicates("finding_id").set_index("finding_id")
-    live = prev.index[prev["status"].isin(LIVE).to_numpy()]
-    ids = cur.index.union(live, sort=False)
-    out = pd.DataFrame(index=ids)
-    found = ids.isin(cur.index)
-    was = prev["status"].reindex(ids)
-    was_live = was.isin(LIVE).to_numpy()
-    for column in ("family", "key", "kind"):
-        out[column] = cur[column].reindex(ids).where(found, prev[column].reindex(ids))
+    prev = previous[STORED_COLUMNS].drop_duplicates("finding_id")
+    cur = current[CURRENT_COLUMNS].drop_duplicates("finding_id")
+    # Every lookup by finding id goes through two position arrays, computed once (-1: absent).
+    prev_ids = pd.Index(prev["finding_id"].to_numpy(dtype=object), dtype="str")
+    cur_ids = pd.Index(cur["finding_id"].to_numpy(dtype=object), dtype="str")
+    live = prev_ids[prev["status"].isin(LIVE).to_numpy()]
+    ids = cur_ids.append(live[cur_ids.get_indexer(live) < 0])
+    at_cur, at_prev = cur_ids.get_indexer(ids), prev_ids.get_indexer(ids)
+    found = at_cur >= 0
 
-    until = _until(acceptances).reindex(ids)
-    covered = found & until.notna().to_numpy() & (until >= pd.Timestamp(as_of)).to_numpy()
+    def now(column: str) -> np.ndarray:
+        return _take(cur[column], at_cur)
+
+    def before(column: str) -> np.ndarray:
+        return _take(prev[column], at_prev)
+
+    out = pd.DataFrame({"finding_id": ids.to_numpy(dtype=object)})
+    was = before("status")
+    was_live = pd.Series(was, dtype=object).isin(LIVE).to_numpy()
+    for column in ("family", "key", "kind"):
+        out[column] = np.where(found, now(column), before(column))
+
+    until = pd.to_datetime(_until(acceptances).reindex(ids.to_numpy(dtype=object)).to_numpy())
+    covered = found & until.notna() & (until >= pd.Timestamp(as_of))
     status = np.where(found, np.where(covered, ACCEPTED, OPEN), RESOLVED)
-    first = prev["first_seen_run"].reindex(ids).to_numpy(dtype=np.float64)
-    untold = np.isin(first, _undelivered(runs, run_id)) & (was == OPEN).to_numpy()
+    first = pd.to_numeric(pd.Series(before("first_seen_run"))).to_numpy(dtype=np.float64)
+    untold = np.isin(first, _undelivered(runs, run_id)) & (was == OPEN)
     fresh = ~was_live | untold
     change = np.select(
-        [~found, covered, fresh, (was == ACCEPTED).to_numpy()],
+        [~found, covered, fresh, was == ACCEPTED],
         [RESOLVED, ACCEPTED, NEW, EXPIRED],
         default=OPEN,
     )
     out["status"] = status
     out["change"] = change
     out["first_seen_run"] = np.where(found & fresh, run_id, first).astype(np.int64)
-    last = prev["last_seen_run"].reindex(ids).to_numpy(dtype=np.float64)
+    last = pd.to_numeric(pd.Series(before("last_seen_run"))).to_numpy(dtype=np.float64)
     out["last_seen_run"] = np.where(found, run_id, last).astype(np.int64)
     out["resolved_run"] = pd.array(np.where(found, pd.NA, run_id), dtype="Int64")
     out["age_days"], out["age_runs"] = _ages(out["first_seen_run"].to_numpy(), run_id, as_of, runs)
-    out["accepted_until"] = until.dt.date.where(until.notna(), None).to_numpy(dtype=object)
-    out["value"] = cur["value"].reindex(ids).astype(object).where(found, None)
-    out["payload"] = cur["payload"].reindex(ids).astype(object).where(found, None)
-    out = out.reset_index(names="finding_id")[RESULT_COLUMNS]
-    return out.sort_values(["family", "key"], kind="stable").reset_index(drop=True)
+    accepted_until = pd.Series(until).dt.date.astype(object).to_numpy()
+    out["accepted_until"] = np.where(until.notna(), accepted_until, None)
+    out["value"] = np.where(found, now("value"), None)
+    out["payload"] = np.where(found, now("payload"), None)
+    out = out[RESULT_COLUMNS]
+    order = out[["family", "key"]].astype("str").sort_values(["family", "key"], kind="stable")
+    return out.iloc[order.index.to_numpy()].reset_index(drop=True)
+
+
+def _take(column: pd.Series, positions: np.ndarray) -> np.ndarray:
+    """``column``'s values at ``positions`` as objects; None where the position is -1."""
+    values = column.to_numpy(dtype=object)
+    if not len(values):
+        return np.full(len(positions), None, dtype=object)
+    taken = values[np.maximum(positions, 0)]
+    taken[positions < 0] = None
+    return taken
 
 
 def _undelivered(runs: pd.DataFrame, run_id: int) -> np.ndarray:

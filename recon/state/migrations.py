@@ -15,6 +15,11 @@ safe to run again (``checkfirst``, and ALTERs that set a column to its final typ
   ``utf8mb4_bin``, which no longer merges ``ABC-1`` and ``abc-1``); LONGTEXT for finding keys,
   payloads, comments and reasons on MariaDB/MySQL (TEXT stops at 64 KB). PostgreSQL widens the
   id columns; SQLite needs nothing (it checks no lengths).
+- **3**: differences, not copies: the runs record which finding families they checked
+  (``families``); findings keep a payload only for leakage (the one family whose rows a later
+  run reads back), with its ``digest`` and the run that wrote it (``payload_run``). Live
+  findings and active records are no longer rewritten by every run: their last sighting is the
+  latest run (that checked their family). The migration drops the payloads nobody reads.
 """
 
 from __future__ import annotations
@@ -52,6 +57,23 @@ def _v2(conn: sa.Connection) -> None:
             )
 
 
+def _v3(conn: sa.Connection) -> None:
+    """Runs name the families they checked; findings keep a payload digest and its run."""
+    columns = {
+        "recon_runs": [("families", "VARCHAR(64)")],
+        "recon_findings": [("digest", "BIGINT"), ("payload_run", "INTEGER")],
+    }
+    inspector = sa.inspect(conn)
+    for table, added in columns.items():
+        present = {c["name"] for c in inspector.get_columns(table)}
+        for name, kind in added:
+            if name not in present:  # safe to run again (MariaDB commits each ALTER)
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+    conn.exec_driver_sql(
+        "UPDATE recon_findings SET payload = NULL WHERE family <> 'leakage' AND payload IS NOT NULL"
+    )
+
+
 _V2_ID_LENGTH = 700
 _V2_IDS = [
     ("recon_xref_registry", "record_id"),
@@ -72,7 +94,7 @@ _V2_MYSQL = [
     "ALTER TABLE recon_acceptances MODIFY reason LONGTEXT NOT NULL",
 ]
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3]
 CURRENT = len(MIGRATIONS)
 
 

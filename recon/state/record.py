@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -87,10 +88,12 @@ class RunRecord:
     xref_map: Mapping[str, str]
     changes: pd.DataFrame
     findings: pd.DataFrame
+    # Rows the run wrote per table and what happened to them (new, moved, gone, ...).
+    written: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     def stable(self, frame: pd.DataFrame, column: str = "xref_id") -> pd.DataFrame:
         """``frame`` with ``column`` rewritten from this run's xref ids to the stable ones."""
-        return _restamp(frame, self.xref_map, column)
+        return _restamp(frame, _lookup(self.xref_map), column)
 
     def counts(self) -> dict[str, dict[str, int]]:
         return {
@@ -120,23 +123,34 @@ def record_run(
             "entity": match_result.entity.to_numpy(),
         }
     )
+    families = {"duplicate": match_result.duplicates, **findings_by_family}
     with store.transaction() as conn:
-        run_id = _insert_run(conn, run_info, as_of)
+        run_id = _insert_run(conn, run_info, as_of, sorted(families))
         stored = registry.load(conn)
         xref, changes = carry_xref_ids(
             stored.loc[stored["active"], ["system", "record_id", "xref_id"]],
             current,
             registry.next_number(conn),
         )
-        registry.write(conn, run_id, stored, current.assign(xref_id=xref.to_numpy()), changes)
+        written = registry.write(
+            conn, run_id, stored, current.assign(xref_id=xref.to_numpy()), changes
+        )
         xref_map = _xref_map(match_result.xref, current, xref)
-        families = {"duplicate": match_result.duplicates, **findings_by_family}
+        lookup = _lookup(xref_map)
         keyed = pd.concat(
-            [keyed_findings(f, _restamp(frame, xref_map)) for f, frame in families.items()],
+            [keyed_findings(f, _restamp(frame, lookup)) for f, frame in families.items()],
             ignore_index=True,
         )
         lifecycle = findings_io.update(conn, run_id, as_of, keyed, set(families))
-        record = RunRecord(run_id, xref, xref_map, changes, lifecycle)
+        findings_written = lifecycle.attrs.pop("written", {})
+        record = RunRecord(
+            run_id,
+            xref,
+            xref_map,
+            changes,
+            lifecycle,
+            {"xref_registry": written, "findings": findings_written},
+        )
         counts = {**run_info.counts, "state": record.counts()}
         conn.execute(
             sa.update(tables.runs)
@@ -157,7 +171,7 @@ def finish_run(store: Store, run_id: int, status: str) -> None:
     log.info("state store %s: run %d %s", store.location, run_id, status)
 
 
-def _insert_run(conn: sa.Connection, info: RunInfo, as_of: dt.date) -> int:
+def _insert_run(conn: sa.Connection, info: RunInfo, as_of: dt.date, families: Sequence[str]) -> int:
     started = info.started_at or dt.datetime.now(dt.UTC)
     if started.tzinfo is not None:
         started = started.astimezone(dt.UTC).replace(tzinfo=None)
@@ -174,6 +188,7 @@ def _insert_run(conn: sa.Connection, info: RunInfo, as_of: dt.date) -> int:
         "counts": _json(info.counts),
         "timings": _json(info.timings),
         "status": info.status,
+        "families": ",".join(families),
     }
     key = conn.execute(sa.insert(tables.runs).values(values)).inserted_primary_key
     assert key is not None
@@ -187,13 +202,20 @@ def _xref_map(xref: pd.DataFrame, current: pd.DataFrame, stable: pd.Series) -> d
     return dict(zip(pairs["xref_id"], pairs["stable"], strict=True))
 
 
-def _restamp(
-    frame: pd.DataFrame, xref_map: Mapping[str, str], column: str = "xref_id"
-) -> pd.DataFrame:
+def _lookup(xref_map: Mapping[str, str]) -> pd.Series:
+    """The map as a Series indexed by this run's ids (one vectorized lookup per frame)."""
+    index = pd.Index(list(xref_map.keys()), dtype="str")
+    return pd.Series(list(xref_map.values()), index=index, dtype=object)
+
+
+def _restamp(frame: pd.DataFrame, lookup: pd.Series, column: str = "xref_id") -> pd.DataFrame:
     if column not in frame.columns:
         return frame
     ids = frame[column]
-    return frame.assign(**{column: ids.map(xref_map).fillna(ids)})
+    position = lookup.index.get_indexer(ids.astype("str"))
+    stable = lookup.to_numpy()[np.maximum(position, 0)] if len(lookup) else ids.to_numpy()
+    restamped = np.where(position >= 0, stable, ids.astype(object).to_numpy())
+    return frame.assign(**{column: pd.Series(restamped, index=frame.index).astype(ids.dtype)})
 
 
 def _json(value: Any) -> Any:

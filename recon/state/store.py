@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
@@ -22,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from recon.errors import SourceError, StateError
 from recon.extract.sql import database_url, limit_statements, masked, timeout_args, where
-from recon.state import lock, migrations, tables
+from recon.state import lifecycle, lock, migrations, tables
 
 log = logging.getLogger(__name__)
 
@@ -133,16 +134,38 @@ class Store:
         return self.read(sa.select(tables.runs).order_by(tables.runs.c.run_id))
 
     def registry(self) -> pd.DataFrame:
+        """Every record ever seen; an active one's ``last_seen_run`` is the latest run."""
         t = tables.xref_registry
-        return self.read(sa.select(t).order_by(t.c.system, t.c.record_id))
+        with self.transaction() as conn:
+            out = frame(conn, sa.select(t).order_by(t.c.system, t.c.record_id))
+            latest = conn.execute(sa.select(sa.func.max(tables.runs.c.run_id))).scalar()
+        if len(out) and latest is not None:
+            active = out["active"].astype(bool).to_numpy()
+            out.loc[active, "last_seen_run"] = int(latest)
+        return out
 
     def changes(self) -> pd.DataFrame:
         t = tables.xref_changes
         return self.read(sa.select(t).order_by(t.c.change_id))
 
     def findings(self) -> pd.DataFrame:
+        """Every finding ever stored; a live one's ``last_seen_run`` is the latest run that
+        checked its family (see ``recon.state.findings_io``)."""
         t = tables.findings
-        return self.read(sa.select(t).order_by(t.c.finding_id))
+        with self.transaction() as conn:
+            out = frame(conn, sa.select(t).order_by(t.c.finding_id))
+            out["last_seen_run"] = seen_until(out, last_checked(conn))
+        return out
+
+    def payloads(self, finding_ids: Collection[str]) -> pd.DataFrame:
+        """finding_id, payload, payload_run of the given findings (those stored)."""
+        from recon.state import bulk
+
+        t = tables.findings
+        with self.transaction() as conn:
+            return bulk.read_ids(
+                conn, t.c.finding_id, list(finding_ids), t.c.payload, t.c.payload_run
+            )
 
     def acceptances(self) -> pd.DataFrame:
         t = tables.acceptances
@@ -150,8 +173,41 @@ class Store:
 
 
 def frame(conn: sa.Connection, statement: sa.Select[Any]) -> pd.DataFrame:
+    """A query's rows as a frame of object columns, built column by column (pandas would look
+    at every row object to guess what it is)."""
     result = conn.execute(statement)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
+    names = list(result.keys())
+    rows = result.fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    return pd.DataFrame(
+        {i: np.fromiter(c, dtype=object, count=len(rows)) for i, c in enumerate(columns)}
+    ).set_axis(names, axis=1)
+
+
+def last_checked(conn: sa.Connection, before: int | None = None) -> dict[str, int]:
+    """Each finding family's latest run (before ``before``) that checked it."""
+    runs = tables.runs
+    statement = sa.select(runs.c.run_id, runs.c.families).where(runs.c.families.is_not(None))
+    if before is not None:
+        statement = statement.where(runs.c.run_id < before)
+    latest: dict[str, int] = {}
+    for run_id, families in conn.execute(statement):
+        for family in str(families).split(","):
+            if family:
+                latest[family] = max(latest.get(family, 0), int(run_id))
+    return latest
+
+
+def seen_until(findings: pd.DataFrame, latest: dict[str, int]) -> pd.Series:
+    """The run each finding was last seen in: its stored ``last_seen_run`` or, while it is live,
+    the latest run that checked its family, whichever is later."""
+    stored = pd.to_numeric(findings["last_seen_run"]).astype("Int64")
+    if not len(findings):
+        return stored
+    checked = findings["family"].map(latest).astype("Int64")
+    live = findings["status"].isin(lifecycle.LIVE).to_numpy() & checked.notna().to_numpy()
+    later = np.maximum(stored.fillna(0).to_numpy(), checked.fillna(0).to_numpy())
+    return stored.where(~live, pd.array(later, dtype="Int64"))
 
 
 def check_fits(table: sa.Table, rows: pd.DataFrame, record: Callable[[pd.Series], str]) -> None:
@@ -285,6 +341,9 @@ def _immediate_transactions(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "connect")
     def _no_driver_begin(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        # A page cache of up to 256 MB: a first run inserts a million rows into indexes that
+        # the default 2 MB would read and write again and again.
+        dbapi_connection.execute("PRAGMA cache_size = -262144")
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:

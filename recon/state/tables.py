@@ -1,4 +1,4 @@
-"""The state store's tables (schema version 2), as SQLAlchemy Core metadata.
+"""The state store's tables (schema version 3), as SQLAlchemy Core metadata.
 
 Names start with ``recon_`` so the store can share a database with other tables. Times are UTC
 without a time zone (MariaDB DATETIME and SQLite keep none). InnoDB and utf8mb4 on MariaDB/MySQL:
@@ -9,7 +9,11 @@ them, by exact characters: ``ABC-1`` and ``abc-1`` are two records (``utf8mb4_bi
 MariaDB/MySQL, whose default collation ignores case). Ids are VARCHARs so MariaDB can index them:
 up to ``RECORD_ID_LENGTH`` characters, as long as InnoDB's 3072-byte key allows next to the system
 (4 bytes a character). Free text (names in a finding's payload, comments) is LONGTEXT there, since
-MariaDB's TEXT stops at 64 KB. ``migrations._v2`` brings version-1 stores to this.
+MariaDB's TEXT stops at 64 KB. ``migrations`` brings stores of earlier versions to this.
+
+Rows hold ranges, not copies per run: a registry row or a finding is written when it appears and
+when it changes, and while it is active (live) its ``last_seen_run`` is read as the latest run
+(that checked its family); see ``recon.state.registry`` and ``recon.state.findings_io``.
 """
 
 from __future__ import annotations
@@ -81,6 +85,8 @@ runs = sa.Table(
     sa.Column("counts", sa.JSON, nullable=False),
     sa.Column("timings", sa.JSON, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
+    # The finding families the run checked, comma-separated ("duplicate,leakage,quality").
+    sa.Column("families", sa.String(64)),
     **_MYSQL,
 )
 
@@ -147,8 +153,10 @@ findings = sa.Table(
     _run_ref("last_seen_run"),
     _run_ref("resolved_run", nullable=True),
     sa.Column("status", sa.String(16), nullable=False, index=True),
-    sa.Column("payload", long_text()),  # the finding's row as JSON text, as last seen
+    sa.Column("payload", long_text()),  # leakage: the finding's row as JSON text, as last seen
     sa.Column("value", sa.Numeric(38, 4, asdecimal=True)),
+    sa.Column("digest", sa.BigInteger),  # of the payload without its day-bound columns (keys)
+    sa.Column("payload_run", sa.Integer),  # the run that wrote the payload
     **_MYSQL,
 )
 

@@ -77,7 +77,7 @@ def test_the_order_may_include_the_deals_vat() -> None:
 
 def test_names_that_differ_leave_the_records_apart_and_name_the_candidate() -> None:
     result = run(_apart(erp_name="ZEPHYR MINING PTY LTD"))
-    assert _kinds(result) == {"D1": "no_erp_customer", "SO-B": "orphan_order"}
+    assert _kinds(result) == {"D1": "no_erp_customer", "customer:e-B": "orphan_order"}
     reason = result.findings.set_index("kind").loc["no_erp_customer", "reason"]
     assert reason.endswith(
         "; order SO-B of ERP customer e-B ZEPHYR MINING PTY LTD, USD 12,345.00 on 2026-05-14, "
@@ -118,7 +118,7 @@ def test_an_order_outside_the_window_or_of_another_amount_is_no_evidence() -> No
 
 def test_linking_can_be_turned_off() -> None:
     result = run(_apart(), rules_with({"order_evidence.link": False}))
-    assert _kinds(result) == {"D1": "no_erp_customer", "SO-B": "orphan_order"}
+    assert _kinds(result) == {"D1": "no_erp_customer", "customer:e-B": "orphan_order"}
     assert len(result.evidence) == 1 and not result.evidence["linked"].any()
 
 

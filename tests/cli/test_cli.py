@@ -64,6 +64,22 @@ def test_bad_input_exits_2_with_one_message(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
+def test_match_reads_only_the_tables_matching_uses(tmp_path: Path) -> None:
+    """Invoices are not read by ``recon match``: a broken invoice file does not stop it, and the
+    load outputs list only what was read."""
+    data = data_folder(tmp_path)
+    (data / "erp_invoices.csv").write_text("invoice_id,customer_id\nI1,C1\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["match", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(out / "load_summary.csv")
+    assert sorted(summary["table"]) == ["crm_companies", "crm_deals", "erp_customers", "erp_orders"]
+    assert not (out / "canonical" / "erp_invoices.csv").exists()
+    # the same folder is bad input for a command that reads invoices
+    result = runner.invoke(app, ["load", str(data), "--out", str(tmp_path / "load")])
+    assert result.exit_code == 2 and "erp_invoices.csv" in result.output
+
+
 def test_debug_shows_the_exception(tmp_path: Path) -> None:
     data = data_folder(tmp_path)
     (data / "erp_orders.csv").unlink()

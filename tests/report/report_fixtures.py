@@ -63,3 +63,8 @@ QUALITY = pd.DataFrame(
         "message": ["no domain", "too short", "not a number"],
     }
 )
+
+
+def by_score(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Pairs as the report lists them for review: the highest score (the likeliest match) first."""
+    return pairs.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)

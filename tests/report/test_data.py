@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from report.report_fixtures import AT_RISK_FINDINGS, LEAKAGE, MONTHEND, QUALITY, VALUE_AT_RISK
+from report.report_fixtures import (
+    AT_RISK_FINDINGS,
+    LEAKAGE,
+    MONTHEND,
+    QUALITY,
+    VALUE_AT_RISK,
+    by_score,
+)
 
 from recon.models import LoadResult, MatchResult
 from recon.report.data import REVIEW_DECISIONS, ReportData
@@ -49,7 +56,8 @@ def test_review_table_is_the_matchers_with_a_decision_drop_down(
     assert section is not None
     review = section.table("review")
     assert review is not None
-    pd.testing.assert_frame_equal(review.frame, review_table(matched[1]))
+    # the same rows, the highest score (the likeliest match) first
+    pd.testing.assert_frame_equal(review.frame, by_score(review_table(matched[1])))
     assert review.choices == {"decision": REVIEW_DECISIONS}
     assert review.editable == ("decision", "reviewer", "reviewed_on", "comment")
 
@@ -96,6 +104,23 @@ def test_monthend_and_quality_figures(report: ReportData) -> None:
         {"rule": "bad_phone", "severity": "error", "issues": 2},
         {"rule": "missing_domain", "severity": "warning", "issues": 1},
     ]
+
+
+def test_the_quality_sheet_summarises_each_rule_and_field(report: ReportData) -> None:
+    """QUALITY: two bad_phone errors on ERP phones, one missing_domain warning on a CRM domain."""
+    section = report.section("quality")
+    assert section is not None
+    summary = section.table("quality")
+    assert summary is not None and summary.sheet == "Data quality"
+    rows = summary.frame[["system", "rule", "field", "severity", "findings", "records", "examples"]]
+    assert rows.to_dict("records") == [  # errors first
+        {"system": "erp", "rule": "bad_phone", "field": "phone", "severity": "error",
+         "findings": 2, "records": 2, "examples": "C-7: 123; C-8: +1 (0)"},
+        {"system": "crm", "rule": "missing_domain", "field": "domain", "severity": "warning",
+         "findings": 1, "records": 1, "examples": "0042: (empty)"},
+    ]  # fmt: skip
+    assert summary.note == "One row per rule and field; every finding is a row of quality.csv."
+    assert report.figure("quality_issues") == len(QUALITY)  # the figures count every finding
 
 
 def test_checks_that_did_not_run_are_sections_saying_so(bare_report: ReportData) -> None:

@@ -1,5 +1,6 @@
-"""The Excel workbook: sheets, formats, the protected Review sheet, escaping, row-limit splits,
-and the figures as a real spreadsheet program (LibreOffice) reads them back."""
+"""The Excel workbook: sheets, formats, the protected Review sheet, escaping, sheets capped to
+their most valuable rows, and the figures as a real spreadsheet program (LibreOffice) reads them
+back."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from report.report_fixtures import FORMULA_NAME, LEAKAGE, SCRIPT_NAME
+from report.report_fixtures import FORMULA_NAME, GENERATED_AT, LEAKAGE, SCRIPT_NAME, by_score
 
 from recon.models import LoadResult, MatchResult
-from recon.report.data import ReportData
+from recon.report.data import ReportData, build_report_data
 from recon.report.excel import write_workbook
-from recon.report.match_outputs import review_table
+from recon.report.match_outputs import matches_table, review_table
+from recon.report.options import OutputOptions
 
 SHEETS = [
     "README",
@@ -74,7 +76,7 @@ def test_formula_like_text_stays_text(workbook: Path) -> None:
 def test_review_sheet_round_trips_with_a_drop_down_and_protection(
     workbook: Path, matched: tuple[LoadResult, MatchResult]
 ) -> None:
-    expected = review_table(matched[1])
+    expected = by_score(review_table(matched[1]))
     sheet = openpyxl.load_workbook(workbook)["Review"]
     columns = header(sheet)
     assert columns == list(expected.columns)
@@ -91,19 +93,37 @@ def test_review_sheet_round_trips_with_a_drop_down_and_protection(
     assert read["left_id"].tolist() == expected["left_id"].astype(str).tolist()
 
 
-def test_large_tables_continue_on_numbered_sheets(report: ReportData, tmp_path: Path) -> None:
-    path = write_workbook(report, tmp_path / "split.xlsx", max_rows=101)
-    book = openpyxl.load_workbook(path, read_only=True)
-    xref = report.section("matching").table("xref")  # type: ignore[union-attr]
-    assert xref is not None
-    parts = [
-        n for n in book.sheetnames if n == "Xref" or (n.startswith("Xref (") and n[6].isdigit())
-    ]
-    assert len(parts) == -(-xref.rows // 100)
-    ids = [row[0] for name in parts for row in book[name].iter_rows(min_row=2, values_only=True)]
-    assert ids == xref.frame["xref_id"].tolist()
-    readme = [r[1] for r in book["README"].iter_rows(values_only=True) if r and r[0] == "Xref (2)"]
-    assert "Part 2 of" in readme[0]
+def test_a_capped_sheet_holds_the_most_valuable_rows_and_names_the_file(
+    matched: tuple[LoadResult, MatchResult], tmp_path: Path
+) -> None:
+    load, result = matched
+    report = build_report_data(
+        load,
+        result,
+        leakage=LEAKAGE.iloc[::-1],  # least valuable first: the sheet must reorder them
+        generated_at=GENERATED_AT,
+        options=OutputOptions(table_format="parquet", sheet_rows=3),
+    )
+    book = openpyxl.load_workbook(write_workbook(report, tmp_path / "capped.xlsx"))
+    rows = list(book["Leakage"].iter_rows(values_only=True))
+    names = list(rows[0])
+    note = "The first 3 of 4 rows, largest value at risk first, then the largest other amounts"
+    assert names[-1] == f"{note}; all of them are in leakage.parquet."
+    # no_order 1,000.50 and under_billed 250.25 are at risk; then over_billed |-100| > pending 80
+    assert [r[names.index("deal_id")] for r in rows[1:]] == ["D-001", "D-002", "D-003"]
+    # matches: the links closest to the auto threshold (0.9), the ones most worth a look
+    pairs = matches_table(result)
+    assert len(pairs) > 3
+    closest = (pairs["score"] - 0.9).abs().sort_values(kind="stable").index[:3]
+    sheet = list(book["Matches"].iter_rows(values_only=True))
+    ids = [[r[0], r[2]] for r in sheet[1:]]
+    assert ids == pairs.loc[closest, ["crm_company_id", "erp_customer_id"]].values.tolist()
+    assert sheet[0][-1].endswith(f"of {len(pairs)} rows, scores closest to the auto threshold "
+                                 "(the links most worth a look) first; all of them are in "
+                                 "matches.parquet.")  # fmt: skip
+    readme = {r[0]: r for r in book["README"].iter_rows(values_only=True) if r and r[0]}
+    assert readme["Leakage"][2:5] == (3, 4, "leakage.parquet")
+    assert readme["Leakage"][1].endswith(f"{note}; all of them are in leakage.parquet.")
 
 
 def test_checks_not_run_keep_their_sheet_with_a_note(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 import pytest
@@ -150,8 +151,33 @@ def test_leakage_keys_name_the_deal_or_the_orphan_order_and_ignore_amounts() -> 
     assert keyed["key"].tolist() == ["under_billed|D1", "orphan_order|order:SO9"]
     edited = keyed_findings("leakage", LEAKAGE.assign(gap_amount=[99.0, None]))
     assert keyed["finding_id"].tolist() == edited["finding_id"].tolist()
-    assert '"close_date": "2026-09-14"' in keyed["payload"][0]
+    row = json.loads(keyed["payload"][0])
+    assert row["close_date"] == "2026-09-14" and row["deal_id"] == "D1" and row["order_ids"] is None
     assert str(keyed["value"][0]) == "1200.5"
+
+
+def test_a_payload_digest_moves_with_the_row_but_not_with_the_day() -> None:
+    aged = LEAKAGE.assign(age_days=pd.array([10, None], dtype="Int64"))
+    keyed = keyed_findings("leakage", aged)
+    week_later = keyed_findings("leakage", aged.assign(age_days=pd.array([17, 3], dtype="Int64")))
+    edited = keyed_findings("leakage", aged.assign(gap_amount=[99.0, None]))
+    assert keyed["digest"].tolist() == week_later["digest"].tolist()
+    assert keyed["digest"][0] != edited["digest"][0] and keyed["digest"][1] == edited["digest"][1]
+    assert json.loads(week_later["payload"][0])["age_days"] == 17  # the payload keeps the day
+    assert json.loads(keyed["payload"][1])["age_days"] is None
+
+
+def test_only_leakage_findings_keep_their_row() -> None:
+    quality = pd.DataFrame(
+        {"system": ["crm"], "record_id": ["7"], "rule": ["required"], "field": ["name"]}
+    )
+    kept = keyed_findings("quality", quality)
+    assert kept["payload"].isna().all() and kept["digest"].isna().all()
+    ids_only = keyed_findings("leakage", LEAKAGE, payload=False)
+    assert ids_only["payload"].isna().all()
+    assert (
+        ids_only["finding_id"].tolist() == keyed_findings("leakage", LEAKAGE)["finding_id"].tolist()
+    )
 
 
 def test_quality_and_duplicate_keys() -> None:

@@ -370,3 +370,83 @@ def test_two_runs_at_once_are_serialized(
     assert theirs < mine.run_id
     assert runs["command"].tolist() == ["worker", "run"]
     assert mine.changes.empty
+
+
+# --- differences, not copies --------------------------------------------------------------
+
+
+def rows_naming(store: Store, run_id: int) -> dict[str, int]:
+    """Rows of the registry, its changes and the findings that name ``run_id`` in any run column
+    (what a run inserted or stamped)."""
+    out = {}
+    with store.transaction() as conn:
+        for table in (tables.xref_registry, tables.xref_changes, tables.findings):
+            columns = [c for c in table.columns if c.name.endswith("run") or c.name == "run_id"]
+            hit = sa.or_(*(c == run_id for c in columns))
+            count = sa.select(sa.func.count()).select_from(table).where(hit)
+            out[table.name] = int(conn.execute(count).scalar_one())
+    return out
+
+
+def test_a_second_run_on_unchanged_data_writes_no_registry_or_finding_rows(
+    store_url: str, matched: dict[str, MatchResult]
+) -> None:
+    a = matched["a"]
+    found = {"leakage": leakage("D1", "D2"), "quality": QUALITY}
+    with Store.open(store_url) as store:
+        first = record_run(store, RunInfo("run", status="ok"), a, found)
+        before = {t: len(store.read(sa.select(tables.metadata.tables[t]))) for t in TABLES}
+        second = record_run(store, RunInfo("run", status="ok"), a, found)
+        after = {t: len(store.read(sa.select(tables.metadata.tables[t]))) for t in TABLES}
+        written = rows_naming(store, second.run_id)
+        registry = store.registry()
+        findings = store.findings().set_index("key")
+    assert rows_naming(store, first.run_id)["recon_xref_registry"] == len(a.records)
+    assert after == before, "no row added anywhere but the run itself"
+    assert written == {"recon_xref_registry": 0, "recon_xref_changes": 0, "recon_findings": 0}
+    assert second.written["findings"] == {"new": 0, "changed": 0, "resolved": 0}
+    assert second.written["xref_registry"] == {"new": 0, "moved": 0, "gone": 0, "changes": 0}
+    # Still read as seen by the second run, though their rows were not rewritten.
+    assert (registry["last_seen_run"] == second.run_id).all()
+    assert (findings["last_seen_run"] == second.run_id).all()
+    assert (findings["first_seen_run"] == first.run_id).all()
+    assert set(second.findings["change"]) == {"open"}
+
+
+TABLES = ("recon_xref_registry", "recon_xref_changes", "recon_findings")
+
+
+def test_ranges_keep_last_seen_first_seen_and_resolved_through_runs(
+    store_url: str, matched: dict[str, MatchResult]
+) -> None:
+    a, b = matched["a"], matched["b"]
+    with Store.open(store_url) as store:
+        one = record_run(store, RunInfo("run", status="ok"), a, {"leakage": leakage("D1", "D2")})
+        two = record_run(store, RunInfo("run", status="ok"), a, {"leakage": leakage("D1")})
+        # A quality-only family run leaves the leakage findings' last sighting at run two.
+        three = record_run(store, RunInfo("quality", status="ok"), b, {"quality": QUALITY})
+        four = record_run(store, RunInfo("run", status="ok"), a, {"leakage": leakage("D1", "D2")})
+        findings = store.findings().set_index("key")
+        registry = store.registry().set_index(["system", "record_id"])
+    assert four.findings.set_index("key").loc["no_order|D2", "change"] == "new"  # back again
+    d1, d2 = findings.loc["no_order|D1"], findings.loc["no_order|D2"]
+    assert (d1["first_seen_run"], d1["last_seen_run"], d1["status"]) == (
+        one.run_id,
+        four.run_id,
+        "open",
+    )
+    assert (d2["first_seen_run"], d2["last_seen_run"], d2["status"]) == (
+        four.run_id,
+        four.run_id,
+        "open",
+    )
+    assert pd.isna(d2["resolved_run"])
+    # Run four checked no quality: the quality finding stays open, last seen by run three.
+    assert findings.loc["crm|1|required|name", "status"] == "open"
+    assert findings.loc["crm|1|required|name", "last_seen_run"] == three.run_id
+    # Records b lacks left in run three (last seen in run two) and came back in run four.
+    assert registry["active"].astype(bool).sum() == len(a.records)
+    assert (registry.loc[registry["active"].astype(bool), "last_seen_run"] == four.run_id).all()
+    gone = registry[~registry["active"].astype(bool)]
+    assert len(gone) and (gone["last_seen_run"] == three.run_id).all()  # b's own new records
+    assert two.run_id < three.run_id

@@ -110,7 +110,7 @@ def test_a_version_1_store_is_migrated_and_keeps_what_the_loader_accepts(store_u
         engine.dispose()
 
     with Store.open(store_url) as store:
-        assert store.schema_version() == migrations.CURRENT == 2
+        assert store.schema_version() == migrations.CURRENT == 3
         with store.transaction() as conn:
             for record_id, xref in ((LOWER, "XR-000002"), (LONG_ID, "XR-000003")):
                 conn.execute(
@@ -141,7 +141,7 @@ def test_a_version_1_store_is_migrated_and_keeps_what_the_loader_accepts(store_u
     assert json.loads(finding["payload"])["name"] == LONG_NAME
     assert finding["key"] == LONG_NAME
     with Store.open(store_url) as again:  # opening a migrated store changes nothing
-        assert again.schema_version() == 2
+        assert again.schema_version() == 3
 
 
 @pytest.mark.parametrize("server", ["mysql"], indirect=False)
@@ -262,3 +262,88 @@ def test_run_and_leakage_keep_every_record_the_loader_accepted(
     assert payloads.map(lambda p: LONG_NAME in p).any(), "the long name round-trips in a finding"
     assert len(kept) == len(kept.drop_duplicates(["system", "record_id"]))
     assert dt.date.fromisoformat(AS_OF)
+
+
+def v2_store(url: str) -> str:
+    """A store as recon with schema version 2 left it: one delivered run that found leakage deal
+    D1 and a quality finding, each with its row as payload. The id of the leakage finding."""
+    from recon.state.lifecycle import finding_id
+
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    leak = finding_id("leakage", "no_order|D1")
+    try:
+        with engine.begin() as conn:
+            for version in (1, 2):
+                migrations.MIGRATIONS[version - 1](conn)
+                conn.execute(
+                    sa.insert(tables.schema_version).values(
+                        version=version, applied_at=utc_now(), recon_version="0.2"
+                    )
+                )
+            run = conn.execute(
+                sa.insert(tables.runs).values(
+                    started_at=utc_now(),
+                    user="u",
+                    host="h",
+                    recon_version="0.2",
+                    command="leakage",
+                    inputs=[],
+                    rules_hash="",
+                    rules=[],
+                    counts={},
+                    timings={},
+                    status="ok",
+                )
+            ).inserted_primary_key[0]
+            for fid, family, key, payload in (
+                (leak, "leakage", "no_order|D1", json.dumps({"deal_id": "D1", "age_days": 3})),
+                ("F-00000000000000aa", "quality", "crm|1|required|name", json.dumps({"x": 1})),
+            ):
+                conn.execute(
+                    sa.insert(tables.findings).values(
+                        finding_id=fid,
+                        family=family,
+                        key=key,
+                        kind=key.split("|")[0],
+                        first_seen_run=run,
+                        last_seen_run=run,
+                        status="open",
+                        payload=payload,
+                    )
+                )
+    finally:
+        engine.dispose()
+    return leak
+
+
+def test_a_version_2_store_is_migrated_and_its_findings_carry_on(
+    store_url: str, tmp_path: Path
+) -> None:
+    from recon.config.load import folder_config
+    from recon.extract.load import load_all
+    from recon.pipeline import match
+    from recon.state.record import RunInfo, record_run
+
+    leak = v2_store(store_url)
+    with Store.open(store_url) as store:
+        assert store.schema_version() == migrations.CURRENT == 3
+        migrated = store.findings().set_index("finding_id")
+        assert json.loads(migrated.loc[leak, "payload"])["deal_id"] == "D1"
+        assert pd.isna(migrated.loc["F-00000000000000aa", "payload"])  # nobody reads it back
+        assert pd.isna(migrated.loc[leak, "digest"])
+    write(generate(20, seed=2), tmp_path / "data")
+    matched = match(load_all(folder_config(tmp_path / "data")))
+    found = pd.DataFrame(
+        {"deal_id": ["D1"], "order_ids": [None], "kind": ["no_order"], "gap_amount": [5.0]}
+    )
+    with Store.open(store_url) as store:
+        record = record_run(store, RunInfo("leakage", status="ok"), matched, {"leakage": found})
+        again = record_run(store, RunInfo("leakage", status="ok"), matched, {"leakage": found})
+        after = store.findings().set_index("finding_id")
+    row = record.findings.set_index("finding_id").loc[leak]
+    assert (row["change"], row["first_seen_run"]) == ("open", 1)  # not new: carried over
+    assert record.written["findings"]["changed"] == 1  # its payload rewritten once, with a digest
+    assert again.written["findings"] == {"new": 0, "changed": 0, "resolved": 0}
+    assert after.loc[leak, "last_seen_run"] == again.run_id
+    assert after.loc[leak, "payload_run"] == record.run_id
+    assert after.loc["F-00000000000000aa", "status"] == "open"  # leakage runs leave quality be

@@ -22,6 +22,7 @@ from recon.checks.leakage.findings import (
     KINDS,
     LEAKAGE_KINDS,
     empty_findings,
+    order_counts,
 )
 from recon.checks.leakage.habits import Habits, learn
 from recon.checks.leakage.others import credit_holds, orphan_orders
@@ -73,6 +74,10 @@ class LeakageResult:
             {c: pd.Series(dtype=t) for c, t in EVIDENCE_COLUMNS.items()}
         )
     )
+    # the deal each live order pays (LINK_COLUMNS) and the tax readings allowed: month-end of the
+    # same run reads them instead of assigning again
+    links: pd.DataFrame = field(default_factory=lambda: _links_frame({}))
+    tax_readings: TaxReadings | None = None
 
 
 def _tolerance(prep_won: pd.DataFrame, rules: LeakageRules) -> np.ndarray:
@@ -254,10 +259,15 @@ def linked_orders(
         won_stages=won_stages,
         cancelled_statuses=cancelled_statuses,
     )
+    return _links(solved), _readings(solved.params)
+
+
+def _links(solved: _Solved) -> pd.DataFrame:
+    """One row per (deal, order) of the assignment, ``LINK_COLUMNS``."""
     prep, pairs, chosen = solved.prep, solved.pairs, solved.chosen
     mine = pairs.loc[chosen.deal_of_order[pairs["o"].to_numpy()] == pairs["d"].to_numpy()]
     d, o = mine["d"].to_numpy(), mine["o"].to_numpy()
-    return pd.DataFrame(
+    return _links_frame(
         {
             "deal_id": prep.won["deal_id"].to_numpy()[d],
             "order_id": prep.orders["order_id"].to_numpy()[o],
@@ -266,7 +276,13 @@ def linked_orders(
             "share": mine["share"].to_numpy(dtype=float),
             "ambiguous": chosen.ambiguous[d],
         }
-    ).astype(LINK_COLUMNS), _readings(solved.params)
+    )
+
+
+def _links_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    if not columns:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in LINK_COLUMNS.items()})
+    return pd.DataFrame(columns).astype(LINK_COLUMNS)
 
 
 def _readings(params: Params) -> TaxReadings:
@@ -324,6 +340,7 @@ def find_leakage(
     parts = [p for p in parts if len(p)]
     findings = pd.concat(parts, ignore_index=True) if parts else empty_findings()
     findings = findings.astype(FINDING_COLUMNS)
+    findings["order_count"] = order_counts(findings)
     counts = {k: int((findings["kind"] == k).sum()) for k in KINDS}
     log.info("leakage: %s", ", ".join(f"{n} {k}" for k, n in counts.items() if n))
     return LeakageResult(
@@ -337,4 +354,6 @@ def find_leakage(
         over_billing=params.over_note,
         habits=_notes(solved),
         evidence=solved.evidence,
+        links=_links(solved),
+        tax_readings=_readings(params),
     )

@@ -32,7 +32,10 @@ FINDING_COLUMNS = {
     "currency": TEXT_DTYPE,
     "deal_amount": AMOUNT_DTYPE,
     "deal_amount_base": AMOUNT_DTYPE,
-    "order_ids": TEXT_DTYPE,
+    "order_ids": TEXT_DTYPE,  # orphan_order: customer:<customer_id> (the finding's key)
+    "order_count": "Int64",
+    "first_order_date": DATE_DTYPE,  # orphan_order only: the customer's first and last order
+    "last_order_date": DATE_DTYPE,
     "order_total_base": AMOUNT_DTYPE,
     "gap_amount": AMOUNT_DTYPE,
     "age_days": "Int64",
@@ -58,6 +61,15 @@ def typed(frame: pd.DataFrame) -> pd.DataFrame:
             fill = False if dtype == "bool" else pd.NA
             out[column] = pd.Series(fill, index=frame.index).astype(dtype)
     return pd.DataFrame(out, index=frame.index)
+
+
+def order_counts(findings: pd.DataFrame) -> pd.Series:
+    """``order_count`` where the check left it empty: the orders named in ``order_ids`` (", "
+    between them); credit-hold findings are not about orders and keep it empty."""
+    ids = findings["order_ids"].astype("string")
+    named = (ids.str.count(", ") + 1).fillna(0).astype("Int64")
+    fill = named.where(findings["kind"] != "credit_hold")
+    return findings["order_count"].astype("Int64").fillna(fill)
 
 
 def money(currency: pd.Series, amount: np.ndarray) -> list[str]:
