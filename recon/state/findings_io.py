@@ -32,19 +32,8 @@ from recon.state.store import (
 
 _F = tables.findings
 _A = tables.acceptances
-_WRITTEN = [
-    "family",
-    "key",
-    "kind",
-    "status",
-    "first_seen_run",
-    "last_seen_run",
-    "resolved_run",
-    "payload",
-    "value",
-    "digest",
-    "payload_run",
-]
+# The stored columns after the id, and what a run writes with them.
+_WRITTEN = [*lifecycle.STORED_COLUMNS[1:], "payload", "value", "digest", "payload_run"]
 
 
 def update(

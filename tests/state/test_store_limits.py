@@ -52,6 +52,14 @@ SERVERS = [
 ]
 
 
+def old_run(conn: sa.Connection, recon_version: str, command: str) -> int:
+    """A delivered run as an earlier schema recorded it; its id."""
+    values = {"started_at": utc_now(), "user": "u", "host": "h", "status": "ok"}
+    values |= {"recon_version": recon_version, "command": command, "rules_hash": ""}
+    values |= {"inputs": [], "rules": [], "counts": {}, "timings": {}}
+    return int(conn.execute(sa.insert(tables.runs).values(**values)).inserted_primary_key[0])
+
+
 def v1_store(url: str) -> None:
     """A store as recon with schema version 1 left it, holding record ABC-1."""
     engine = sa.create_engine(url, poolclass=sa.NullPool)
@@ -63,21 +71,7 @@ def v1_store(url: str) -> None:
                     version=1, applied_at=utc_now(), recon_version="0.1"
                 )
             )
-            run = conn.execute(
-                sa.insert(tables.runs).values(
-                    started_at=utc_now(),
-                    user="u",
-                    host="h",
-                    recon_version="0.1",
-                    command="run",
-                    inputs=[],
-                    rules_hash="",
-                    rules=[],
-                    counts={},
-                    timings={},
-                    status="ok",
-                )
-            ).inserted_primary_key[0]
+            run = old_run(conn, "0.1", "run")
             conn.execute(
                 sa.insert(tables.xref_registry).values(
                     system="crm",
@@ -280,21 +274,7 @@ def v2_store(url: str) -> str:
                         version=version, applied_at=utc_now(), recon_version="0.2"
                     )
                 )
-            run = conn.execute(
-                sa.insert(tables.runs).values(
-                    started_at=utc_now(),
-                    user="u",
-                    host="h",
-                    recon_version="0.2",
-                    command="leakage",
-                    inputs=[],
-                    rules_hash="",
-                    rules=[],
-                    counts={},
-                    timings={},
-                    status="ok",
-                )
-            ).inserted_primary_key[0]
+            run = old_run(conn, "0.2", "leakage")
             for fid, family, key, payload in (
                 (leak, "leakage", "no_order|D1", json.dumps({"deal_id": "D1", "age_days": 3})),
                 ("F-00000000000000aa", "quality", "crm|1|required|name", json.dumps({"x": 1})),
