@@ -9,6 +9,8 @@ written here.
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -169,6 +171,16 @@ CASES = [
 ]
 
 
+def minimal_csv(path: Path) -> str:
+    """The file's rows written again with quotes only where needed, so a fragment reads the same
+    however the writer quotes."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(rows)
+    return text.getvalue()
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_value(case: Case, clean: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
@@ -181,5 +193,5 @@ def test_bad_value(case: Case, clean: Path, tmp_path: Path) -> None:
     if case.where == "output":
         text = " ".join(result.output.split())  # rich wraps long lines
     else:
-        text = (tmp_path / "out" / case.where).read_text(encoding="utf-8")
+        text = minimal_csv(tmp_path / "out" / case.where)
     assert case.fragment.format(**values) in text
