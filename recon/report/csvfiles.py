@@ -18,18 +18,29 @@ from recon.report.options import TableFormat
 FORMULA_START = re.compile(r"^[=+\-@\t\r]")
 
 
+# The same characters as FORMULA_START, as the first byte of a cell's UTF-8 text.
+_FORMULA_BYTES = pa.array([c.encode() for c in "=+-@\t\r"], type=pa.binary())
+
+
 def escape_formula(text: pa.Array) -> pa.Array:
     """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
-    runs = pc.fill_null(pc.match_substring_regex(text, FORMULA_START.pattern), False)
+    first = pc.binary_slice(text.cast(pa.binary()), 0, 1)
+    runs = pc.fill_null(pc.is_in(first, value_set=_FORMULA_BYTES), False)
     if not pc.any(runs).as_py():
         return text
     return pc.if_else(runs, pc.binary_join_element_wise("'", text, ""), text)
 
 
 def format_amounts(amounts: pa.Array) -> pa.Array:
-    """Plain decimal text with at least two decimals: '1234.50', never '1.2345e+03'."""
+    """Plain decimal text with at least two decimals: '1234.50', never '1.2345e+03'; zeros
+    after the second decimal dropped ('12.3400' → '12.34')."""
     text = pc.cast(amounts, pa.string())
-    return pc.replace_substring_regex(text, r"^(-?\d+\.\d\d\d*?)0+$", r"\1")
+    extra = amounts.type.scale - 2
+    if extra <= 0:
+        return text
+    head = pc.utf8_slice_codeunits(text, 0, -extra)
+    tail = pc.utf8_rtrim(pc.utf8_slice_codeunits(text, -extra), characters="0")
+    return pc.binary_join_element_wise(head, tail, "")
 
 
 def _csv_column(col: pd.Series) -> pa.Array:

@@ -7,6 +7,7 @@ one from its record.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import platform
@@ -22,8 +23,16 @@ _HASH_BLOCK = 1 << 20
 
 
 def sha256_file(path: Path) -> str:
+    """The file's sha256; the state store and run.json both record it, so a file unchanged since
+    (same size and modification time) is read once."""
+    stat = path.stat()
+    return _sha256(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open(path, "rb") as fh:
         while block := fh.read(_HASH_BLOCK):
             digest.update(block)
     return digest.hexdigest()
