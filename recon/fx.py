@@ -17,6 +17,8 @@ import pyarrow.compute as pc
 
 from recon.schema import AMOUNT_DTYPE
 
+_FULL = AMOUNT_DTYPE.pyarrow_dtype
+
 log = logging.getLogger(__name__)
 
 # Division in decimal256: 36 integer digits of amount over 20 of rate keep every digit before the
@@ -32,11 +34,10 @@ def currency_codes(currency: pd.Series, base: str) -> pd.Series:
     return codes.mask(codes.isna() | (codes == ""), base.upper())
 
 
-def _latest_rates(codes: pd.Series, on: pd.Series, fx_rates: pd.DataFrame | None) -> pd.Series:
-    """The rate (AMOUNT_DTYPE) that applies to each row, NA where none does."""
-    empty = pd.Series(pd.NA, index=codes.index, dtype=AMOUNT_DTYPE)
+def _rate_table(fx_rates: pd.DataFrame | None) -> pd.DataFrame:
+    """The usable rates: currency code, date (undated ones at ``_NO_DATE``), positive rate."""
     if fx_rates is None or fx_rates.empty:
-        return empty
+        return pd.DataFrame({"currency": [], "date": [], "rate": []})
     rates = pd.DataFrame(
         {
             "currency": currency_codes(fx_rates["currency"], "").to_numpy(),
@@ -47,14 +48,31 @@ def _latest_rates(codes: pd.Series, on: pd.Series, fx_rates: pd.DataFrame | None
         }
     )
     positive = rates["rate"].notna() & (rates["rate"] > 0)
-    rates = rates.loc[positive.to_numpy(dtype=bool)].astype({"date": "datetime64[ns]"})
-    when = pd.to_datetime(on)
+    return rates.loc[positive.to_numpy(dtype=bool)].astype({"date": "datetime64[ns]"})
+
+
+def _latest_rates(codes: pd.Series, on: pd.Series, fx_rates: pd.DataFrame | None) -> pa.Array:
+    """The rate (AMOUNT_DTYPE) that applies to each row, null where none does.
+
+    The rate depends only on the currency and the day, so it is looked up once per distinct
+    (currency, day) and taken to the rows by position."""
+    n = len(codes)
+    rates = _rate_table(fx_rates)
+    currency_at, currencies = pd.factorize(codes)
+    day_at, days = pd.factorize(pd.Series(pd.to_datetime(on)).to_numpy())  # NaT: -1, no rate
+    width = max(len(days), 1)
+    pair = np.where((currency_at >= 0) & (day_at >= 0), currency_at * width + day_at, -1)
+    pair_at, pairs = pd.factorize(pair.astype(np.int64))
+    known = pairs >= 0
+    if rates.empty or not known.any():
+        return pa.nulls(n, _FULL)
     left = pd.DataFrame(
-        {"currency": codes.to_numpy(), "date": when.to_numpy(), "_pos": np.arange(len(codes))}
-    )
-    left = left.loc[left["date"].notna()].astype({"date": "datetime64[ns]"})
-    if left.empty or rates.empty:
-        return empty
+        {
+            "currency": np.asarray(currencies, dtype=object)[pairs[known] // width],
+            "date": np.asarray(days)[pairs[known] % width],
+            "_pos": np.flatnonzero(known),
+        }
+    ).astype({"date": "datetime64[ns]"})
     # Same-date duplicates: the last row of the file wins, as a later correction would.
     merged = pd.merge_asof(
         left.sort_values("date", kind="stable"),
@@ -64,9 +82,14 @@ def _latest_rates(codes: pd.Series, on: pd.Series, fx_rates: pd.DataFrame | None
         direction="backward",
         allow_exact_matches=True,
     )
-    out = empty.copy()
-    out.iloc[merged["_pos"].to_numpy()] = merged["rate"].astype(AMOUNT_DTYPE).to_numpy()
-    return out
+    per_pair = pd.Series(pd.NA, index=range(len(pairs) + 1), dtype=AMOUNT_DTYPE)
+    per_pair.iloc[merged["_pos"].to_numpy()] = merged["rate"].astype(AMOUNT_DTYPE).to_numpy()
+    at = np.where(pair_at >= 0, pair_at, len(pairs))  # the last slot stays null
+    return _flat(pa.array(per_pair.array)).take(pa.array(at))
+
+
+def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def to_base(
@@ -85,16 +108,24 @@ def to_base(
     codes = currency_codes(currency, base)
     is_base = (codes == base.upper()).to_numpy(dtype=bool)
     rate = _latest_rates(codes, on, fx_rates)
-    rate = rate.mask(pd.Series(is_base, index=rate.index), pd.NA)
-
-    numerator = pa.array(amount.array).cast(_NUMERATOR)
-    denominator = pa.array(rate.array).cast(_DENOMINATOR)
+    has_rate = ~is_base & rate.is_valid().to_numpy(zero_copy_only=False)
+    booked = _flat(pa.array(amount.array))
+    divide = np.flatnonzero(has_rate & amount.notna().to_numpy(dtype=bool))
+    numerator = booked.take(pa.array(divide)).cast(_NUMERATOR)
+    denominator = rate.take(pa.array(divide)).cast(_DENOMINATOR)
     converted = pc.divide(numerator, denominator)
-    converted = pc.round(converted, ndigits=4).cast(AMOUNT_DTYPE.pyarrow_dtype)
-    values = pd.Series(pd.array(converted, dtype=AMOUNT_DTYPE), index=amount.index)
-    values = values.where(~pd.Series(is_base, index=amount.index), amount)
+    converted = _flat(pc.round(converted, ndigits=4).cast(_FULL))
+    # each row takes its booked amount (base currency), its conversion, or the null at the end
+    n = len(amount)
+    source = np.full(n, n + len(divide), dtype=np.int64)
+    source[is_base] = np.flatnonzero(is_base)
+    source[divide] = n + np.arange(len(divide))
+    pool = pa.concat_arrays([booked, converted, pa.nulls(1, _FULL)])
+    values = pd.Series(
+        pd.array(pool.take(pa.array(source)), dtype=AMOUNT_DTYPE), index=amount.index
+    )
 
-    missing = (~is_base) & rate.isna().to_numpy(dtype=bool) & amount.notna().to_numpy(dtype=bool)
+    missing = (~is_base) & ~has_rate & amount.notna().to_numpy(dtype=bool)
     if missing.any():
         log.debug("no FX rate for %d amounts", int(missing.sum()))
     return pd.DataFrame({"amount_base": values, "fx_missing": missing}, index=amount.index)

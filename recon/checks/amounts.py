@@ -82,12 +82,13 @@ def total(values: pd.Series) -> Decimal:
 
 
 def text(values: pd.Series) -> pd.Series:
-    """'1234.50': at least two decimals, trailing zeros after them dropped."""
-    return (
-        values.astype(AMOUNT_DTYPE)
-        .astype("string")
-        .str.replace(r"^(-?\d+\.\d\d\d*?)0+$", r"\1", regex=True)
+    """'1234.50': at least two decimals, trailing zeros after them dropped. In Arrow: pandas'
+    astype("string") of a decimal column goes value by value."""
+    digits = pc.cast(
+        pa.chunked_array(values.astype(AMOUNT_DTYPE).array.__arrow_array__()), pa.string()
     )
+    trimmed = pc.replace_substring_regex(digits, r"^(-?\d+\.\d\d\d*?)0+$", r"\1")
+    return pd.Series(pd.array(trimmed, dtype="string"), index=values.index)
 
 
 def floats(values: pd.Series) -> np.ndarray:

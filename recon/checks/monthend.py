@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import pairwise
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from recon.checks import amounts as A
 from recon.checks import monthend_prep as prep
@@ -123,36 +126,16 @@ def monthend(
     months = tuple(sorted(set(months)))
     if not months:
         raise ValueError("monthend needs at least one month")
-    convert = options.convert
-    owners = prep.entity_owner(companies, xref)
-    won = prep.won_deals(deals, xref, options.won_stages, convert, companies)
-    order_rows = prep.orders(
-        orders, links, won, deals, xref, owners, options.cancelled_statuses, convert
+    crm_entity, erp_entity = prep.entity_of(xref, "crm"), prep.entity_of(xref, "erp")
+    won, counted_orders, invoice_rows = _rows(
+        deals, orders, invoices, links, crm_entity, erp_entity, options, companies
     )
-    order_rows["tax"] = prep.tax_included(
-        won,
-        order_rows,
-        options.tax_rate_of_customer,
-        options.orders_may_include_tax,
-        options.deals_may_include_tax,
-    )
-    won = prep.mark_empty_deals(won, order_rows)
-    counted_orders = order_rows[~order_rows["cancelled"]].reset_index(drop=True)
-    invoice_rows = prep.invoices(invoices, order_rows, xref, owners, options.void_statuses, convert)
-    parts = [
-        explain_step(won, counted_orders, WON_TO_ORDERED, months, options.rounding),
-        explain_step(
-            prep.mark_uninvoiced(counted_orders),
-            invoice_rows,
-            ORDERED_TO_INVOICED,
-            months,
-            options.rounding,
-        ),
-        explain_payments(invoice_rows, months),
-    ]
-    differences = pd.concat([p for p in parts if len(p)] or [empty_items()], ignore_index=True)
-    differences = _sorted(differences)
+    as_of = months[-1].end_time.normalize()
+    ar = ar_overview(invoice_rows, customers, erp_entity, as_of)
+    amount_unknown = prep.amount_unknown_note(won, months)
+    differences = _differences(won, counted_orders, invoice_rows, months, options.rounding)
     records = _records(won, counted_orders, invoice_rows, months)
+    del won, counted_orders, invoice_rows  # the totals are month-end's peak of memory
     summary = _totals(records, [], months)
     summary["fx_missing"] = (
         records[records["fx_missing"]]
@@ -167,7 +150,6 @@ def monthend(
     if not check["ties_out"].all():
         bad = check[~check["ties_out"]].iloc[0]
         raise RuntimeError(f"month-end does not tie out: {bad.to_dict()}")  # a bug, not bad input
-    as_of = months[-1].end_time.normalize()
     return MonthendResult(
         months=months,
         base_currency=options.base_currency,
@@ -177,9 +159,60 @@ def monthend(
         by_entity=_totals(records, ["xref_id"], months),
         by_owner=_totals(records, ["owner"], months),
         by_currency=_totals(records, ["currency"], months),
-        ar=ar_overview(invoice_rows, customers, xref, as_of),
-        notes=tuple(_notes(records, invoices, prep.amount_unknown_note(won, months))),
+        ar=ar,
+        notes=tuple(_notes(records, invoices, amount_unknown)),
     )
+
+
+def _rows(
+    deals: pd.DataFrame,
+    orders: pd.DataFrame,
+    invoices: pd.DataFrame | None,
+    links: pd.DataFrame,
+    crm_entity: pd.Series,
+    erp_entity: pd.Series,
+    options: MonthendOptions,
+    companies: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The won deals, the counted (not cancelled) orders and the counted invoices, in base
+    currency, each with its parent and notes (``monthend_prep``)."""
+    convert = options.convert
+    owners = prep.entity_owner(companies, crm_entity)
+    won = prep.won_deals(deals, crm_entity, options.won_stages, convert, companies)
+    order_rows = prep.orders(
+        orders, links, won, deals, erp_entity, owners, options.cancelled_statuses, convert
+    )
+    order_rows["tax"] = prep.tax_included(
+        won,
+        order_rows,
+        options.tax_rate_of_customer,
+        options.orders_may_include_tax,
+        options.deals_may_include_tax,
+    )
+    won = prep.mark_empty_deals(won, order_rows)
+    invoice_rows = prep.invoices(
+        invoices, order_rows, erp_entity, owners, options.void_statuses, convert
+    )
+    counted_orders = order_rows[~order_rows["cancelled"]].reset_index(drop=True)
+    return won, counted_orders, invoice_rows
+
+
+def _differences(
+    won: pd.DataFrame,
+    orders: pd.DataFrame,
+    invoices: pd.DataFrame,
+    months: Sequence[pd.Period],
+    rounding: Decimal,
+) -> pd.DataFrame:
+    """Every item explaining the three steps' differences, sorted."""
+    parts = [
+        explain_step(won, orders, WON_TO_ORDERED, months, rounding),
+        explain_step(
+            prep.mark_uninvoiced(orders, invoices), invoices, ORDERED_TO_INVOICED, months, rounding
+        ),
+        explain_payments(invoices, months),
+    ]
+    return _sorted(pd.concat([p for p in parts if len(p)] or [empty_items()], ignore_index=True))
 
 
 def _records(
@@ -187,29 +220,75 @@ def _records(
 ) -> pd.DataFrame:
     """Every counted amount in the period as (month, measure, dims, base, fx_missing)."""
     cols = ["month", *DIMS, "base", "fx_missing"]
-    paid = invoices.assign(base=invoices["paid_base"])
+    wanted = list(months)
+    won, orders = (f.loc[f["month"].isin(wanted).to_numpy(), cols] for f in (won, orders))
+    in_months = invoices["month"].isin(wanted).to_numpy()
+    paid = invoices.loc[in_months, [*cols[:-2], "paid_base", "fx_missing"]]
+    paid = paid.rename(columns={"paid_base": "base"})
+    invoices = invoices.loc[in_months, cols]
     frames = [
-        f[cols].assign(measure=m)
+        f.assign(measure=m)
         for f, m in ((won, "won"), (orders, "ordered"), (invoices, "invoiced"), (paid, "paid"))
     ]
     rows = pd.concat(frames, ignore_index=True)
     rows["fx_missing"] = rows["fx_missing"].astype(bool) & (rows["measure"] != "paid")
-    return rows[rows["month"].isin(list(months))].reset_index(drop=True)
+    return rows
 
 
 def _totals(records: pd.DataFrame, by: list[str], months: Sequence[pd.Period]) -> pd.DataFrame:
-    """Totals per month (and ``by``), with the differences of consecutive totals."""
-    keys = ["month", *by]
-    sums = records.groupby([*keys, "measure"], dropna=False, sort=True)["base"].sum()
-    frame = sums.unstack("measure")
-    if not by:  # every month of the period gets a row, even an empty one
-        frame = frame.reindex(pd.PeriodIndex(list(months), freq="M", name="month"))
-    frame = frame.reindex(columns=list(TOTALS))
-    for col in TOTALS:
-        frame[col] = A.filled(frame[col].astype(A.zeros(frame.index[:0]).dtype))
+    """Totals per month (and ``by``), with the differences of consecutive totals, sorted by month
+    and key (missing keys last). The keys become one sortable integer per row, so the sums are
+    one Arrow hash aggregation on integers (pandas' groupby re-factorizes text per call)."""
+    month = records["month"].array.asi8
+    first = month.min(initial=0)
+    group = month - first
+    for k in by:
+        rank, width = _ranks(records[k])
+        group = group * (width + 1) + rank
+    table = pa.table(
+        {
+            "group": pa.array(group),
+            "measure": pc.index_in(_arrow(records["measure"]), value_set=pa.array(TOTALS)),
+            "base": pa.chunked_array(A.filled(records["base"]).array.__arrow_array__()),
+            "row": pa.array(np.arange(len(records))),
+        }
+    )
+    sums = table.group_by(["group", "measure"], use_threads=False).aggregate(
+        [("base", "sum"), ("row", "min")]
+    )
+    sums = sums.take(pa.array(np.argsort(sums["group"].to_numpy(), kind="stable")))
+    key = sums["group"].to_numpy()
+    starts = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, dtype=bool)
+    if by:
+        rows = sums["row_min"].to_numpy()[starts]
+        frame = records[["month"]].take(rows).reset_index(drop=True)
+        for k in by:  # as groupby's index holds the keys (object text is inferred as str)
+            frame[k] = pd.Index(records[k].take(rows).array)
+        slot_of = np.cumsum(starts) - 1
+    else:  # every month of the period gets a row, even an empty one
+        frame = pd.DataFrame({"month": pd.PeriodIndex(list(months), freq="M")})
+        slot_of = np.searchsorted(frame["month"].array.asi8, key + first)
+    measure = sums["measure"].to_numpy(zero_copy_only=False)
+    summed = sums["base_sum"]
+    pool = pa.chunked_array([*summed.chunks, pa.nulls(1, summed.type)], summed.type)
+    for i, col in enumerate(TOTALS):
+        rows = np.flatnonzero(measure == i)
+        slot = np.full(len(frame), len(sums), dtype=np.int64)  # no rows: the null, then 0
+        slot[slot_of[rows]] = rows
+        frame[col] = A.filled(pd.Series(pd.array(pool.take(pa.array(slot)), dtype=A.AMOUNT_DTYPE)))
     for name, (before, after) in zip(DIFFERENCES, pairwise(TOTALS), strict=True):
         frame[name] = A.sub(frame[after], frame[before])
-    return frame.rename_axis(columns=None).reset_index()
+    return frame
+
+
+def _ranks(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Each value's place among the distinct values in sorted order (missing: after them all),
+    and how many distinct values there are."""
+    codes, uniques = pd.factorize(values)
+    place = np.empty(len(uniques) + 1, dtype=np.int64)
+    place[uniques.argsort()] = np.arange(len(uniques))
+    place[-1] = len(uniques)  # code -1: missing
+    return place[codes], len(uniques)
 
 
 def tie_out(summary: pd.DataFrame, differences: pd.DataFrame) -> pd.DataFrame:
@@ -233,17 +312,22 @@ def tie_out(summary: pd.DataFrame, differences: pd.DataFrame) -> pd.DataFrame:
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    step_rank = frame["step"].map({s: i for i, s in enumerate(STEPS)})
-    return (
-        frame.assign(_step=step_rank)
-        .sort_values(
-            ["month", "_step", "kind", "deal_id", "order_id", "invoice_id"],
-            na_position="last",
-            kind="stable",
-        )
-        .drop(columns="_step")
-        .reset_index(drop=True)
+    """By month, step (in ``STEPS`` order), kind and ids, missing ids last; ties keep their order.
+    Sorted in Arrow: pandas sorts Arrow text through its own factorization, column by column."""
+    step = pc.index_in(_arrow(frame["step"]), value_set=pa.array(STEPS))
+    keys = pa.table(
+        {
+            "month": pa.array(frame["month"].array.asi8),
+            "step": step,
+            **{c: _arrow(frame[c]) for c in ("kind", "deal_id", "order_id", "invoice_id")},
+        }
     )
+    order = pc.sort_indices(keys, sort_keys=[(c, "ascending", "at_end") for c in keys.column_names])
+    return frame.take(order.to_numpy()).reset_index(drop=True)
+
+
+def _arrow(values: pd.Series) -> pa.ChunkedArray:
+    return pa.chunked_array(values.astype("string").array.__arrow_array__())
 
 
 def _notes(

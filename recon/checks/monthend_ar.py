@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from recon.checks import amounts as A
-from recon.checks.monthend_prep import entity_of, join_by, lookup
+from recon.checks.monthend_prep import join_by, lookup
 
 AR_COLUMNS = [
     "xref_id",
@@ -26,16 +28,18 @@ AR_COLUMNS = [
 def ar_overview(
     invoices: pd.DataFrame,
     customers: pd.DataFrame | None,
-    xref: pd.DataFrame,
+    erp_entity: pd.Series,
     as_of: pd.Timestamp,
 ) -> pd.DataFrame:
     """One row per entity with invoices up to ``as_of`` or a customer on credit hold.
 
-    ``invoices`` are the prepared invoices (base amounts, paid_base, due_date, fx_missing). The
-    open balance is invoiced − paid in base currency; paid amounts are as the export states them,
-    since exports carry no payment dates. Overdue: open and due before ``as_of``.
+    ``invoices`` are the prepared invoices (base amounts, paid_base, due_date, fx_missing);
+    ``erp_entity`` is ``entity_of(xref, "erp")``. The open balance is invoiced − paid in base
+    currency; paid amounts are as the export states them, since exports carry no payment dates.
+    Overdue: open and due before ``as_of``.
     """
-    rows = invoices[(invoices["date"] <= as_of).to_numpy(dtype=bool)].copy()
+    cols = ["xref_id", "customer_id", "base", "paid_base", "due_date", "fx_missing"]
+    rows = invoices.loc[(invoices["date"] <= as_of).to_numpy(dtype=bool), cols]
     rows["key"] = rows["xref_id"].fillna("customer " + rows["customer_id"])
     rows["open"] = A.sub(A.filled(rows["base"]), A.filled(rows["paid_base"]))
     is_open = (rows["open"] > 0).to_numpy(dtype=bool)
@@ -57,7 +61,7 @@ def ar_overview(
             "fx_missing": g["fx_missing"].sum(),
         }
     )
-    cust = _customers(customers, xref)
+    cust = _customers(customers, erp_entity)
     holds = cust.loc[cust["credit_hold"], "key"].unique()
     keys = frame.index.union(pd.Index(holds, dtype=frame.index.dtype))
     frame = frame.reindex(keys)
@@ -70,19 +74,25 @@ def ar_overview(
     frame["name"] = per_key["name"].first().reindex(keys).astype("string")
     frame["credit_hold"] = per_key["credit_hold"].any().reindex(keys).fillna(False).astype(bool)
     frame["max_days_overdue"] = frame["max_days_overdue"].astype("Int64")
-    frame = frame.rename_axis("xref_id").reset_index()
-    return frame[AR_COLUMNS].sort_values(
-        ["overdue_amount", "xref_id"], ascending=[False, True], ignore_index=True
+    frame = frame.rename_axis("xref_id").reset_index()[AR_COLUMNS]
+    # overdue first, then by entity; sorted in Arrow (pandas sorts Arrow decimals as objects)
+    keys = pa.table(
+        {
+            "overdue": pa.chunked_array(frame["overdue_amount"].array.__arrow_array__()),
+            "xref_id": pa.chunked_array(frame["xref_id"].astype("string").array.__arrow_array__()),
+        }
     )
+    order = pc.sort_indices(keys, sort_keys=[("overdue", "descending"), ("xref_id", "ascending")])
+    return frame.take(order.to_numpy()).reset_index(drop=True)
 
 
-def _customers(customers: pd.DataFrame | None, xref: pd.DataFrame) -> pd.DataFrame:
+def _customers(customers: pd.DataFrame | None, erp_entity: pd.Series) -> pd.DataFrame:
     if customers is None:
         return pd.DataFrame({"customer_id": [], "key": [], "name": [], "credit_hold": []}).astype(
             {"credit_hold": bool}
         )
     ids = customers["customer_id"].astype(str)
-    xref_id = lookup(ids, entity_of(xref, "erp")).astype("string")
+    xref_id = lookup(ids, erp_entity).astype("string")
     hold = (
         customers["credit_hold"]
         if "credit_hold" in customers

@@ -14,9 +14,8 @@ import logging
 import pandas as pd
 
 from recon.checks.leakage import Frames, linked_orders, parse_deal_refs
-from recon.checks.leakage.prepare import positions
 from recon.checks.leakage.taxes import TaxReadings
-from recon.checks.monthend_prep import is_in
+from recon.checks.monthend_prep import is_in, member
 from recon.config.leakage import LeakageRules
 
 log = logging.getLogger(__name__)
@@ -30,10 +29,10 @@ def empty_links() -> pd.DataFrame:
 
 def links_by_reference(orders: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     """Orders whose ``crm_deal_ref`` names a deal of the export (``HS-123``, ``Deal #123``, ...)."""
-    if "crm_deal_ref" not in orders or not len(orders):
-        return empty_links()
+    if "crm_deal_ref" not in orders or not len(orders) or not len(deals):
+        return empty_links()  # no deal to name: the references need no reading
     named = parse_deal_refs(orders["crm_deal_ref"])
-    known = positions(named, deals["deal_id"]) >= 0  # an Arrow hash join, not Series.isin
+    known = member(named, deals["deal_id"])  # an Arrow hash join, not Series.isin
     return pd.DataFrame(
         {
             "deal_id": named[known].astype("string").to_numpy(),

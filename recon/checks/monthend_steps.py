@@ -20,8 +20,13 @@ item, which is why the tie-out holds by construction:
 Input frames (all ids text, amounts ``AMOUNT_DTYPE`` in base currency, 0 where no rate was found):
 parents  id, month, date, base, fx_missing, xref_id, owner, currency, empty_kind, empty_note
          [, amount_missing]
-children id, parent, month, date, base, fx_missing, at_parent, tax, xref_id, owner, currency,
-         orphan_kind, orphan_note   (``at_parent``: the amount converted at the parent's date)
+children id, parent, parent_at, month, date, base, fx_missing, at_parent, tax, xref_id, owner,
+         currency, orphan_kind, orphan_note   (``parent_at``: the position of the child's parent
+         in ``parents``, -1 for none; ``at_parent``: the amount converted at the parent's date)
+
+A note (``empty_note``, ``orphan_note``) need only be there for a row it can explain; elsewhere it
+may be missing. Only the rows of the requested months are worked on: a parent's residual needs
+all its children, a child in another month only its parent's month.
 """
 
 from __future__ import annotations
@@ -32,10 +37,11 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from recon.checks import amounts as A
-from recon.checks.leakage.prepare import positions, take_at
-from recon.checks.monthend_prep import join_by
+from recon.checks.leakage.prepare import take_at
+from recon.checks.monthend_prep import day_text, join_by, joined
 
 ITEM_COLUMNS = [
     "month",
@@ -51,6 +57,9 @@ ITEM_COLUMNS = [
     "explanation",
 ]
 DIMS = ["xref_id", "owner", "currency"]
+PARENT_COLUMNS = [
+    "id", "month", "base", "fx_missing", "amount_missing", "empty_kind", "empty_note", *DIMS
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -62,16 +71,30 @@ class StepNames:
     child_col: str  # "order_id"
 
 
-def _s(values: object, index: pd.Index) -> pd.Series:
-    if isinstance(values, pd.Series):
-        return values.astype("string").fillna("")
-    return pd.Series(str(values), index=index, dtype="string")
+def month_text(months: pd.Series) -> pd.Series:
+    """'2026-10' per month, formatting each distinct month once."""
+    codes, uniques = pd.factorize(months)
+    if not len(uniques):
+        return pd.Series(pd.NA, index=months.index, dtype="string")
+    labels = pd.Series(uniques.astype(str), dtype="string")
+    return take_at(labels, codes).set_axis(months.index).astype("string")
 
 
-def _text(index: pd.Index, *parts: object) -> pd.Series:
-    out = pd.Series("", index=index, dtype="string")
-    for part in parts:
-        out = out + _s(part, index)
+def sums_by(at: np.ndarray, n: int, *values: pd.Series) -> list[pd.Series]:
+    """Per group ``0 .. n-1`` (``at``: each row's group), the sum of each amount column, missing
+    for a group without rows: one Arrow hash aggregation on the integer key."""
+    table = pa.table(
+        {"g": pa.array(at, pa.int64())}
+        | {f"v{i}": pa.chunked_array(v.array.__arrow_array__()) for i, v in enumerate(values)}
+    )
+    sums = table.group_by("g").aggregate([(f"v{i}", "sum") for i in range(len(values))])
+    slot = np.full(n, len(sums), dtype=np.int64)  # groups without rows take the null at the end
+    slot[sums["g"].to_numpy()] = np.arange(len(sums))
+    out = []
+    for i in range(len(values)):
+        column = sums[f"v{i}_sum"]
+        pool = pa.chunked_array([*column.chunks, pa.nulls(1, column.type)], column.type)
+        out.append(pd.Series(pd.array(pool.take(pa.array(slot)), dtype=A.AMOUNT_DTYPE)))
     return out
 
 
@@ -118,19 +141,30 @@ def explain_step(
 ) -> pd.DataFrame:
     """Every item of the step's difference in ``months`` (Σ items = Σ children − Σ parents).
     An amount difference smaller than ``rounding`` is kind ``rounding`` (conversion to base)."""
-    # each child's parent by position: one hash join, then integer takes and group keys
-    at = (
-        positions(children["parent"], parents["id"]) if len(parents) else np.full(len(children), -1)
-    )
+    at = children["parent_at"].to_numpy(dtype=np.int64)
     counted = at >= 0
-    linked, orphans, at = children[counted], children[~counted], at[counted]
-    parts = [_orphans(orphans, names), *_timing(parents, linked, at, names)]
-    parts += _residuals(parents, linked, at, names, rounding)
+    wanted = list(months)
+    child_in = children["month"].isin(wanted).to_numpy(dtype=bool)
+    parent_in = parents["month"].isin(wanted).to_numpy(dtype=bool)
+    with_parent_in = np.zeros(len(children), dtype=bool)
+    with_parent_in[counted] = parent_in[at[counted]]
+    parent_cols = [c for c in PARENT_COLUMNS if c in parents]
+    renumber = np.cumsum(parent_in) - 1  # residuals: the parents in the months, renumbered
+    parts = [
+        _orphans(children[~counted & child_in], names),
+        *_timing(parents, children, at, child_in, with_parent_in, names),
+        *_residuals(
+            parents.loc[parent_in, parent_cols],
+            children.loc[with_parent_in, ["id", "base", "at_parent", "tax", "fx_missing"]],
+            renumber[at[with_parent_in]],
+            names,
+            rounding,
+        ),
+    ]
     parts = [p for p in parts if len(p)]
     if not parts:
         return empty_items()
-    frame = pd.concat(parts, ignore_index=True)
-    return frame[frame["month"].isin(list(months))].reset_index(drop=True)
+    return pd.concat(parts, ignore_index=True)
 
 
 def empty_items() -> pd.DataFrame:
@@ -143,71 +177,56 @@ def empty_items() -> pd.DataFrame:
 def _orphans(orphans: pd.DataFrame, names: StepNames) -> pd.DataFrame:
     missing = orphans["fx_missing"].to_numpy(dtype=bool)
     kind = orphans["orphan_kind"].astype("string").mask(missing, "fx_missing")
-    note = _text(
-        orphans.index,
-        orphans["orphan_note"],
-        pd.Series(
-            [f" — no {names.child} fx rate, not counted" if m else "" for m in missing],
-            index=orphans.index,
-        ),
-    )
+    no_rate = pd.Series(pd.NA, index=orphans.index, dtype="string")
+    no_rate[missing] = f" — no {names.child} fx rate, not counted"
+    note = joined(orphans.index, orphans["orphan_note"], no_rate)
     return items(names, kind, orphans["month"], None, orphans["id"], orphans, orphans["base"], note)
 
 
 def _timing(
-    parents: pd.DataFrame, linked: pd.DataFrame, at: np.ndarray, names: StepNames
+    parents: pd.DataFrame,
+    children: pd.DataFrame,
+    at: np.ndarray,
+    child_in: np.ndarray,
+    parent_in: np.ndarray,
+    names: StepNames,
 ) -> list[pd.DataFrame]:
-    """``at``: the position of each linked child's parent in ``parents``."""
-    if not len(linked):
-        return []
-    parent_month = take_at(parents["month"], at).set_axis(linked.index)
-    shift = ((linked["month"] != parent_month) & (A.filled(linked["base"]) != 0)).to_numpy(bool)
-    moved, moved_at = linked[shift], at[shift]
-    if not len(moved):
-        return []
-    p_month = parent_month[moved.index]
-    child_side = items(
-        names,
-        "timing",
-        moved["month"],
-        moved["parent"],
-        moved["id"],
-        moved,
-        moved["base"],
-        _text(
-            moved.index,
-            f"{names.child} ",
-            moved["id"],
-            " dated ",
-            moved["date"].dt.strftime("%Y-%m-%d"),
-            f" is for {names.parent} ",
-            moved["parent"],
-            " of ",
-            p_month.astype("string"),
-        ),
+    """A child in another month than its parent: +amount in the child's month (when in the
+    months, ``child_in``), −amount in the parent's (when in the months, ``parent_in``).
+    ``at``: the position of each child's parent in ``parents`` (-1: none)."""
+    counted = at >= 0
+    months = parents["month"].array.asi8
+    parent_month = np.where(counted, months[np.maximum(at, 0)] if len(months) else 0, 0)
+    shift = (
+        counted
+        & (children["month"].array.asi8 != parent_month)
+        & (A.filled(children["base"]) != 0).to_numpy(dtype=bool)
     )
-    parent_dims = pd.DataFrame(
-        {d: take_at(parents[d], moved_at).set_axis(moved.index) for d in DIMS}
-    )
-    parent_side = items(
-        names,
-        "timing",
-        p_month,
-        moved["parent"],
-        moved["id"],
-        parent_dims,
-        A.neg(moved["base"]),
-        _text(
-            moved.index,
-            f"{names.child} ",
-            moved["id"],
-            f" for this {names.parent} is dated ",
-            moved["date"].dt.strftime("%Y-%m-%d"),
-            ", in ",
-            moved["month"].astype("string"),
-        ),
-    )
-    return [child_side, parent_side]
+    out = []
+    cols = ["id", "parent", "month", "date", "base", *DIMS]
+    c = children.loc[shift & child_in, cols]
+    if len(c):
+        p_month = take_at(parents["month"], at[shift & child_in]).set_axis(c.index)
+        note = joined(
+            c.index,
+            f"{names.child} ", c["id"], " dated ", day_text(c["date"]),
+            f" is for {names.parent} ", c["parent"], " of ", month_text(p_month),
+        )  # fmt: skip
+        out.append(items(names, "timing", c["month"], c["parent"], c["id"], c, c["base"], note))
+    p = children.loc[shift & parent_in, cols]
+    if len(p):
+        p_at = at[shift & parent_in]
+        p_month = take_at(parents["month"], p_at).set_axis(p.index)
+        dims = pd.DataFrame({d: take_at(parents[d], p_at).set_axis(p.index) for d in DIMS})
+        note = joined(
+            p.index,
+            f"{names.child} ", p["id"], f" for this {names.parent} is dated ",
+            day_text(p["date"]), ", in ", month_text(p["month"]),
+        )  # fmt: skip
+        out.append(
+            items(names, "timing", p_month, p["parent"], p["id"], dims, A.neg(p["base"]), note)
+        )
+    return out
 
 
 def _residuals(
@@ -222,25 +241,15 @@ def _residuals(
     base = A.filled(linked["base"])
     at_parent = linked["at_parent"].astype(base.dtype)
     fx_each = A.sub(base, at_parent)  # NA (then 0) where no rate at the parent's date
-    group = pd.DataFrame(
-        {
-            "base": base,
-            "fx": A.filled(fx_each),
-            "tax": A.filled(linked["tax"]),
-            "missing": linked["fx_missing"].astype(bool),
-        }
-    ).groupby(at, sort=False)
     p = parents.set_index("id", drop=False)
-    every = pd.RangeIndex(len(p))
-
-    def per_parent(values: pd.Series) -> pd.Series:
-        return values.reindex(every).set_axis(p.index)
-
-    child_sum = A.filled(per_parent(group["base"].sum()))
-    fx = A.filled(per_parent(group["fx"].sum()))
-    tax = A.filled(per_parent(group["tax"].sum()))
-    any_missing = per_parent(group["missing"].any()).fillna(False).astype(bool)
-    ids = per_parent(join_by(pd.Series(at), linked["id"]))
+    child_sum, fx, tax = (
+        A.filled(s.set_axis(p.index))
+        for s in sums_by(at, len(p), base, A.filled(fx_each), A.filled(linked["tax"]))
+    )
+    any_missing = np.zeros(len(p), dtype=bool)
+    any_missing[at[linked["fx_missing"].to_numpy(dtype=bool)]] = True
+    any_missing = pd.Series(any_missing, index=p.index)
+    ids = join_by(pd.Series(at), linked["id"]).reindex(pd.RangeIndex(len(p))).set_axis(p.index)
     residual = A.sub(child_sum, A.filled(p["base"]))
     unknown = (
         p["amount_missing"].fillna(False).astype(bool)
@@ -258,7 +267,7 @@ def _residuals(
         with_children = ids[u].notna()
         note = note.mask(
             with_children,
-            _text(p.index[u], note, "; its ", plural, ids[u].fillna(""), " total ",
+            joined(p.index[u], note, "; its ", plural, ids[u].fillna(""), " total ",
                   A.text(child_sum[u]), ", not compared"),
         )  # fmt: skip
         out.append(
@@ -275,7 +284,7 @@ def _residuals(
         )
     if missing.any():
         m = missing
-        note = _text(
+        note = joined(
             p.index[m],
             f"fx rate missing for {names.parent} ",
             p.loc[m, "id"],
@@ -323,7 +332,7 @@ def _residuals(
         if not r.any():
             continue
         if note is None:
-            text = _text(
+            text = joined(
                 p.index[r],
                 plural,
                 ids[r],
@@ -333,7 +342,7 @@ def _residuals(
                 A.text(p.loc[r, "base"]),
             )
         else:
-            text = _text(p.index[r], plural, ids[r], note)
+            text = joined(p.index[r], plural, ids[r], note)
         if kind == "amount_difference":
             tiny = (A.absolute(values[r]) < rounding).to_numpy(dtype=bool)
             kind = pd.Series(kind, index=text.index, dtype="string").mask(tiny, "rounding")
@@ -349,7 +358,8 @@ PAYMENTS = StepNames("invoiced→paid", "invoice", "invoice", "invoice_id", "inv
 
 def explain_payments(invoices: pd.DataFrame, months: Sequence[pd.Period]) -> pd.DataFrame:
     """Paid − invoiced per invoice, in the invoice's month (exports carry no payment dates)."""
-    rows = invoices[invoices["month"].isin(list(months))]
+    cols = ["id", "parent", "month", "date", "due_date", "base", "paid_base", "fx_missing", *DIMS]
+    rows = invoices.loc[invoices["month"].isin(list(months)).to_numpy(dtype=bool), cols]
     residual = A.sub(A.filled(rows["paid_base"]), A.filled(rows["base"]))
     missing = rows["fx_missing"].astype(bool)
     keep = missing | (residual != 0)
@@ -361,13 +371,13 @@ def explain_payments(invoices: pd.DataFrame, months: Sequence[pd.Period]) -> pd.
         .mask(residual > 0, "overpaid")
         .mask(missing, "fx_missing")
     )
-    due = rows["due_date"].dt.strftime("%Y-%m-%d").astype("string").fillna("?")
-    note = _text(
+    due = day_text(rows["due_date"]).fillna("?")
+    note = joined(
         rows.index,
         "invoice ",
         rows["id"],
         " of ",
-        rows["date"].dt.strftime("%Y-%m-%d"),
+        day_text(rows["date"]),
         ", due ",
         due,
         ": paid ",
@@ -376,7 +386,7 @@ def explain_payments(invoices: pd.DataFrame, months: Sequence[pd.Period]) -> pd.
         A.text(A.filled(rows["base"])),
     ).mask(
         missing,
-        _text(
+        joined(
             rows.index,
             "invoice ",
             rows["id"],
