@@ -591,8 +591,8 @@ def record_state(
     rules += [{"path": str(p), "sha256": sha256_file(p)} for p in extra_rules]
     with Store.open(store_url) as store:
         # Acceptances are known before the run: its value at risk leaves the accepted ones out.
-        accepted = history.leakage_ids(findings).isin(history.accepted_ids(store, as_of))
-        value = float(at_risk_values(findings[~accepted.to_numpy()]).sum())
+        accepted = history.accepted_rows(findings, store, as_of)
+        value = float(at_risk_values(findings[~accepted]).sum())
         info = RunInfo(
             command=command,
             started_at=started_at,

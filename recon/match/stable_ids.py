@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 PREFIX = "XR-"
 DIGITS = 6
@@ -38,7 +40,9 @@ def xref_text(numbers: np.ndarray) -> pd.Series:
 
 
 def xref_number(ids: pd.Series) -> np.ndarray:
-    """The number of each ``XR-…`` id; an id of another form is an error."""
+    """The number of each ``XR-…`` id (numbers as they are); an id of another form is an error."""
+    if pd.api.types.is_integer_dtype(ids.dtype):
+        return ids.to_numpy(dtype=np.int64)
     text = ids.astype("str")
     ok = text.str.fullmatch(r"XR-\d+")
     if not ok.all():
@@ -52,31 +56,36 @@ def carry_xref_ids(
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Stable xref ids for ``current`` and the changes against ``previous``.
 
-    ``previous``: system, record_id, xref_id of the records of the previous run.
+    ``previous``: system, record_id, xref_id (or its number) of the records of the previous run.
     ``current``: system, record_id, entity (any integer label) of this run's records.
     ``next_number``: the smallest number never issued (1 for an empty store).
 
     Returns the xref_id of each current record (aligned with ``current``) and a changes frame
-    (kind, from_xref, to_xref, records, record_ids: sorted ``system:record_id`` keys).
+    (kind, from_xref, to_xref, records, record_ids: sorted ``system:record_id`` keys, a list
+    column held by Arrow).
     """
     n = len(current)
     keys = _keys(current)
-    if keys.duplicated().any():
-        raise ValueError(f"current records repeat {keys[keys.duplicated()].iloc[0]}")
+    # Arrow sorts UTF-8 bytes, which is code point order: the order of Python's str.
+    order = pc.sort_indices(keys)
+    in_order = keys.take(order)
+    if keys.null_count > 1 or (n > 1 and pc.any(pc.equal(in_order[1:], in_order[:-1])).as_py()):
+        repeated = pd.Series(keys.to_numpy(zero_copy_only=False))
+        raise ValueError(f"current records repeat {repeated[repeated.duplicated()].iloc[0]}")
     ent = pd.factorize(current["entity"].to_numpy(), sort=True)[0].astype(np.int64)
     n_ent = int(ent.max()) + 1 if n else 0
     rank = np.empty(n, dtype=np.int64)
-    rank[np.argsort(keys.to_numpy(dtype=str), kind="stable")] = np.arange(n, dtype=np.int64)
+    rank[order.to_numpy()] = np.arange(n, dtype=np.int64)
     ent_rank = np.full(n_ent, n, dtype=np.int64)
     np.minimum.at(ent_rank, ent, rank)
 
     prev_keys = _keys(previous)
     prev_num = xref_number(previous["xref_id"]) if len(previous) else np.empty(0, np.int64)
-    held = pd.Series(prev_num, index=prev_keys.to_numpy())
-    held = held[~held.index.duplicated()]
-    old = held.reindex(keys.to_numpy()).to_numpy(dtype=np.float64)
-    had = ~np.isnan(old)
-    old_num = np.where(had, old, -1).astype(np.int64)
+    # The first row of a key repeated in ``previous`` holds it.
+    at = pc.index_in(keys, value_set=prev_keys).to_numpy(zero_copy_only=False)
+    had = ~np.isnan(at.astype(np.float64))
+    old_num = np.full(n, -1, dtype=np.int64)
+    old_num[had] = prev_num[at[had].astype(np.int64)]
     if len(prev_num) and next_number <= int(prev_num.max()):
         raise ValueError(f"next_number {next_number} is not above the highest id {prev_num.max()}")
 
@@ -87,14 +96,17 @@ def carry_xref_ids(
     record_num = number[ent]
     ids = xref_text(record_num)
     ids.index = current.index
-    changes = _changes(keys, had, old_num, record_num, ent, number, prev_keys, prev_num)
+    changes = _changes(keys, rank, had, old_num, record_num, ent, number, prev_keys, prev_num)
     return ids, changes
 
 
-def _keys(frame: pd.DataFrame) -> pd.Series:
-    return (frame["system"].astype("str") + ":" + frame["record_id"].astype("str")).reset_index(
-        drop=True
-    )
+def _keys(frame: pd.DataFrame) -> pa.Array:
+    """``system:record_id`` of every row, as Arrow text."""
+    text = frame["system"].astype("str") + ":" + frame["record_id"].astype("str")
+    keys = pa.array(text.array)
+    if isinstance(keys, pa.ChunkedArray):
+        keys = keys.combine_chunks()
+    return keys.cast(pa.large_string())
 
 
 def _assign(ent: np.ndarray, old: np.ndarray, ent_rank: np.ndarray, n_ent: int) -> np.ndarray:
@@ -122,65 +134,80 @@ def _assign(ent: np.ndarray, old: np.ndarray, ent_rank: np.ndarray, n_ent: int) 
 
 
 def _changes(
-    keys: pd.Series,
+    keys: pa.Array,
+    rank: np.ndarray,
     had: np.ndarray,
     old_num: np.ndarray,
     record_num: np.ndarray,
     ent: np.ndarray,
     number: np.ndarray,
-    prev_keys: pd.Series,
+    prev_keys: pa.Array,
     prev_num: np.ndarray,
 ) -> pd.DataFrame:
-    kept = np.unique(number)
-    moved = had & (old_num != record_num)
-    frame = pd.DataFrame(
-        {"key": keys[moved].to_numpy(), "from": old_num[moved], "to": record_num[moved]}
-    )
-    frame["kind"] = np.where(np.isin(frame["from"].to_numpy(), kept), SPLIT, MERGE)
-    parts = [frame]
-
+    """One row per (kind, from, to) with its records, in the order new, merge, split, retired,
+    then from_xref and to_xref as text; the records of a row sorted. Sorted and split with
+    numpy, never grouped row by row."""
+    kept = pd.unique(number)
+    moved = np.flatnonzero(had & (old_num != record_num))
     ent_had = np.zeros(len(number), dtype=bool)
     ent_had[ent[had]] = True
-    brand_new = ~ent_had[ent]
-    parts.append(
-        pd.DataFrame(
-            {
-                "key": keys[brand_new].to_numpy(),
-                "from": -1,
-                "to": record_num[brand_new],
-                "kind": NEW,
-            }
-        )
-    )
-    gone = ~np.isin(prev_num, np.unique(old_num[had]))
-    parts.append(
-        pd.DataFrame(
-            {"key": prev_keys[gone].to_numpy(), "from": prev_num[gone], "to": -1, "kind": RETIRED}
-        )
-    )
-    rows = pd.concat(parts, ignore_index=True).sort_values(["kind", "from", "to", "key"])
-    if not len(rows):
+    brand_new = np.flatnonzero(~ent_had[ent])
+    gone = np.flatnonzero(~np.isin(prev_num, pd.unique(old_num[had])))
+    if not len(moved) + len(brand_new) + len(gone):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in CHANGE_COLUMNS}).astype(
             {"records": np.int64}
         )
-    grouped = rows.groupby(["kind", "from", "to"], sort=False)["key"].agg(list).reset_index()
-    out = pd.DataFrame(
+    order = {NEW: 0, MERGE: 1, SPLIT: 2, RETIRED: 3}
+    kind = np.concatenate(
+        [
+            np.where(np.isin(old_num[moved], kept), order[SPLIT], order[MERGE]),
+            np.full(len(brand_new), order[NEW]),
+            np.full(len(gone), order[RETIRED]),
+        ]
+    )
+    none = np.full(len(brand_new) + len(gone), -1, dtype=np.int64)
+    origin = np.concatenate([old_num[moved], none[: len(brand_new)], prev_num[gone]])
+    target = np.concatenate([record_num[moved], record_num[brand_new], none[: len(gone)]])
+    # A row's records are all current keys or all previous ones: each kind ranks its own.
+    retired_rank = np.empty(len(gone), dtype=np.int64)
+    retired_rank[pc.sort_indices(prev_keys.take(gone)).to_numpy()] = np.arange(len(gone))
+    key_rank = np.concatenate([rank[moved], rank[brand_new], retired_rank])
+    origin_rank, target_rank = _text_ranks(origin, target)
+    rows = np.lexsort((key_rank, target_rank, origin_rank, kind))
+    kind, origin, target = kind[rows], origin[rows], target[rows]
+    starts = np.flatnonzero(
+        np.concatenate(
+            [[True], (np.diff(kind) != 0) | (np.diff(origin) != 0) | (np.diff(target) != 0)]
+        )
+    )
+    current_keys = np.concatenate([moved, brand_new])
+    texts = pa.concat_arrays([keys.take(current_keys), prev_keys.take(gone)]).take(rows)
+    offsets = np.append(starts, len(rows)).astype(np.int32)
+    names = np.array([NEW, MERGE, SPLIT, RETIRED], dtype=object)
+    return pd.DataFrame(
         {
-            "kind": grouped["kind"].to_numpy(dtype=object),
-            "from_xref": _optional_ids(grouped["from"].to_numpy()),
-            "to_xref": _optional_ids(grouped["to"].to_numpy()),
-            "records": grouped["key"].str.len().to_numpy(dtype=np.int64),
-            "record_ids": grouped["key"].to_numpy(dtype=object),
+            "kind": names[kind[starts]],
+            "from_xref": pd.Series(_optional_ids(origin[starts]), dtype=object),
+            "to_xref": pd.Series(_optional_ids(target[starts]), dtype=object),
+            "records": np.diff(offsets).astype(np.int64),
+            "record_ids": pd.arrays.ArrowExtensionArray(
+                pa.ListArray.from_arrays(pa.array(offsets), texts.cast(pa.string()))
+            ),
         }
     )
-    order = {NEW: 0, MERGE: 1, SPLIT: 2, RETIRED: 3}
-    out = out.sort_values(
-        ["kind", "from_xref", "to_xref"], key=lambda s: s.map(order) if s.name == "kind" else s
-    )
-    out = out.reset_index(drop=True)
-    for column in ("from_xref", "to_xref"):
-        out[column] = out[column].astype(object).where(out[column].notna(), None)
-    return out
+
+
+def _text_ranks(origin: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rank of each number's ``XR-…`` text among all (``XR-1000000`` sorts before
+    ``XR-999999``, as the ids sort); -1 (none) after every id."""
+    both = np.concatenate([origin, target])
+    numbers = pd.unique(both[both >= 0])
+    ranks = np.empty(len(numbers), dtype=np.int64)
+    texts = pa.array(xref_text(numbers).to_numpy(), type=pa.string())
+    ranks[pc.sort_indices(texts).to_numpy()] = np.arange(len(numbers))
+    at = pd.Index(numbers).get_indexer(both)
+    ranked = np.where(at >= 0, ranks[np.maximum(at, 0)], len(numbers))
+    return ranked[: len(origin)], ranked[len(origin) :]
 
 
 def _optional_ids(numbers: np.ndarray) -> np.ndarray:

@@ -20,9 +20,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from recon.state import lifecycle
-from recon.state.keys import keyed_findings
+from recon.state.keys import finding_keys, keyed_findings
 from recon.state.record import RunRecord
 from recon.state.store import Store
 
@@ -31,31 +33,32 @@ CHECKED_LEAKAGE = ("run", "leakage")  # commands whose runs record leakage findi
 TREND_RUNS = 12
 
 
-def accepted_ids(store: Store, as_of: dt.date) -> set[str]:
-    """Finding ids whose acceptance holds on ``as_of`` (the rule ``lifecycle.classify`` applies)."""
-    accepted = store.acceptances()
-    if not len(accepted):
-        return set()
-    until = pd.to_datetime(accepted["until"])
-    return set(accepted.loc[(until >= pd.Timestamp(as_of)).to_numpy(), "finding_id"].astype(str))
+def accepted_rows(findings: pd.DataFrame, store: Store, as_of: dt.date) -> np.ndarray:
+    """Which rows of a leakage findings frame are accepted on ``as_of`` (the rule
+    ``lifecycle.classify`` applies): their keys against the keys of the accepted findings, so
+    no finding id is hashed."""
+    keys = store.accepted_keys("leakage", as_of)
+    if not keys:
+        return np.zeros(len(findings), dtype=bool)
+    return finding_keys("leakage", findings).isin(keys).to_numpy(dtype=bool)
 
 
 def leakage_ids(findings: pd.DataFrame) -> pd.Series:
     """The stable finding id of each row of a leakage findings frame (aligned with it)."""
-    ids = keyed_findings("leakage", findings, payload=False)["finding_id"]
-    return pd.Series(ids.to_numpy(), index=findings.index)
+    numbers = keyed_findings("leakage", findings)["finding_id"].to_numpy()
+    return pd.Series(pd.array(lifecycle.id_text(numbers), dtype="str"), index=findings.index)
 
 
 def with_lifecycle(findings: pd.DataFrame, record: RunRecord, store: Store) -> pd.DataFrame:
     """The leakage findings with LIFECYCLE_COLUMNS first, then the rows of the findings this run
     resolved (as last seen, ``change`` = resolved), read back from the store."""
-    life = record.findings[record.findings["family"] == "leakage"].set_index("finding_id")
+    life = record.findings[(record.findings["family"] == "leakage").to_numpy()]
+    life = life.set_index(pd.Index(life["finding_id"].to_numpy(dtype=object), dtype=object))
     day = _run_days(store)
     current = findings.reset_index(drop=True)
-    ids = leakage_ids(current)
-    found = life.reindex(ids.to_numpy())
+    found = _found(current, life)
     columns = {
-        "finding_id": ids.to_numpy(),
+        "finding_id": found.index.to_numpy(),
         "change": found["change"].to_numpy(dtype=object),
         "first_seen": found["first_seen_run"].map(day).to_numpy(dtype=object),
         "days_open": found["age_days"].astype("Int64").to_numpy(),
@@ -65,11 +68,10 @@ def with_lifecycle(findings: pd.DataFrame, record: RunRecord, store: Store) -> p
     gone = life[life["change"] == lifecycle.RESOLVED]
     if not len(gone):
         return out
-    stored = store.payloads(gone.index).set_index("finding_id").reindex(gone.index)
-    rows = [json.loads(p) if isinstance(p, str) else {} for p in stored["payload"]]
-    resolved = pd.DataFrame(rows, index=gone.index, columns=list(current.columns))
-    if "age_days" in resolved.columns:  # as last seen, though the payload may be older
-        later = _days_between(stored["payload_run"], gone["last_seen_run"], store)
+    stored = store.kept_rows(gone.index).set_index("finding_id").reindex(gone.index)
+    resolved = stored.reindex(columns=list(current.columns))
+    if "age_days" in resolved.columns:  # as last seen, though the kept row may be older
+        later = _days_between(stored["row_run"], gone["last_seen_run"], store)
         resolved["age_days"] = pd.to_numeric(resolved["age_days"], errors="coerce") + later
     resolved.insert(0, "accepted_until", gone["accepted_until"].to_numpy(dtype=object))
     resolved.insert(0, "days_open", gone["age_days"].astype("Int64").to_numpy())
@@ -80,6 +82,20 @@ def with_lifecycle(findings: pd.DataFrame, record: RunRecord, store: Store) -> p
         with contextlib.suppress(TypeError, ValueError):
             resolved[column] = resolved[column].astype(current[column].dtype)
     return pd.concat([out, resolved[out.columns]], ignore_index=True)
+
+
+def _found(current: pd.DataFrame, life: pd.DataFrame) -> pd.DataFrame:
+    """The lifecycle row of each current finding, indexed by its id: looked up by key (the run
+    classified every current finding), hashed only for a row the lifecycle lacks."""
+    keys = pa.array(finding_keys("leakage", current).array)
+    at = pc.index_in(keys, value_set=pa.array(life["key"].astype("str").array))
+    at = at.to_numpy(zero_copy_only=False)
+    known = ~np.isnan(at.astype(np.float64))
+    ids = np.empty(len(current), dtype=object)
+    ids[known] = life.index.to_numpy()[at[known].astype(np.int64)]
+    if not known.all():
+        ids[~known] = leakage_ids(current[~known]).to_numpy(dtype=object)
+    return life.reindex(pd.Index(ids, dtype=object))
 
 
 def leakage_runs(

@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 OPEN, ACCEPTED, RESOLVED = "open", "accepted", "resolved"
 NEW, EXPIRED = "new", "expired"
@@ -71,12 +74,50 @@ def finding_id(family: str, key: str) -> str:
 
 
 def finding_ids(family: str, keys: pd.Series) -> pd.Series:
-    """``finding_id`` of every key (one sha256 each: the one loop over findings left)."""
-    prefix = f"{family}\x1f".encode()
+    """``finding_id`` of every key, as text."""
+    text = pd.array(id_text(finding_numbers(family, keys)), dtype="str")
+    return pd.Series(text, index=keys.index)
+
+
+def finding_numbers(family: str, keys: pd.Series) -> np.ndarray:
+    """The 64 bits of each key's finding id as an int64: what the store keeps. One sha256 per
+    key, the one loop over findings left (no vectorized sha256 exists)."""
+    texts = pa.array(keys.astype("str").array)
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    texts = texts.cast(pa.large_string())
+    prefix = pa.scalar(f"{family}\x1f", type=pa.large_string())
+    joined = pc.binary_join_element_wise(prefix, texts, pa.scalar("", type=pa.large_string()))
     sha256 = hashlib.sha256
-    texts = keys.astype("str").to_numpy(dtype=object)
-    ids = ["F-" + sha256(prefix + k.encode()).hexdigest()[:16] for k in texts]
-    return pd.Series(ids, index=keys.index, dtype="str")
+    digests = b"".join([sha256(k).digest()[:8] for k in joined.cast(pa.large_binary()).to_pylist()])
+    return np.frombuffer(digests, dtype=">i8").astype(np.int64)
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_NIBBLE = np.full(256, 255, dtype=np.uint8)
+_NIBBLE[_HEX] = np.arange(16, dtype=np.uint8)
+
+
+def id_text(numbers: np.ndarray) -> pa.Array:
+    """``F-`` and the 16 hex digits of each id number (Arrow text), written digit by digit
+    for all ids at once."""
+    raw = np.asarray(numbers, dtype=np.int64).astype(">i8").view(np.uint8).reshape(-1, 8)
+    text = np.empty((len(raw), 18), dtype=np.uint8)
+    text[:, 0], text[:, 1] = ord("F"), ord("-")
+    text[:, 2::2], text[:, 3::2] = _HEX[raw >> 4], _HEX[raw & 15]
+    return pa.array(text.view("S18").ravel(), type=pa.binary(18)).cast(pa.string())
+
+
+def id_numbers(ids: Sequence[object]) -> np.ndarray:
+    """The number of each ``F-…`` id (int64); ValueError names the first id of another form."""
+    text = pd.Series(list(ids), dtype="str")
+    ok = text.str.fullmatch(r"F-[0-9a-f]{16}").fillna(False).to_numpy(dtype=bool)
+    if not ok.all():
+        raise ValueError(f"{text[~ok].iloc[0]!r} is not a finding id such as F-3f9a1c2b7d4e5a6b")
+    raw = np.frombuffer("".join(text.tolist()).encode("ascii"), dtype=np.uint8)
+    nibbles = _NIBBLE[raw.reshape(-1, 18)[:, 2:]]
+    packed = (nibbles[:, 0::2] << 4) | nibbles[:, 1::2]
+    return packed.copy().view(">i8").ravel().astype(np.int64)
 
 
 def classify(
@@ -93,65 +134,130 @@ def classify(
     ``previous``: STORED_COLUMNS of the stored findings (any status). ``current``: CURRENT_COLUMNS
     of this run's findings. ``acceptances``: finding_id, until (date) — the newest per finding.
     ``runs``: run_id, started_at of every run including this one (for the ages), and status
-    (``DELIVERED`` or not; without it every earlier run counts as delivered).
+    (``DELIVERED`` or not; without it every earlier run counts as delivered). Finding ids may be
+    the text ids or their numbers (``finding_numbers``), alike in all three frames.
     """
-    prev = previous[STORED_COLUMNS].drop_duplicates("finding_id")
-    cur = current[CURRENT_COLUMNS].drop_duplicates("finding_id")
-    # Every lookup by finding id goes through two position arrays, computed once (-1: absent).
-    prev_ids = pd.Index(prev["finding_id"].to_numpy(dtype=object), dtype="str")
-    cur_ids = pd.Index(cur["finding_id"].to_numpy(dtype=object), dtype="str")
-    live = prev_ids[prev["status"].isin(LIVE).to_numpy()]
-    ids = cur_ids.append(live[cur_ids.get_indexer(live) < 0])
-    at_cur, at_prev = cur_ids.get_indexer(ids), prev_ids.get_indexer(ids)
-    found = at_cur >= 0
+    previous, current = previous[STORED_COLUMNS], current[CURRENT_COLUMNS]
+    # The first row of each id, as positions (a copy of millions of rows costs seconds).
+    prev_rows, prev_ids = _first_rows(previous["finding_id"], lookup=True)
+    cur_rows, cur_ids = _first_rows(current["finding_id"], lookup=False)
+    # Every lookup by finding id goes through position arrays, computed once (-1: absent).
+    stored = _codes(previous["status"], [OPEN, ACCEPTED, RESOLVED])[prev_rows]
+    at_prev_of_cur = prev_ids.get_indexer(cur_ids)
+    seen = np.zeros(len(prev_ids), dtype=bool)
+    seen[at_prev_of_cur[at_prev_of_cur >= 0]] = True
+    gone = np.flatnonzero((stored == 0) | (stored == 1))
+    gone = gone[~seen[gone]]
+    # Found now first (in current's order), then the live ones not found.
+    ids = cur_ids.append(prev_ids[gone])
+    at_prev = np.concatenate([at_prev_of_cur, gone])
+    found = np.arange(len(ids)) < len(cur_ids)
+    was = np.where(at_prev >= 0, stored[np.maximum(at_prev, 0)] if len(stored) else -1, -1)
+    was_live = (was == 0) | (was == 1)
+    before = np.where(at_prev >= 0, prev_rows[np.maximum(at_prev, 0)] if len(stored) else 0, -1)
 
-    def now(column: str) -> np.ndarray:
-        return _take(cur[column], at_cur)
-
-    def before(column: str) -> np.ndarray:
-        return _take(prev[column], at_prev)
-
-    out = pd.DataFrame({"finding_id": ids.to_numpy(dtype=object)})
-    was = before("status")
-    was_live = pd.Series(was, dtype=object).isin(LIVE).to_numpy()
-    for column in ("family", "key", "kind"):
-        out[column] = np.where(found, now(column), before(column))
-
-    until = pd.to_datetime(_until(acceptances).reindex(ids.to_numpy(dtype=object)).to_numpy())
+    until = _until_of(acceptances, ids)
     covered = found & until.notna() & (until >= pd.Timestamp(as_of))
-    status = np.where(found, np.where(covered, ACCEPTED, OPEN), RESOLVED)
-    first = pd.to_numeric(pd.Series(before("first_seen_run"))).to_numpy(dtype=np.float64)
-    untold = np.isin(first, _undelivered(runs, run_id)) & (was == OPEN)
+    first = _numbers_at(previous["first_seen_run"], before)
+    untold = np.isin(first, _undelivered(runs, run_id)) & (was == 0)
     fresh = ~was_live | untold
-    change = np.select(
-        [~found, covered, fresh, was == ACCEPTED],
-        [RESOLVED, ACCEPTED, NEW, EXPIRED],
-        default=OPEN,
+    change = np.select([~found, covered, fresh, was == 1], [4, 2, 0, 3], default=1)
+    status = np.where(found, np.where(covered, 1, 0), 2)
+    first_seen = np.where(found & fresh, run_id, first).astype(np.int64)
+    last_seen = np.where(found, run_id, _numbers_at(previous["last_seen_run"], before))
+    ages = _ages(first_seen, run_id, as_of, runs)
+    accepted_until = np.full(len(ids), None, dtype=object)
+    dated = np.flatnonzero(until.notna())
+    accepted_until[dated] = pd.Series(until[dated]).dt.date.to_numpy(dtype=object)
+    # Each output row's position in the current rows followed by the gone ones.
+    rows = np.concatenate([cur_rows, len(current) + np.arange(len(gone))])
+
+    def stacked(column: str) -> pd.Series:
+        now = current[column].reset_index(drop=True)
+        if not len(gone):
+            return now
+        then = previous[column].iloc[prev_rows[gone]]
+        if now.dtype != then.dtype:  # as the current text, else as objects
+            text = isinstance(now.dtype, pd.StringDtype) and len(now)
+            now, then = (
+                (now, then.astype(now.dtype)) if text else (now.astype(object), then.astype(object))
+            )
+        return pd.concat([now, then], ignore_index=True)
+
+    family, key = stacked("family"), stacked("key")
+    order = rows[in_order(pd.DataFrame({"family": family.take(rows), "key": key.take(rows)}))]
+    at = order - len(current)  # where each output row is, as a gone one
+    was_found = at < 0
+    where = np.where(was_found, np.searchsorted(cur_rows, order), len(cur_rows) + at)
+
+    def objects(column: str) -> pd.Series:
+        values = np.full(len(order), None, dtype=object)
+        values[was_found] = current[column].to_numpy(dtype=object)[order[was_found]]
+        return pd.Series(values, dtype=object)
+
+    return pd.DataFrame(
+        {
+            "finding_id": pd.Series(ids.to_numpy()[where], dtype=ids.dtype),
+            "family": family.take(order).reset_index(drop=True),
+            "key": key.take(order).reset_index(drop=True),
+            "kind": stacked("kind").take(order).reset_index(drop=True),
+            "status": _labels(status[where], [OPEN, ACCEPTED, RESOLVED]),
+            "change": _labels(change[where], [NEW, OPEN, ACCEPTED, EXPIRED, RESOLVED]),
+            "first_seen_run": first_seen[where],
+            "last_seen_run": last_seen[where].astype(np.int64),
+            "resolved_run": pd.arrays.IntegerArray(np.full(len(where), run_id), was_found),
+            "age_days": ages[0][where],
+            "age_runs": ages[1][where],
+            "accepted_until": accepted_until[where],
+            "value": objects("value"),
+            "payload": objects("payload"),
+        }
     )
-    out["status"] = status
-    out["change"] = change
-    out["first_seen_run"] = np.where(found & fresh, run_id, first).astype(np.int64)
-    last = pd.to_numeric(pd.Series(before("last_seen_run"))).to_numpy(dtype=np.float64)
-    out["last_seen_run"] = np.where(found, run_id, last).astype(np.int64)
-    out["resolved_run"] = pd.array(np.where(found, pd.NA, run_id), dtype="Int64")
-    out["age_days"], out["age_runs"] = _ages(out["first_seen_run"].to_numpy(), run_id, as_of, runs)
-    accepted_until = pd.Series(until).dt.date.astype(object).to_numpy()
-    out["accepted_until"] = np.where(until.notna(), accepted_until, None)
-    out["value"] = np.where(found, now("value"), None)
-    out["payload"] = np.where(found, now("payload"), None)
-    out = out[RESULT_COLUMNS]
-    order = out[["family", "key"]].astype("str").sort_values(["family", "key"], kind="stable")
-    return out.iloc[order.index.to_numpy()].reset_index(drop=True)
 
 
-def _take(column: pd.Series, positions: np.ndarray) -> np.ndarray:
-    """``column``'s values at ``positions`` as objects; None where the position is -1."""
-    values = column.to_numpy(dtype=object)
-    if not len(values):
-        return np.full(len(positions), None, dtype=object)
-    taken = values[np.maximum(positions, 0)]
-    taken[positions < 0] = None
-    return taken
+def in_order(findings: pd.DataFrame) -> np.ndarray:
+    """Positions of ``findings`` sorted by family, then key (as text)."""
+    table = pa.table({c: pa.array(findings[c].astype("str").array) for c in ("family", "key")})
+    keys = [("family", "ascending"), ("key", "ascending")]
+    return pc.sort_indices(table, sort_keys=keys).to_numpy()
+
+
+def _first_rows(ids: pd.Series, lookup: bool) -> tuple[np.ndarray, pd.Index]:
+    """The position of the first row of each finding id, and those ids as an index (``lookup``:
+    one to look up in, whose hash table the uniqueness check builds once)."""
+    index = _ids(ids)
+    if lookup and index.is_unique:
+        return np.arange(len(index)), index
+    first = ~index.duplicated()
+    if first.all():
+        return np.arange(len(index)), index
+    return np.flatnonzero(first), index[first]
+
+
+def _codes(values: pd.Series, names: list[str]) -> np.ndarray:
+    """The position of each value in ``names`` (-1: none of them)."""
+    return np.asarray(pd.Categorical(values, categories=names).codes, dtype=np.int64)
+
+
+def _numbers_at(values: pd.Series, at: np.ndarray) -> np.ndarray:
+    """``values`` as floats at positions ``at`` (NaN where ``at`` is -1)."""
+    numbers = pd.to_numeric(values).to_numpy(dtype=np.float64, na_value=np.nan)
+    if not len(numbers):
+        return np.full(len(at), np.nan)
+    return np.where(at >= 0, numbers[np.maximum(at, 0)], np.nan)
+
+
+def _ids(ids: pd.Series) -> pd.Index:
+    """Finding ids as an index: int64 numbers stay numbers, anything else is text."""
+    if pd.api.types.is_integer_dtype(ids.dtype):
+        return pd.Index(ids.to_numpy(dtype=np.int64))
+    return pd.Index(ids.astype("str").to_numpy(dtype=object), dtype=object)
+
+
+def _labels(codes: np.ndarray, names: list[str]) -> pd.Series:
+    """Text of small integer codes, without a Python string per row."""
+    labels = pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int8()), pa.array(names))
+    return pd.Series(pd.array(labels.cast(pa.string()), dtype="str"))
 
 
 def _undelivered(runs: pd.DataFrame, run_id: int) -> np.ndarray:
@@ -163,6 +269,15 @@ def _undelivered(runs: pd.DataFrame, run_id: int) -> np.ndarray:
         runs["run_id"] != run_id
     ).to_numpy()
     return runs.loc[failed, "run_id"].to_numpy(dtype=np.float64)
+
+
+def _until_of(acceptances: pd.DataFrame, ids: pd.Index) -> pd.DatetimeIndex:
+    """The newest acceptance's last day of each finding id (NaT: none)."""
+    until = _until(acceptances)
+    at = until.index.get_indexer(ids) if len(until) else np.full(len(ids), -1)
+    days = until.to_numpy(dtype="datetime64[ns]")
+    picked = days[np.maximum(at, 0)] if len(days) else np.full(len(ids), np.datetime64("NaT"))
+    return pd.DatetimeIndex(np.where(at >= 0, picked, np.datetime64("NaT", "ns")))
 
 
 def _until(acceptances: pd.DataFrame) -> pd.Series:

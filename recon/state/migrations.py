@@ -20,6 +20,11 @@ safe to run again (``checkfirst``, and ALTERs that set a column to its final typ
   run reads back), with its ``digest`` and the run that wrote it (``payload_run``). Live
   findings and active records are no longer rewritten by every run: their last sighting is the
   latest run (that checked their family). The migration drops the payloads nobody reads.
+- **4**: narrow tables for millions of rows (``recon.state.migration_v4``): finding ids as
+  64-bit numbers, kinds by number (``recon_finding_kinds``), statuses as codes, leakage payloads
+  as Parquet blocks of typed rows (``recon_finding_rows``), xref ids in the registry as numbers;
+  no status or xref_id index, no run foreign keys on the big tables; on SQLite the findings keyed
+  by their rowid and the registry WITHOUT ROWID.
 """
 
 from __future__ import annotations
@@ -74,6 +79,13 @@ def _v3(conn: sa.Connection) -> None:
     )
 
 
+def _v4(conn: sa.Connection) -> None:
+    """Narrow findings, acceptances and registry (``recon.state.migration_v4``)."""
+    from recon.state import migration_v4
+
+    migration_v4.migrate(conn)
+
+
 _V2_ID_LENGTH = 700
 _V2_IDS = [
     ("recon_xref_registry", "record_id"),
@@ -94,7 +106,7 @@ _V2_MYSQL = [
     "ALTER TABLE recon_acceptances MODIFY reason LONGTEXT NOT NULL",
 ]
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3, _v4]
 CURRENT = len(MIGRATIONS)
 
 

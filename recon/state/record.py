@@ -14,19 +14,21 @@ import hashlib
 import json
 import logging
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from recon import __version__
-from recon.match.stable_ids import carry_xref_ids
+from recon.match.stable_ids import carry_xref_ids, xref_number
 from recon.models import MatchResult
 from recon.state import findings_io, registry, tables
-from recon.state.keys import keyed_findings
+from recon.state.keys import KEEPS_ROWS, keyed_findings
 from recon.state.lifecycle import DELIVERED
 from recon.state.migrations import utc_now
 from recon.state.store import Store
@@ -93,13 +95,75 @@ class RunRecord:
 
     def stable(self, frame: pd.DataFrame, column: str = "xref_id") -> pd.DataFrame:
         """``frame`` with ``column`` rewritten from this run's xref ids to the stable ones."""
-        return _restamp(frame, _lookup(self.xref_map), column)
+        return _restamp(frame, XrefMap.of(self.xref_map), column)
 
     def counts(self) -> dict[str, dict[str, int]]:
         return {
             "xref_changes": self.changes["kind"].value_counts().to_dict(),
             "findings": self.findings["change"].value_counts().to_dict(),
         }
+
+
+class XrefMap(Mapping[str, str]):
+    """This run's xref ids and their stable ones, as two aligned Arrow arrays (a million
+    entities make no dict unless one is asked for)."""
+
+    def __init__(self, local: pa.Array, stable: pa.Array) -> None:
+        self.local = local
+        self.stable = stable
+        self._dict: dict[str, str] | None = None
+        self._at: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, mapping: Mapping[str, str]) -> XrefMap:
+        if isinstance(mapping, XrefMap):
+            return mapping
+        return cls(
+            pa.array(list(mapping.keys()), type=pa.large_string()),
+            pa.array(list(mapping.values()), type=pa.large_string()),
+        )
+
+    def positions(self, ids: pa.Array) -> pa.Array:
+        """Where each of ``ids`` is in ``local`` (null: not there). The matcher numbers its ids
+        ``XR-…``: their numbers index an array, with no hashing of text."""
+        if self._at is None:
+            numbers = _numbers(self.local)
+            if numbers is None or not len(numbers) or numbers.max() > 4 * len(numbers) + 1000:
+                return pc.index_in(ids, value_set=self.local)
+            self._at = np.full(int(numbers.max()) + 1, -1, dtype=np.int64)
+            self._at[numbers[::-1]] = np.arange(len(numbers))[::-1]  # the first of repeats
+        numbers = _numbers(ids, partial=True)
+        assert numbers is not None
+        inside = (numbers >= 0) & (numbers < len(self._at))
+        at = np.where(inside, self._at[np.where(inside, numbers, 0)], -1)
+        # The same number in other digits (XR-12 for XR-000012) is another id.
+        same = pc.equal(ids, self.local.take(pa.array(np.maximum(at, 0))))
+        at[~pc.fill_null(same, False).to_numpy(zero_copy_only=False)] = -1
+        return pa.array(at, mask=at < 0)
+
+    def _pairs(self) -> dict[str, str]:
+        if self._dict is None:
+            self._dict = dict(zip(self.local.to_pylist(), self.stable.to_pylist(), strict=True))
+        return self._dict
+
+    def __getitem__(self, key: str) -> str:
+        return self._pairs()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.local.to_pylist())
+
+    def __len__(self) -> int:
+        return len(self.local)
+
+
+def _numbers(ids: pa.Array, partial: bool = False) -> np.ndarray | None:
+    """The number of each ``XR-123`` id; -1 for another form (``partial``), else None when any
+    id has another form."""
+    ok = pc.fill_null(pc.match_substring_regex(ids, r"^XR-[0-9]{1,15}$"), False)
+    if not partial and not pc.all(ok).as_py():
+        return None
+    digits = pc.utf8_slice_codeunits(pc.if_else(ok, ids, pa.scalar("XR-0", ids.type)), 3)
+    return np.where(ok.to_numpy(zero_copy_only=False), pc.cast(digits, pa.int64()).to_numpy(), -1)
 
 
 def record_run(
@@ -118,8 +182,8 @@ def record_run(
     records = match_result.records
     current = pd.DataFrame(
         {
-            "system": records["system"].astype("str").to_numpy(),
-            "record_id": records["record_id"].astype("str").to_numpy(),
+            "system": records["system"].astype("str").reset_index(drop=True),
+            "record_id": records["record_id"].astype("str").reset_index(drop=True),
             "entity": match_result.entity.to_numpy(),
         }
     )
@@ -127,21 +191,29 @@ def record_run(
     with store.transaction() as conn:
         run_id = _insert_run(conn, run_info, as_of, sorted(families))
         stored = registry.load(conn)
+        active = stored.loc[stored["active"].to_numpy(), ["system", "record_id"]]
+        numbers = stored.loc[stored["active"].to_numpy(), "xref_number"].to_numpy()
         xref, changes = carry_xref_ids(
-            stored.loc[stored["active"], ["system", "record_id", "xref_id"]],
+            active.assign(xref_id=numbers),
             current,
             registry.next_number(conn),
         )
         written = registry.write(
-            conn, run_id, stored, current.assign(xref_id=xref.to_numpy()), changes
+            conn, run_id, stored, current.assign(xref_number=xref_number(xref)), changes
         )
+        del stored, active
         xref_map = _xref_map(match_result.xref, current, xref)
-        lookup = _lookup(xref_map)
-        keyed = pd.concat(
-            [keyed_findings(f, _restamp(frame, lookup)) for f, frame in families.items()],
-            ignore_index=True,
-        )
-        lifecycle = findings_io.update(conn, run_id, as_of, keyed, set(families))
+        keyed, kept = [], None
+        for family, frame in families.items():
+            if family in KEEPS_ROWS:  # its rows are kept: with the stable ids
+                frame = _restamp(frame, xref_map)
+            keyed.append(keyed_findings(family, frame))
+            if family in KEEPS_ROWS:
+                kept = frame.reset_index(drop=True)
+                kept.insert(0, "finding_id", keyed[-1]["finding_id"].to_numpy())
+        del current
+        every = pd.concat(keyed, ignore_index=True)
+        lifecycle = findings_io.update(conn, run_id, as_of, every, set(families), kept)
         findings_written = lifecycle.attrs.pop("written", {})
         record = RunRecord(
             run_id,
@@ -151,13 +223,14 @@ def record_run(
             lifecycle,
             {"xref_registry": written, "findings": findings_written},
         )
-        counts = {**run_info.counts, "state": record.counts()}
+        state = record.counts()
+        counts = {**run_info.counts, "state": state}
         conn.execute(
             sa.update(tables.runs)
             .where(tables.runs.c.run_id == run_id)
             .values(finished_at=utc_now(), counts=json.loads(json.dumps(counts, default=str)))
         )
-    log.info("state store %s: run %d recorded; %s", store.location, run_id, record.counts())
+    log.info("state store %s: run %d recorded; %s", store.location, run_id, state)
     return record
 
 
@@ -195,27 +268,48 @@ def _insert_run(conn: sa.Connection, info: RunInfo, as_of: dt.date, families: Se
     return int(key[0])
 
 
-def _xref_map(xref: pd.DataFrame, current: pd.DataFrame, stable: pd.Series) -> dict[str, str]:
-    keyed = current[["system", "record_id"]].assign(stable=stable.to_numpy())
-    local = xref[["system", "record_id", "xref_id"]].astype({"system": str, "record_id": str})
-    pairs = local.merge(keyed, on=["system", "record_id"]).drop_duplicates("xref_id")
-    return dict(zip(pairs["xref_id"], pairs["stable"], strict=True))
+def _xref_map(xref: pd.DataFrame, current: pd.DataFrame, stable: pd.Series) -> XrefMap:
+    """Each of this run's xref ids (``xref``: system, record_id, xref_id) and the stable id of
+    its first record found in ``current``."""
+    at = pc.index_in(_record_keys(xref), value_set=_record_keys(current))
+    known = pc.is_valid(at)
+    local = _text(xref["xref_id"]).filter(known)
+    target = _text(stable).take(at.filter(known))
+    codes, _ = pd.factorize(local.to_numpy(zero_copy_only=False))
+    first = np.full(codes.max() + 1 if len(codes) else 0, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes)))
+    first = pa.array(np.sort(first))
+    return XrefMap(local.take(first), target.take(first))
 
 
-def _lookup(xref_map: Mapping[str, str]) -> pd.Series:
-    """The map as a Series indexed by this run's ids (one vectorized lookup per frame)."""
-    index = pd.Index(list(xref_map.keys()), dtype="str")
-    return pd.Series(list(xref_map.values()), index=index, dtype=object)
-
-
-def _restamp(frame: pd.DataFrame, lookup: pd.Series, column: str = "xref_id") -> pd.DataFrame:
+def _restamp(frame: pd.DataFrame, xmap: XrefMap, column: str = "xref_id") -> pd.DataFrame:
     if column not in frame.columns:
         return frame
     ids = frame[column]
-    position = lookup.index.get_indexer(ids.astype("str"))
-    stable = lookup.to_numpy()[np.maximum(position, 0)] if len(lookup) else ids.to_numpy()
-    restamped = np.where(position >= 0, stable, ids.astype(object).to_numpy())
-    return frame.assign(**{column: pd.Series(restamped, index=frame.index).astype(ids.dtype)})
+    text = _text(ids)
+    at = xmap.positions(text)
+    restamped = pc.if_else(pc.is_valid(at), xmap.stable.take(at), text)
+    if ids.dtype == object:
+        values = pd.Series(
+            restamped.to_numpy(zero_copy_only=False), index=frame.index, dtype=object
+        )
+    else:
+        values = pd.Series(pd.array(restamped, dtype="str"), index=frame.index)
+    return frame.assign(**{column: values.astype(ids.dtype)})
+
+
+def _record_keys(frame: pd.DataFrame) -> pa.Array:
+    return pc.binary_join_element_wise(
+        _text(frame["system"]), _text(frame["record_id"]), pa.scalar("\x1f", pa.large_string())
+    )
+
+
+def _text(values: pd.Series) -> pa.Array:
+    """A column as Arrow text (missing values null)."""
+    array = pa.array(values.astype("str").array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array.cast(pa.large_string())
 
 
 def _json(value: Any) -> Any:

@@ -134,11 +134,16 @@ class Store:
         return self.read(sa.select(tables.runs).order_by(tables.runs.c.run_id))
 
     def registry(self) -> pd.DataFrame:
-        """Every record ever seen; an active one's ``last_seen_run`` is the latest run."""
+        """Every record ever seen (system, record_id, xref_id, first_seen_run, last_seen_run,
+        active); an active one's ``last_seen_run`` is the latest run."""
+        from recon.match.stable_ids import xref_text
+
         t = tables.xref_registry
         with self.transaction() as conn:
             out = frame(conn, sa.select(t).order_by(t.c.system, t.c.record_id))
             latest = conn.execute(sa.select(sa.func.max(tables.runs.c.run_id))).scalar()
+        numbers = out.pop("xref_number").to_numpy(dtype=np.int64)
+        out.insert(2, "xref_id", xref_text(numbers).to_numpy())
         if len(out) and latest is not None:
             active = out["active"].astype(bool).to_numpy()
             out.loc[active, "last_seen_run"] = int(latest)
@@ -149,27 +154,80 @@ class Store:
         return self.read(sa.select(t).order_by(t.c.change_id))
 
     def findings(self) -> pd.DataFrame:
-        """Every finding ever stored; a live one's ``last_seen_run`` is the latest run that
-        checked its family (see ``recon.state.findings_io``)."""
-        t = tables.findings
+        """Every finding ever stored (finding_id, family, key, kind, first_seen_run,
+        last_seen_run, resolved_run, status, payload, value, payload_run): a live one's
+        ``last_seen_run`` is the latest run that checked its family (see
+        ``recon.state.findings_io``); ``payload`` its kept row as JSON text, written by run
+        ``payload_run``."""
+        from recon.state import rows
+
+        f, k = tables.findings, tables.finding_kinds
+        names = {code: name for name, code in tables.STATUS.items()}
+        statement = sa.select(
+            f.c.finding_id, k.c.family, f.c.key, k.c.kind, f.c.first_seen_run,
+            f.c.last_seen_run, f.c.resolved_run, f.c.status, f.c.value, f.c.row_block,
+        ).join(k, k.c.kind_id == f.c.kind_id)  # fmt: skip
         with self.transaction() as conn:
-            out = frame(conn, sa.select(t).order_by(t.c.finding_id))
+            out = frame(conn, statement)
+            numbers = out["finding_id"].to_numpy(dtype=np.int64)
+            kept = rows.read(conn, numbers, pd.to_numeric(out["row_block"]).to_numpy(float))
+            out["status"] = out["status"].map(names)
             out["last_seen_run"] = seen_until(out, last_checked(conn))
+        kept_rows = rows.as_frame(kept)
+        at = pd.Index(kept_rows["finding_id"]).get_indexer(numbers)
+        payload = rows.as_json(kept_rows.drop(columns=["finding_id", "row_run"]))
+        out["payload"] = _at(payload.to_numpy(dtype=object), at)
+        out["payload_run"] = pd.array(_at(kept_rows["row_run"].to_numpy(object), at), "Int64")
+        out["finding_id"] = lifecycle.id_text(numbers).to_pylist()
+        out = out.drop(columns="row_block").sort_values("finding_id", kind="stable")
+        columns = ["finding_id", "family", "key", "kind", "first_seen_run", "last_seen_run"]
+        columns += ["resolved_run", "status", "payload", "value", "payload_run"]
+        return out[columns].reset_index(drop=True)
+
+    def kept_rows(self, finding_ids: Collection[str]) -> pd.DataFrame:
+        """The kept row of each of the given findings (those kept), with the types it was
+        written with: ``finding_id``, the row's columns, and ``row_run``, the run that wrote
+        it."""
+        from recon.state import bulk, rows
+
+        numbers = lifecycle.id_numbers(list(finding_ids))
+        f = tables.findings
+        with self.transaction() as conn:
+            blocks = bulk.read_ids(conn, f.c.finding_id, numbers.tolist(), f.c.row_block)
+            found = rows.read(
+                conn,
+                blocks["finding_id"].to_numpy(dtype=np.int64),
+                pd.to_numeric(blocks["row_block"]).to_numpy(dtype=np.float64),
+            )
+        out = rows.as_frame(found)
+        out["finding_id"] = lifecycle.id_text(out["finding_id"].to_numpy()).to_pylist()
         return out
 
-    def payloads(self, finding_ids: Collection[str]) -> pd.DataFrame:
-        """finding_id, payload, payload_run of the given findings (those stored)."""
-        from recon.state import bulk
-
-        t = tables.findings
+    def accepted_keys(self, family: str, as_of: dt.date) -> set[str]:
+        """The keys of the findings of ``family`` whose acceptance holds on ``as_of``."""
+        f, k, a = tables.findings, tables.finding_kinds, tables.acceptances
+        statement = (
+            sa.select(f.c.key)
+            .join(a, a.c.finding_id == f.c.finding_id)
+            .join(k, k.c.kind_id == f.c.kind_id)
+            .where(k.c.family == family, a.c.until >= as_of)
+        )
         with self.transaction() as conn:
-            return bulk.read_ids(
-                conn, t.c.finding_id, list(finding_ids), t.c.payload, t.c.payload_run
-            )
+            return {str(key) for key in conn.execute(statement).scalars()}
 
     def acceptances(self) -> pd.DataFrame:
         t = tables.acceptances
-        return self.read(sa.select(t).order_by(t.c.acceptance_id))
+        out = self.read(sa.select(t).order_by(t.c.acceptance_id))
+        numbers = out["finding_id"].to_numpy(dtype=np.int64)
+        out["finding_id"] = pd.Series(lifecycle.id_text(numbers).to_pylist(), dtype=object)
+        return out
+
+
+def _at(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``values`` at positions ``at`` as objects, None where ``at`` is -1."""
+    out = np.full(len(at), None, dtype=object)
+    out[at >= 0] = values[at[at >= 0]]
+    return out
 
 
 def frame(conn: sa.Connection, statement: sa.Select[Any]) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""The state store's tables (schema version 3), as SQLAlchemy Core metadata.
+"""The state store's tables (schema version 4), as SQLAlchemy Core metadata.
 
 Names start with ``recon_`` so the store can share a database with other tables. Times are UTC
 without a time zone (MariaDB DATETIME and SQLite keep none). InnoDB and utf8mb4 on MariaDB/MySQL:
@@ -8,12 +8,21 @@ The store keeps whatever the loader lets through. Record ids are compared as the
 them, by exact characters: ``ABC-1`` and ``abc-1`` are two records (``utf8mb4_bin`` on
 MariaDB/MySQL, whose default collation ignores case). Ids are VARCHARs so MariaDB can index them:
 up to ``RECORD_ID_LENGTH`` characters, as long as InnoDB's 3072-byte key allows next to the system
-(4 bytes a character). Free text (names in a finding's payload, comments) is LONGTEXT there, since
+(4 bytes a character). Free text (names in a finding's key, comments) is LONGTEXT there, since
 MariaDB's TEXT stops at 64 KB. ``migrations`` brings stores of earlier versions to this.
 
 Rows hold ranges, not copies per run: a registry row or a finding is written when it appears and
 when it changes, and while it is active (live) its ``last_seen_run`` is read as the latest run
 (that checked its family); see ``recon.state.registry`` and ``recon.state.findings_io``.
+
+A million companies make millions of rows, so the big tables are narrow: a finding is keyed by
+the 64 bits of its id (``F-`` and 16 hex digits) as a BIGINT, names its family and kind by a
+number (``recon_finding_kinds``) and its status by a code (``STATUS``); the registry keeps the
+number of an xref id (``XR-000123`` is 123). On SQLite the finding id is the rowid and the
+registry a WITHOUT ROWID table: one B-tree each, no second copy of the key in an index. The rows a
+report reads back (leakage) are kept as Parquet blocks (``recon_finding_rows``), compressed, not
+as JSON text per finding. The big tables have no foreign keys to the runs: PostgreSQL would check
+each of millions of rows on insert, and MariaDB would index every run column.
 """
 
 from __future__ import annotations
@@ -40,6 +49,19 @@ def long_text() -> sa.types.TypeEngine[str]:
     """Text of any length: TEXT, LONGTEXT on MariaDB/MySQL (whose TEXT holds 64 KB)."""
     return sa.Text().with_variant(mysql.LONGTEXT(), *_MYSQL_DIALECTS)
 
+
+def id64() -> sa.types.TypeEngine[int]:
+    """A 64-bit id: BIGINT; INTEGER on SQLite, whose INTEGER PRIMARY KEY is the rowid."""
+    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def blob() -> sa.types.TypeEngine[bytes]:
+    """Bytes of any length: LONGBLOB on MariaDB/MySQL (whose BLOB holds 64 KB)."""
+    return sa.LargeBinary().with_variant(mysql.LONGBLOB(), *_MYSQL_DIALECTS)
+
+
+# A finding's status as stored.
+STATUS = {"open": 0, "accepted": 1, "resolved": 2}
 
 # The prefix of each id the decisions' lookup index keeps on MariaDB/MySQL (its whole key would
 # exceed 3072 bytes); rows are still compared in full.
@@ -95,10 +117,11 @@ xref_registry = sa.Table(
     metadata,
     sa.Column("system", exact(16), primary_key=True),
     sa.Column("record_id", exact(RECORD_ID_LENGTH), primary_key=True),
-    sa.Column("xref_id", sa.String(32), nullable=False, index=True),
-    _run_ref("first_seen_run"),
-    _run_ref("last_seen_run"),
+    sa.Column("xref_number", sa.BigInteger, nullable=False),  # 123 for XR-000123
+    sa.Column("first_seen_run", sa.Integer, nullable=False),
+    sa.Column("last_seen_run", sa.Integer, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
+    sqlite_with_rowid=False,
     **_MYSQL,
 )
 
@@ -142,21 +165,40 @@ decisions = sa.Table(
     **_MYSQL,
 )
 
+finding_kinds = sa.Table(
+    "recon_finding_kinds",
+    metadata,
+    sa.Column("kind_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("family", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.UniqueConstraint("family", "kind", name="uq_recon_finding_kinds"),
+    **_MYSQL,
+)
+
+# Parquet blocks of finding rows (leakage: the check's row as last seen), each holding the
+# finding_id of its rows; a finding names the block that holds its row.
+finding_rows = sa.Table(
+    "recon_finding_rows",
+    metadata,
+    sa.Column("block_id", sa.Integer, primary_key=True, autoincrement=True),
+    _run_ref("run_id"),
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.Column("data", blob(), nullable=False),
+    **_MYSQL,
+)
+
 findings = sa.Table(
     "recon_findings",
     metadata,
-    sa.Column("finding_id", sa.String(32), primary_key=True),
-    sa.Column("family", sa.String(16), nullable=False),
+    sa.Column("finding_id", id64(), primary_key=True, autoincrement=False),
+    sa.Column("kind_id", sa.Integer, nullable=False),
     sa.Column("key", long_text(), nullable=False),
-    sa.Column("kind", sa.String(64), nullable=False),
-    _run_ref("first_seen_run"),
-    _run_ref("last_seen_run"),
-    _run_ref("resolved_run", nullable=True),
-    sa.Column("status", sa.String(16), nullable=False, index=True),
-    sa.Column("payload", long_text()),  # leakage: the finding's row as JSON text, as last seen
-    sa.Column("value", sa.Numeric(38, 4, asdecimal=True)),
-    sa.Column("digest", sa.BigInteger),  # of the payload without its day-bound columns (keys)
-    sa.Column("payload_run", sa.Integer),  # the run that wrote the payload
+    sa.Column("status", sa.SmallInteger, nullable=False),  # STATUS
+    sa.Column("first_seen_run", sa.Integer, nullable=False),
+    sa.Column("last_seen_run", sa.Integer, nullable=False),
+    sa.Column("resolved_run", sa.Integer),
+    sa.Column("value", sa.Numeric(38, 4, asdecimal=True)),  # leakage: the gap
+    sa.Column("row_block", sa.Integer),  # recon_finding_rows.block_id, where a row is kept
     **_MYSQL,
 )
 
@@ -166,7 +208,7 @@ acceptances = sa.Table(
     sa.Column("acceptance_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column(
         "finding_id",
-        sa.String(32),
+        id64(),
         sa.ForeignKey("recon_findings.finding_id"),
         nullable=False,
         index=True,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from recon.state import lifecycle
-from recon.state.keys import keyed_findings
+from recon.state import lifecycle, rows
+from recon.state.keys import KEEPS_ROWS, VOLATILE, keyed_findings
 from recon.state.lifecycle import CURRENT_COLUMNS, STORED_COLUMNS, classify, finding_id
 
 RUN_DAYS = {1: "2026-10-01", 2: "2026-10-08", 3: "2026-10-15"}  # weekly runs
@@ -151,33 +151,55 @@ def test_leakage_keys_name_the_deal_or_the_orphan_order_and_ignore_amounts() -> 
     assert keyed["key"].tolist() == ["under_billed|D1", "orphan_order|order:SO9"]
     edited = keyed_findings("leakage", LEAKAGE.assign(gap_amount=[99.0, None]))
     assert keyed["finding_id"].tolist() == edited["finding_id"].tolist()
-    row = json.loads(keyed["payload"][0])
-    assert row["close_date"] == "2026-09-14" and row["deal_id"] == "D1" and row["order_ids"] is None
     assert str(keyed["value"][0]) == "1200.5"
 
 
-def test_a_payload_digest_moves_with_the_row_but_not_with_the_day() -> None:
+def test_the_store_keeps_ids_as_the_numbers_of_their_text() -> None:
+    keyed = keyed_findings("leakage", LEAKAGE)
+    text = [finding_id("leakage", k) for k in keyed["key"]]
+    assert lifecycle.id_text(keyed["finding_id"].to_numpy()).to_pylist() == text
+    assert lifecycle.id_numbers(text).tolist() == keyed["finding_id"].tolist()
+    assert lifecycle.finding_ids("leakage", keyed["key"]).tolist() == text
+    # 64 bits as a signed number: ids from F-8… up are negative, and come back alike.
+    edge = ["F-0000000000000000", "F-7fffffffffffffff", "F-8000000000000000", "F-ffffffffffffffff"]
+    numbers = lifecycle.id_numbers(edge)
+    assert numbers.tolist() == [0, 2**63 - 1, -(2**63), -1]
+    assert lifecycle.id_text(numbers).to_pylist() == edge
+    with pytest.raises(ValueError, match="'F-1' is not a finding id"):
+        lifecycle.id_numbers(["F-1"])
+
+
+def kept(frame: pd.DataFrame) -> pa.Table:
+    """``frame`` as the store gives back kept rows (``rows.read``): ids first, and their run."""
+    ids = keyed_findings("leakage", frame)["finding_id"].to_numpy()
+    table = pa.Table.from_pandas(frame.assign(finding_id=ids), preserve_index=False)
+    return table.append_column("row_run", pa.array([1] * len(frame)))
+
+
+def test_a_kept_row_changes_with_the_row_but_not_with_the_day() -> None:
     aged = LEAKAGE.assign(age_days=pd.array([10, None], dtype="Int64"))
-    keyed = keyed_findings("leakage", aged)
-    week_later = keyed_findings("leakage", aged.assign(age_days=pd.array([17, 3], dtype="Int64")))
-    edited = keyed_findings("leakage", aged.assign(gap_amount=[99.0, None]))
-    assert keyed["digest"].tolist() == week_later["digest"].tolist()
-    assert keyed["digest"][0] != edited["digest"][0] and keyed["digest"][1] == edited["digest"][1]
-    assert json.loads(week_later["payload"][0])["age_days"] == 17  # the payload keeps the day
-    assert json.loads(keyed["payload"][1])["age_days"] is None
+    ids = keyed_findings("leakage", aged)["finding_id"].to_numpy()
+
+    def changed(now: pd.DataFrame) -> list[bool]:
+        current = now.assign(finding_id=ids)[["finding_id", *now.columns]]
+        return rows.changed(kept(aged), current, VOLATILE).tolist()
+
+    assert changed(aged.assign(age_days=pd.array([17, 3], dtype="Int64"))) == [False, False]
+    assert changed(aged.assign(gap_amount=[99.0, None])) == [True, False]
+    assert changed(aged.assign(reason="new column")) == [True, True]
+    # A row the store does not keep yet has changed.
+    assert rows.changed(kept(aged.iloc[:1]), aged.assign(finding_id=ids), VOLATILE).tolist() == [
+        False,
+        True,
+    ]
 
 
 def test_only_leakage_findings_keep_their_row() -> None:
+    assert KEEPS_ROWS == ("leakage",)
     quality = pd.DataFrame(
         {"system": ["crm"], "record_id": ["7"], "rule": ["required"], "field": ["name"]}
     )
-    kept = keyed_findings("quality", quality)
-    assert kept["payload"].isna().all() and kept["digest"].isna().all()
-    ids_only = keyed_findings("leakage", LEAKAGE, payload=False)
-    assert ids_only["payload"].isna().all()
-    assert (
-        ids_only["finding_id"].tolist() == keyed_findings("leakage", LEAKAGE)["finding_id"].tolist()
-    )
+    assert keyed_findings("quality", quality)["payload"].isna().all()
 
 
 def test_quality_and_duplicate_keys() -> None:

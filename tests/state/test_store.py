@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import pickle
 import signal
@@ -380,7 +381,12 @@ def rows_naming(store: Store, run_id: int) -> dict[str, int]:
     (what a run inserted or stamped)."""
     out = {}
     with store.transaction() as conn:
-        for table in (tables.xref_registry, tables.xref_changes, tables.findings):
+        for table in (
+            tables.xref_registry,
+            tables.xref_changes,
+            tables.findings,
+            tables.finding_rows,
+        ):
             columns = [c for c in table.columns if c.name.endswith("run") or c.name == "run_id"]
             hit = sa.or_(*(c == run_id for c in columns))
             count = sa.select(sa.func.count()).select_from(table).where(hit)
@@ -403,7 +409,10 @@ def test_a_second_run_on_unchanged_data_writes_no_registry_or_finding_rows(
         findings = store.findings().set_index("key")
     assert rows_naming(store, first.run_id)["recon_xref_registry"] == len(a.records)
     assert after == before, "no row added anywhere but the run itself"
-    assert written == {"recon_xref_registry": 0, "recon_xref_changes": 0, "recon_findings": 0}
+    assert written == {
+        "recon_xref_registry": 0, "recon_xref_changes": 0, "recon_findings": 0,
+        "recon_finding_rows": 0,
+    }  # fmt: skip
     assert second.written["findings"] == {"new": 0, "changed": 0, "resolved": 0}
     assert second.written["xref_registry"] == {"new": 0, "moved": 0, "gone": 0, "changes": 0}
     # Still read as seen by the second run, though their rows were not rewritten.
@@ -413,7 +422,7 @@ def test_a_second_run_on_unchanged_data_writes_no_registry_or_finding_rows(
     assert set(second.findings["change"]) == {"open"}
 
 
-TABLES = ("recon_xref_registry", "recon_xref_changes", "recon_findings")
+TABLES = ("recon_xref_registry", "recon_xref_changes", "recon_findings", "recon_finding_rows")
 
 
 def test_ranges_keep_last_seen_first_seen_and_resolved_through_runs(
@@ -450,3 +459,27 @@ def test_ranges_keep_last_seen_first_seen_and_resolved_through_runs(
     gone = registry[~registry["active"].astype(bool)]
     assert len(gone) and (gone["last_seen_run"] == three.run_id).all()  # b's own new records
     assert two.run_id < three.run_id
+
+
+def test_a_kept_row_is_rewritten_when_it_changes_and_read_back_as_last_seen(
+    store_url: str, matched: dict[str, MatchResult]
+) -> None:
+    a = matched["a"]
+    day = dt.date(2026, 10, 15)
+    one = leakage("D1", "D2").assign(age_days=[3, 4], reason="first")
+    two = one.assign(age_days=[10, 11])  # a week on: nothing but the day moved
+    three = one.iloc[:1].assign(reason="amended", age_days=[17])  # D1 amended, D2 resolved
+    with Store.open(store_url) as store:
+        record_run(store, RunInfo("leakage", as_of=day, status="ok"), a, {"leakage": one})
+        blocks = store.read(sa.select(tables.finding_rows))
+        second = record_run(store, RunInfo("leakage", as_of=day, status="ok"), a, {"leakage": two})
+        third = record_run(store, RunInfo("leakage", as_of=day, status="ok"), a, {"leakage": three})
+        after = store.read(sa.select(tables.finding_rows))
+        d2 = third.findings.set_index("key").loc["no_order|D2", "finding_id"]
+        resolved = store.kept_rows([d2]).iloc[0]
+        d1 = store.findings().set_index("key").loc["no_order|D1"]
+    assert second.written["findings"] == {"new": 0, "changed": 0, "resolved": 0}
+    assert third.written["findings"] == {"new": 0, "changed": 1, "resolved": 1}
+    assert len(blocks) == 1 and len(after) == 2  # the first block still holds D2's row
+    assert (resolved["reason"], resolved["age_days"], resolved["row_run"]) == ("first", 4, 1)
+    assert json.loads(d1["payload"])["reason"] == "amended" and d1["payload_run"] == third.run_id

@@ -1,27 +1,25 @@
 """What the loader accepts, the store keeps, on SQLite, PostgreSQL and MariaDB: ids that differ only
-in case, 301-character ids, a 70 KB company name; version-1 stores migrated to that; timeouts that
-bound every statement; a write that still fails names the record and the column."""
+in case, 301-character ids, a 70 KB company name; timeouts that bound every statement; a write
+that still fails names the record and the column. (Stores of earlier versions: test_migrations.)"""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from dbs import backend
 from store_urls import isolated_store_url
 from typer.testing import CliRunner
 
 from recon.cli import app
 from recon.errors import StateError
 from recon.sampledata import generate, write
-from recon.state import migrations, registry, tables
-from recon.state.migrations import utc_now
+from recon.state import registry
 from recon.state.store import STATEMENT_TIMEOUT_S, Store
 
 runner = CliRunner()
@@ -52,92 +50,6 @@ SERVERS = [
 ]
 
 
-def old_run(conn: sa.Connection, recon_version: str, command: str) -> int:
-    """A delivered run as an earlier schema recorded it; its id."""
-    values = {"started_at": utc_now(), "user": "u", "host": "h", "status": "ok"}
-    values |= {"recon_version": recon_version, "command": command, "rules_hash": ""}
-    values |= {"inputs": [], "rules": [], "counts": {}, "timings": {}}
-    return int(conn.execute(sa.insert(tables.runs).values(**values)).inserted_primary_key[0])
-
-
-def v1_store(url: str) -> None:
-    """A store as recon with schema version 1 left it, holding record ABC-1."""
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    try:
-        with engine.begin() as conn:
-            migrations.MIGRATIONS[0](conn)
-            conn.execute(
-                sa.insert(tables.schema_version).values(
-                    version=1, applied_at=utc_now(), recon_version="0.1"
-                )
-            )
-            run = old_run(conn, "0.1", "run")
-            conn.execute(
-                sa.insert(tables.xref_registry).values(
-                    system="crm",
-                    record_id=UPPER,
-                    xref_id="XR-000001",
-                    first_seen_run=run,
-                    last_seen_run=run,
-                    active=True,
-                )
-            )
-    finally:
-        engine.dispose()
-
-
-def test_a_version_1_store_is_migrated_and_keeps_what_the_loader_accepts(store_url: str) -> None:
-    v1_store(store_url)
-    if backend(store_url) == "mysql":  # the guard: version 1 merged ids that differ in case
-        engine = sa.create_engine(store_url, poolclass=sa.NullPool)
-        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
-            conn.execute(
-                sa.insert(tables.xref_registry).values(
-                    system="crm",
-                    record_id=LOWER,
-                    xref_id="XR-000002",
-                    first_seen_run=1,
-                    last_seen_run=1,
-                    active=True,
-                )
-            )
-        engine.dispose()
-
-    with Store.open(store_url) as store:
-        assert store.schema_version() == migrations.CURRENT == 3
-        with store.transaction() as conn:
-            for record_id, xref in ((LOWER, "XR-000002"), (LONG_ID, "XR-000003")):
-                conn.execute(
-                    sa.insert(tables.xref_registry).values(
-                        system="crm",
-                        record_id=record_id,
-                        xref_id=xref,
-                        first_seen_run=1,
-                        last_seen_run=1,
-                        active=True,
-                    )
-                )
-            conn.execute(
-                sa.insert(tables.findings).values(
-                    finding_id="F-1",
-                    family="quality",
-                    key=LONG_NAME,
-                    kind="k",
-                    first_seen_run=1,
-                    last_seen_run=1,
-                    status="open",
-                    payload=json.dumps({"name": LONG_NAME}),
-                )
-            )
-        kept = store.registry()
-        finding = store.findings().iloc[0]
-    assert sorted(kept["record_id"]) == sorted([UPPER, LOWER, LONG_ID])
-    assert json.loads(finding["payload"])["name"] == LONG_NAME
-    assert finding["key"] == LONG_NAME
-    with Store.open(store_url) as again:  # opening a migrated store changes nothing
-        assert again.schema_version() == 3
-
-
 @pytest.mark.parametrize("server", ["mysql"], indirect=False)
 @pytest.mark.db
 def test_mariadb_id_columns_are_binary_and_text_is_longtext(server_store_url: str) -> None:
@@ -149,16 +61,18 @@ def test_mariadb_id_columns_are_binary_and_text_is_longtext(server_store_url: st
     columns = {(r[0].lower(), r[1].lower()): r[2:] for r in rows}
     assert columns["recon_xref_registry", "record_id"] == ("varchar", "utf8mb4_bin", 700)
     assert columns["recon_decisions", "left_id"] == ("varchar", "utf8mb4_bin", 700)
-    assert columns["recon_findings", "payload"][0] == "longtext"
     assert columns["recon_findings", "key"][0] == "longtext"
+    assert columns["recon_finding_rows", "data"][0] == "longblob"
 
 
 def test_an_id_longer_than_the_store_keeps_is_named(store_url: str) -> None:
     too_long = "Z" * 701
     current = pd.DataFrame(
-        {"system": ["crm", "erp"], "record_id": ["1", too_long], "xref_id": ["XR-1", "XR-2"]}
+        {"system": ["crm", "erp"], "record_id": ["1", too_long], "xref_number": [1, 2]}
     )
-    stored = pd.DataFrame(columns=["system", "record_id", "xref_id", "active"])
+    stored = pd.DataFrame(
+        {"system": [], "record_id": [], "xref_number": np.empty(0, np.int64), "active": []}
+    )
     changes = pd.DataFrame(columns=["kind", "from_xref", "to_xref", "records", "record_ids"])
     with Store.open(store_url) as store:
         with pytest.raises(StateError) as info, store.transaction() as conn:
@@ -256,74 +170,3 @@ def test_run_and_leakage_keep_every_record_the_loader_accepted(
     assert payloads.map(lambda p: LONG_NAME in p).any(), "the long name round-trips in a finding"
     assert len(kept) == len(kept.drop_duplicates(["system", "record_id"]))
     assert dt.date.fromisoformat(AS_OF)
-
-
-def v2_store(url: str) -> str:
-    """A store as recon with schema version 2 left it: one delivered run that found leakage deal
-    D1 and a quality finding, each with its row as payload. The id of the leakage finding."""
-    from recon.state.lifecycle import finding_id
-
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    leak = finding_id("leakage", "no_order|D1")
-    try:
-        with engine.begin() as conn:
-            for version in (1, 2):
-                migrations.MIGRATIONS[version - 1](conn)
-                conn.execute(
-                    sa.insert(tables.schema_version).values(
-                        version=version, applied_at=utc_now(), recon_version="0.2"
-                    )
-                )
-            run = old_run(conn, "0.2", "leakage")
-            for fid, family, key, payload in (
-                (leak, "leakage", "no_order|D1", json.dumps({"deal_id": "D1", "age_days": 3})),
-                ("F-00000000000000aa", "quality", "crm|1|required|name", json.dumps({"x": 1})),
-            ):
-                conn.execute(
-                    sa.insert(tables.findings).values(
-                        finding_id=fid,
-                        family=family,
-                        key=key,
-                        kind=key.split("|")[0],
-                        first_seen_run=run,
-                        last_seen_run=run,
-                        status="open",
-                        payload=payload,
-                    )
-                )
-    finally:
-        engine.dispose()
-    return leak
-
-
-def test_a_version_2_store_is_migrated_and_its_findings_carry_on(
-    store_url: str, tmp_path: Path
-) -> None:
-    from recon.config.load import folder_config
-    from recon.extract.load import load_all
-    from recon.pipeline import match
-    from recon.state.record import RunInfo, record_run
-
-    leak = v2_store(store_url)
-    with Store.open(store_url) as store:
-        assert store.schema_version() == migrations.CURRENT == 3
-        migrated = store.findings().set_index("finding_id")
-        assert json.loads(migrated.loc[leak, "payload"])["deal_id"] == "D1"
-        assert pd.isna(migrated.loc["F-00000000000000aa", "payload"])  # nobody reads it back
-        assert pd.isna(migrated.loc[leak, "digest"])
-    write(generate(20, seed=2), tmp_path / "data")
-    matched = match(load_all(folder_config(tmp_path / "data")))
-    found = pd.DataFrame(
-        {"deal_id": ["D1"], "order_ids": [None], "kind": ["no_order"], "gap_amount": [5.0]}
-    )
-    with Store.open(store_url) as store:
-        record = record_run(store, RunInfo("leakage", status="ok"), matched, {"leakage": found})
-        again = record_run(store, RunInfo("leakage", status="ok"), matched, {"leakage": found})
-        after = store.findings().set_index("finding_id")
-    row = record.findings.set_index("finding_id").loc[leak]
-    assert (row["change"], row["first_seen_run"]) == ("open", 1)  # not new: carried over
-    assert record.written["findings"]["changed"] == 1  # its payload rewritten once, with a digest
-    assert again.written["findings"] == {"new": 0, "changed": 0, "resolved": 0}
-    assert after.loc[leak, "last_seen_run"] == again.run_id
-    assert after.loc[leak, "payload_run"] == record.run_id
-    assert after.loc["F-00000000000000aa", "status"] == "open"  # leakage runs leave quality be
