@@ -294,11 +294,7 @@ def orders(
     )
     # Only an order without a won deal can be an orphan: the note is written for those alone.
     o = ~to_won
-    head = joined(
-        ids.index[o],
-        "order ", ids[o], " (", A.text(frame["amount"][o]), " ", currency[o].fillna(""), ")",
-        fill=False,
-    )  # fmt: skip
+    head = _item_head("order", ids[o], frame["amount"][o], currency[o])
     p_o, s_o = parent[o], stage[o]
     note = (
         joined(head.index, head, " has no CRM deal", fill=False)
@@ -476,11 +472,7 @@ def invoices(
     )
     # Only an invoice without a counted order can be an orphan: the note is written for those.
     o = ~to_order
-    head = joined(
-        ids.index[o],
-        "invoice ", ids[o], " (", A.text(frame["amount"][o]), " ", currency[o].fillna(""), ")",
-        fill=False,
-    )  # fmt: skip
+    head = _item_head("invoice", ids[o], frame["amount"][o], currency[o])
     p_o = parent[o]
     note = (
         joined(head.index, head, " has no ERP order", fill=False)
@@ -535,3 +527,10 @@ def tax_rate_of_customers(
     rate_of = pd.Series({code: Decimal(str(rate)) for code, rate in rates.items()}, dtype=object)
     found = lookup(pd.Series(codes.to_numpy(dtype=object)), rate_of).to_numpy(dtype=object)
     return pd.Series(found, index=ids).dropna()
+
+
+def _item_head(word: str, ids: pd.Series, amount: pd.Series, currency: pd.Series) -> pd.Series:
+    """How a note names the order or invoice it is about: "order SO1 (1200.00 EUR)"."""
+    return joined(
+        ids.index, word, " ", ids, " (", A.text(amount), " ", currency.fillna(""), ")", fill=False
+    )
