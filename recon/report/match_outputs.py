@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recon.models import MatchResult
+from recon.normalize.kernels import as_array
 from recon.report.csvfiles import write_csv, write_table
 from recon.report.options import TableFormat
 
@@ -47,7 +48,7 @@ def xref_table(result: MatchResult) -> pd.DataFrame:
 def _record_positions(xref: pd.DataFrame, records: pd.DataFrame) -> np.ndarray:
     """Position in ``records`` of each xref row's (system, record_id); -1 where absent."""
     at = np.full(len(xref), -1, dtype=np.int64)
-    xref_ids, record_ids = _text(xref["record_id"]), _text(records["record_id"])
+    xref_ids, record_ids = as_array(xref["record_id"]), as_array(records["record_id"])
     xref_system = xref["system"].to_numpy(dtype=object)
     record_system = records["system"].astype(str).to_numpy(dtype=object)
     for system in pd.unique(xref_system):
@@ -57,11 +58,6 @@ def _record_positions(xref: pd.DataFrame, records: pd.DataFrame) -> np.ndarray:
         found = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         at[rows] = np.where(found >= 0, among[np.maximum(found, 0)], -1)
     return at
-
-
-def _text(values: pd.Series) -> pa.Array:
-    arr = pa.array(values.astype("string[pyarrow]"))
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
 def pair_table(result: MatchResult, decisions: tuple[str, ...]) -> pd.DataFrame:
