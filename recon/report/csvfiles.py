@@ -76,7 +76,8 @@ def csv_ready(frame: pd.DataFrame) -> pa.Table:
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """Arrow's writer (an order of magnitude faster than pandas' at a million rows); it quotes
-    every text cell, which every spreadsheet and CSV reader takes as plain text."""
+    every text cell and the header, which CSV readers and spreadsheets read as they would the
+    same cells unquoted."""
     path.parent.mkdir(parents=True, exist_ok=True)
     csv.write_csv(csv_ready(frame), path, csv.WriteOptions(batch_size=65_536))
     return path
