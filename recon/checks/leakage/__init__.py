@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,7 @@ import pandas as pd
 from recon.checks.amounts import floats
 from recon.checks.leakage.assign import Assignment, Params, assign, instalment_parts
 from recon.checks.leakage.classify import classify_deals
+from recon.checks.leakage.due import Due, learn_due
 from recon.checks.leakage.evidence import EVIDENCE_COLUMNS, order_evidence
 from recon.checks.leakage.findings import (
     FINDING_COLUMNS,
@@ -145,6 +146,7 @@ def _params(
         instalments=habits.instalments,
         max_parts=habits.max_parts,
         typical_gap=habits.typical_gap,
+        latest_gap=habits.window.gap,
         plans=tuple(habits.schedules),
         equal_counts=habits.equal_counts,
         grace_days=rules.grace_period.days,
@@ -164,6 +166,7 @@ class _Solved:
     before_go_live: np.ndarray  # per won deal: closed before a go-live that brought no orders
     evidence: pd.DataFrame  # deal–order coincidences across unlinked records (EVIDENCE_COLUMNS)
     evidence_hint: pd.Series  # won-deal index → the candidate named on its finding
+    due: Due | None = None  # when a next instalment is missing, learned (instalments on)
 
 
 def _solve(
@@ -201,10 +204,21 @@ def _solve(
     pairs = candidate_pairs(prep, habits.window, rules, frames.fx_rates, named, skip=before)
     params = _params(prep.won, rules, pairs, habits, prep.as_of)
     chosen = assign(pairs, len(prep.won), len(prep.orders), params)
+    due = None
+    if params.instalments:
+        # the deals left billed in part tell when a missing instalment is likelier than a late
+        # one; where that is sooner than the latest gap, assign again with it
+        due = learn_due(
+            pairs, chosen, params, habits.instalment_gaps, rules.grace_period.days,
+            rules.under_billed_below_percent / 100,
+        )  # fmt: skip
+        if due.days < params.latest_gap + params.grace_days:
+            params = replace(params, due_days=due.days)
+            chosen = assign(pairs, len(prep.won), len(prep.orders), params)
     table = evidence.pairs
     if not rules.order_evidence.link:
         table = table.assign(linked=False)
-    return _Solved(prep, pairs, params, chosen, habits, before, table, evidence.hint)
+    return _Solved(prep, pairs, params, chosen, habits, before, table, evidence.hint, due)
 
 
 LINK_COLUMNS = {
@@ -294,6 +308,8 @@ def _readings(params: Params) -> TaxReadings:
 def _notes(solved: _Solved) -> dict[str, str]:
     """The habits learned, and the won deals left out (shown with them in every output)."""
     notes = dict(solved.habits.notes)
+    if solved.due is not None:
+        notes["instalment_overdue"] = solved.due.note
     left_out = left_out_note(solved.prep.left_out)
     if left_out:
         notes[LEFT_OUT] = left_out
@@ -322,18 +338,19 @@ def find_leakage(
         cancelled_statuses=cancelled_statuses,
     )
     prep, pairs, params, chosen = solved.prep, solved.pairs, solved.params, solved.chosen
+    deals = classify_deals(
+        prep,
+        pairs,
+        chosen,
+        params,
+        rules,
+        frames.fx_rates,
+        solved.habits,
+        solved.before_go_live,
+        solved.evidence_hint,
+    )
     parts = [
-        classify_deals(
-            prep,
-            pairs,
-            chosen,
-            params,
-            rules,
-            frames.fx_rates,
-            solved.habits,
-            solved.before_go_live,
-            solved.evidence_hint,
-        ),
+        deals,
         orphan_orders(prep, chosen.deal_of_order, frames.fx_rates),
         credit_holds(prep, solved.habits.window.first, frames.fx_rates),
     ]

@@ -61,6 +61,8 @@ IMPLAUSIBLE = 1.0
 LATE_UNMATCHED = 100.0
 EPS = 1e-9
 EQUAL_PART = 0.01  # orders within 1% of each other are equal parts (instalments)
+EQUAL_TO_CENT = 3e-4  # parts this close are equal but for rounding each to the cent
+PARTS_BONUS = 0.5  # equal instalments that complete a deal (or are due so far) belong together
 INSTALMENT_COST = 0.15  # k of N equal instalments, the next not yet due: fine so far
 MAX_ENUMERATED = 4096
 CELLS_PER_BATCH = 4_000_000
@@ -85,6 +87,10 @@ class Params:
     equal_counts: tuple[int, ...] = ()  # numbers of equal instalments seen (empty: up to max_parts)
     age: np.ndarray | None = None  # days from each deal's close to the as-of day
     typical_gap: int = 30  # days between instalments, when a deal's own parts do not show it
+    # the longest gap between instalments the data shows (the later-parts window), and the
+    # days after the last part from which the next one is missing (see checks/leakage/due.py)
+    latest_gap: int = 60
+    due_days: int | None = None  # None: the latest gap and the grace period
     # learned milestone plans: the running share of the deal after each part but the last
     plans: tuple[tuple[float, ...], ...] = ()
     grace_days: int = 14  # an instalment this late is not yet missing
@@ -163,10 +169,12 @@ def _plan_parts(
 def deal_cost(
     total: np.ndarray, n: np.ndarray, refs: np.ndarray, late_state: np.ndarray,
     tol: np.ndarray, vat: np.ndarray, p: Params, instalment: np.ndarray | None = None,
+    sq: np.ndarray | None = None,
 ) -> np.ndarray:  # fmt: skip
     """Cost of each deal from its orders' total share, count, references and later parts
     (``late_state``, see ``_late_state``); ``instalment`` marks deals whose orders are equal
-    instalments with the next not yet due (a state, not a shortfall)."""
+    instalments with the next not yet due (a state, not a shortfall); ``sq`` is the sum of the
+    orders' squared shares, for telling parts equal to the cent (see ``equal_parts``)."""
     matched, dev, which = fit(total, tol, vat, p)
     instalment = np.zeros(np.shape(total), dtype=bool) if instalment is None else instalment
     instalment = instalment & ~matched
@@ -183,7 +191,19 @@ def deal_cost(
     broken = (late_state > 0) | (late & ~matched & ~short & ~instalment)
     cost = cost + implausible * IMPLAUSIBLE + broken * LATE_UNMATCHED + ORDER_COST * (n - refs)
     cost = cost + (late & short) * LATE_SHORT
+    if p.instalments and sq is not None:
+        cost = cost - PARTS_BONUS * (equal_parts(total, n, sq) & (matched | instalment))
     return np.where(n == 0, NONE_COST, cost)
+
+
+def equal_parts(total: np.ndarray, n: np.ndarray, sq: np.ndarray) -> np.ndarray:
+    """Two or more orders equal to the cent: in a business that bills in instalments, the parts
+    of one deal (an unrelated order of the very same amount is a rare coincidence), so an
+    instalment is not taken from its deal to make up another deal's total."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / n
+        spread = sq / n - mean**2
+    return (n >= 2) & (spread <= (EQUAL_TO_CENT * mean) ** 2)
 
 
 _FIELDS = ("share", "ref", "late", "blocked", "lag", "signed_lag")
@@ -211,17 +231,19 @@ def _evaluate(
     total, refs, late, blocked, lag = (per_deal(f) for f in range(5))
     count = np.bincount(cell, minlength=size).reshape(b, k, nd + 1)
     late_state = _late_state(asg, values[2] > 0, values[5], late, count, nd, p)
-    instalment = None
-    if p.instalments and age is not None:
+    instalment, sq = None, None
+    if p.instalments:
         sq = np.bincount(cell, weights=values[0] ** 2, minlength=size).reshape(b, k, nd + 1)
+        sq = sq[:, :, :nd]
+    if p.instalments and age is not None:
         parts = instalment_parts(
-            total[:, :, :nd], count[:, :, :nd], sq[:, :, :nd], tol[:, None, :], vat[:, None, :], p
+            total[:, :, :nd], count[:, :, :nd], sq, tol[:, None, :], vat[:, None, :], p
         )
         in_time = next_instalment_in_time(_last_lag(asg, values[5], nd), age[:, None, :], p)
         instalment = (parts > 0) & in_time
     cost = deal_cost(
         total[:, :, :nd], count[:, :, :nd], refs[:, :, :nd], late_state,
-        tol[:, None, :], vat[:, None, :], p, instalment,
+        tol[:, None, :], vat[:, None, :], p, instalment, sq,
     )  # fmt: skip
     bad = blocked[:, :, :nd].sum(axis=2) > 0
     return (
@@ -245,10 +267,12 @@ def _last_lag(asg: np.ndarray, lag: np.ndarray, nd: int) -> np.ndarray:
 
 
 def next_instalment_in_time(last: np.ndarray, age: np.ndarray, p: Params) -> np.ndarray:
-    """Is the next instalment of a deal not yet overdue? It is due the typical learned gap after
-    the last part (the median: a deal's own earlier gaps are one draw of the same habit), and
-    missing once the grace period after that has passed too."""
-    return age - last <= p.typical_gap + p.grace_days
+    """Is the next instalment of a deal not yet missing? It is expected the typical learned gap
+    after the last part, but comes as late as the longest learned gap (gaps vary from part to
+    part, so a deal's own earlier gaps do not date the next one): missing after ``p.due_days``,
+    else once that gap and the grace period have passed."""
+    due = p.latest_gap + p.grace_days if p.due_days is None else p.due_days
+    return age - last <= due
 
 
 def _late_state(
@@ -517,6 +541,45 @@ def _seeds(dense: np.ndarray, nd: int) -> list[np.ndarray]:
     return [start] if not follower.any() else [start, seeded]
 
 
+def _instalment_seed(
+    dense: np.ndarray, nd: int, start: np.ndarray, tol: np.ndarray, vat: np.ndarray, p: Params
+) -> np.ndarray | None:
+    """``start`` plus, per deal, a set of its candidate orders equal to the cent (and at most one
+    other) that completes it with its named orders: instalments or milestones that name no deal,
+    or only the first. Sets are taken best fit first, each order once. A search that moves one or two orders at a time
+    cannot reach this from a deal holding one part and a stray order of the right total."""
+    share = dense[_FIELDS.index("share"), 0, :nd]
+    blocked = dense[_FIELDS.index("blocked"), 0, :nd] > 0
+    named_to = np.where(start < nd, start, -1)
+    found: list[tuple[float, int, np.ndarray]] = []
+    for i in range(nd):
+        cols = np.flatnonzero(~blocked[i] & ((named_to == -1) | (named_to == i)))
+        if len(cols) < 2:
+            continue
+        values = share[i, cols]
+        order = np.argsort(values)
+        ordered = values[order]
+        cuts = np.flatnonzero(np.diff(ordered) > 2 * EQUAL_TO_CENT * ordered[1:]) + 1
+        own = np.flatnonzero(named_to == i)
+        for group in np.split(order, cuts):
+            if len(group) < 2:
+                continue
+            # the equal parts alone, or with one other order (the deposit of a milestone plan)
+            sets = [cols[group]] + [np.r_[cols[group], c] for c in np.delete(cols, group)]
+            for members in sets:
+                total = share[i, np.union1d(members, own)].sum()
+                matched, dev, _ = fit(np.array([total]), tol[i], vat[i], p)
+                if matched[0]:
+                    found.append((float(dev[0]), i, members))
+    if not found:
+        return None
+    seed, taken = start.copy(), np.zeros(len(start), dtype=bool)
+    for _, i, members in sorted(found, key=lambda f: f[0]):
+        if not taken[members].any():
+            seed[members], taken[members] = i, True
+    return seed
+
+
 def _search(
     current: np.ndarray,
     dense: np.ndarray,
@@ -569,9 +632,13 @@ def _solve_searched(g: _Group) -> None:
         moves_of = _moves(options, g.nd)
         at = np.array([i])
         tol, vat = g.p.tol[g.deals[at]], g.p.vat[g.deals[at]]
+        seeds = _seeds(dense, g.nd)
+        if g.p.instalments:
+            extra = _instalment_seed(dense, g.nd, seeds[0], tol[0], vat[0], g.p)
+            if extra is not None:
+                seeds.append(extra)
         results = [
-            _search(seed, dense, moves_of, tol, vat, g.p, g.nd, _age(g, at))
-            for seed in _seeds(dense, g.nd)
+            _search(seed, dense, moves_of, tol, vat, g.p, g.nd, _age(g, at)) for seed in seeds
         ]
         current, _, ambiguous = min(results, key=lambda r: r[1])
         g.out.ambiguous[g.deals[i][ambiguous]] = True

@@ -116,9 +116,14 @@ def _old_system(
     before_ = lag_below(habits, days)
     post = ~pre & (days > -NEAR_GO_LIVE_DAYS) & past_grace
     enough = post.sum() >= MIN_POST_DEALS
-    for kind in (no_erp, (n == 0) & ~no_erp):
+    # a deal billed in the old system lacks an ERP customer only where its customer was never
+    # brought over: the share of deals closed long before the go-live (their orders all went to
+    # the old system) that lack one
+    old = pre & (days > habits.window.first)
+    migrated_not = no_erp[old].mean() if old.sum() >= MIN_POST_DEALS else 1.0
+    for kind, missing in ((no_erp, migrated_not), ((n == 0) & ~no_erp, 1.0)):
         rate = kind[post].mean() if enough else 1.0  # too few: even odds
-        out |= pre & kind & (before_ >= rate / (1 + rate))
+        out |= pre & kind & (missing * before_ > rate * (1 - before_))
     split = habits.split_deals / max(habits.labelled_deals, 1)
     under = short[post].mean() if enough else 1.0
     out |= pre & short & (split * before_ > under)
@@ -136,7 +141,8 @@ def classify_deals(
     skipped: np.ndarray,
     evidence_hint: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Findings for won deals: no_order, under/over_billed, pending, no_erp_customer, before go-live.
+    """Findings for won deals: no_order, under/over_billed, pending, no_erp_customer, before
+    go-live.
 
     ``skipped``: deals closed before a go-live that brought them no orders (never leakage).
     """

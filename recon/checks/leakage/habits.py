@@ -62,6 +62,8 @@ class Habits:
     equal_counts: tuple[int, ...] = ()  # numbers of equal instalments the examples show
     # running shares of the learned milestone plans (but the last part), and the deals showing it
     schedules: dict[tuple[float, ...], int] = field(default_factory=dict)
+    # sorted days between consecutive instalments (equal parts or a learned plan) of the examples
+    instalment_gaps: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class _Examples:
     # per named example billed in parts: the running share of the total after each part but the
     # last, to the percent ("30/40/30" → (0.3, 0.7))
     steps: list[tuple[float, ...]] = field(default_factory=list)
+    # per gap: the named example (index into ``steps``) it belongs to, -1 for a chain's
+    gap_owner: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def named_examples(
@@ -111,6 +115,8 @@ def named_examples(
     )
     steps = _steps(np.round(running[in_multi], 2), count[multi])
 
+    owner = np.repeat(np.arange(int(multi.sum())), count[multi] - 1)
+
     chain = _instalment_chains(prep, named, deals[~fits & (count == 1)], tol, vat, max_lag)
     if multi.sum() >= min_split:
         chain = {k: (v if k == "first" else v[:0]) for k, v in chain.items()}
@@ -121,6 +127,7 @@ def named_examples(
         equal=np.r_[(hi - lo <= EQUAL * hi)[multi], np.ones(len(chain["parts"]), dtype=bool)],
         gaps=np.r_[gaps, chain["gaps"]],
         steps=steps,
+        gap_owner=np.r_[owner, np.full(len(chain["gaps"]), -1)].astype(np.int64),
     )
 
 
@@ -216,7 +223,8 @@ def _instalment_chains(
     billed = got["share"].to_numpy() * parts
     complete = np.zeros(len(got), dtype=bool)
     for m in tax_variants(vat[at], deals_with_tax=False):
-        complete |= np.abs(billed - m) <= tol[at] * m
+        # a reading turned off is inf, and inf <= inf: it must not complete every chain
+        complete |= (np.abs(billed - m) <= tol[at] * m) & np.isfinite(m)
     got = got.loc[complete]
     chain = pairs.loc[pairs["d"].isin(got.index)]
     lag0 = heads.set_index("d")["lag0"]
@@ -329,6 +337,7 @@ def learn(
         plans = {}
     pre, pre_note = _pre_go_live(prep, named, first, rules)
     return Habits(
+        instalment_gaps=_instalment_gaps(ex, plans) if instalments else np.zeros(0),
         window=Window(window.days_before_close, first, span, min(gap, span)),
         pre_go_live_orders=pre,
         instalments=instalments,
@@ -348,6 +357,18 @@ def learn(
             "pre_go_live_orders": pre_note,
         },
     )
+
+
+def _instalment_gaps(ex: _Examples, plans: dict[tuple[float, ...], int]) -> np.ndarray:
+    """The gaps between parts of the examples billed in instalments (equal parts, or a learned
+    plan), sorted: a split of unequal parts weeks apart says nothing of when an instalment is due."""
+    named = len(ex.steps)
+    inst = ex.equal[:named].copy()
+    if plans:
+        inst |= np.array([s in plans for s in ex.steps], dtype=bool)
+    own = ex.gap_owner
+    keep = np.where(own < 0, True, inst[np.maximum(own, 0)] if named else False)
+    return np.sort(ex.gaps[keep])
 
 
 def _equal_counts(ex: _Examples, max_parts: int) -> tuple[int, ...]:
