@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -125,3 +126,46 @@ def test_pairs_left_out_up_front_never_change_the_assignment(
         module._useful = original
     assert pruned.deal_of_order.tolist() == full.deal_of_order.tolist()
     assert pruned.ambiguous.tolist() == full.ambiguous.tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 3),
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),  # deal
+            st.integers(0, 4),  # order
+            st.sampled_from([0.25, 1 / 3, 0.5, 0.6, 0.9, 1.0]),  # share of the deal
+            st.integers(-7, 300),  # days from the close
+        ),
+        max_size=10,
+        unique_by=lambda t: (t[0], t[1]),
+    ),
+    st.lists(st.integers(100, 500), min_size=3, max_size=3),  # days from each close to as-of
+    st.integers(20, 130),  # when a missing instalment counts
+)
+def test_solving_again_only_where_the_due_day_matters_equals_solving_everything(
+    n_deals: int, rows: list[tuple], age: list[int], due: int
+) -> None:
+    """The leakage check learns when an instalment is missing after a first assignment, then
+    solves again only the groups with a deal whose candidate order falls between that day and
+    the latest gap: the result is the assignment solved from scratch with that day."""
+    rows = [r for r in rows if r[0] < n_deals]
+    pairs = pd.DataFrame(rows, columns=["d", "o", "share", "lag"], dtype=object).astype(
+        {"d": "int64", "o": "int64", "share": "float64", "lag": "int64"}
+    )
+    pairs["ref"] = pairs["o"].to_numpy() == 0
+    pairs["late"] = (pairs["lag"] > 60) & ~pairs["ref"]
+    first = module.Params(
+        tol=np.full(n_deals, 0.05), vat=np.zeros(n_deals), min_share=0.3, max_share=2.0,
+        chain_days=100, orders_with_tax=False, deals_with_tax=False, instalments=True,
+        max_parts=4, latest_gap=110, grace_days=14, age=np.array(age[:n_deals], dtype=float),
+    )  # fmt: skip
+    second = replace(first, due_days=due)
+    since = first.age[pairs["d"].to_numpy()] - pairs["lag"].to_numpy()
+    moved = np.unique(pairs["d"].to_numpy()[(since > due) & (since <= 124)])
+    before = module.assign(pairs, n_deals, 5, first)
+    again = module.assign(pairs, n_deals, 5, second, previous=before, only=moved)
+    full = module.assign(pairs, n_deals, 5, second)
+    assert again.deal_of_order.tolist() == full.deal_of_order.tolist()
+    assert again.ambiguous.tolist() == full.ambiguous.tolist()

@@ -212,9 +212,17 @@ def _solve(
             pairs, chosen, params, habits.instalment_gaps, rules.grace_period.days,
             rules.under_billed_below_percent / 100,
         )  # fmt: skip
-        if due.days < params.latest_gap + params.grace_days:
+        latest = params.latest_gap + params.grace_days
+        if due.days < latest:
             params = replace(params, due_days=due.days)
-            chosen = assign(pairs, len(prep.won), len(prep.orders), params)
+            # only deals with a candidate order in between can weigh differently
+            d = pairs["d"].to_numpy()
+            age = params.age if params.age is not None else np.zeros(len(prep.won))
+            since = age[d] - pairs["lag"].to_numpy()
+            moved = np.unique(d[(since > due.days) & (since <= latest)])
+            chosen = assign(
+                pairs, len(prep.won), len(prep.orders), params, previous=chosen, only=moved
+            )
     table = evidence.pairs
     if not rules.order_evidence.link:
         table = table.assign(linked=False)

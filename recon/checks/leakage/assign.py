@@ -37,6 +37,7 @@ equally good solutions is flagged ambiguous.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -152,18 +153,49 @@ def _plan_parts(
     the sum of their squares the plan's (so 45% + 22% is not read as 33% + 33%); 0 elsewhere."""
     shape = np.broadcast_shapes(np.shape(total), np.shape(tol), np.shape(vat))
     parts = np.zeros(shape)
-    for plan in p.plans:
-        sizes = np.diff(np.r_[0.0, plan])
-        for k, step in enumerate(plan, start=1):
-            squares = float((sizes[:k] ** 2).sum())
-            hit = np.zeros(shape, dtype=bool)
-            for m in variants(vat, p):
-                with np.errstate(invalid="ignore"):
-                    near = np.abs(total - step * m) <= tol * m * (1 + 1e-12)
-                    alike = np.abs(sq - squares * m**2) <= 2 * tol * squares * m**2
-                hit |= near & alike & np.isfinite(m)  # a reading turned off is inf
-            parts = np.where((parts == 0) & (n == k) & hit, len(plan) + 1, parts)
+    if not p.plans:
+        return parts
+    step, squares, steps, total_parts = _plan_table(p.plans)
+    longest, highest = steps.max(), step.max()
+    top = np.broadcast_to((1 + np.maximum(vat, 0)) * (1 + tol) * highest, shape).ravel()
+    count = np.broadcast_to(n, shape).ravel()
+    # only deals with as many orders as a plan has steps, short of its last step, can be one:
+    # the rest (no order, complete, above) is most cells
+    at = np.flatnonzero(
+        (count >= 1) & (count <= longest) & (np.broadcast_to(total, shape).ravel() <= top)
+    )
+    if not len(at):
+        return parts
+    count = count[at]
+    t, q = (np.broadcast_to(a, shape).ravel()[at] for a in (total, sq))
+    limit = np.broadcast_to(tol, shape).ravel()[at] * (1 + 1e-12)
+    readings = [
+        m for m in variants(np.broadcast_to(vat, shape).ravel()[at], p) if np.isfinite(m).any()
+    ]
+    hit = np.zeros((len(at), len(step)), dtype=bool)
+    for m in readings:
+        with np.errstate(invalid="ignore"):
+            near = np.abs(t[:, None] - step * m[:, None]) <= (limit * m)[:, None]
+            spread = (limit * m**2)[:, None] * squares
+            alike = np.abs(q[:, None] - squares * (m**2)[:, None]) <= 2 * spread
+        hit |= near & alike & np.isfinite(m)[:, None]  # a reading turned off is inf
+    hit &= count[:, None] == steps
+    first = hit.argmax(axis=1)  # the first plan that fits, as the plans are listed
+    found = np.where(hit.any(axis=1), total_parts[first], 0.0)
+    parts.reshape(-1)[at] = found
     return parts
+
+
+@functools.lru_cache(maxsize=8)
+def _plan_table(plans: tuple[tuple[float, ...], ...]) -> np.ndarray:
+    """Every (plan, step) of ``plans``, in their order, as rows of (running share, sum of the
+    squared part sizes so far, step number, parts in the plan)."""
+    rows = [
+        (share, float((np.diff(np.r_[0.0, plan])[:k] ** 2).sum()), k, len(plan) + 1)
+        for plan in plans
+        for k, share in enumerate(plan, start=1)
+    ]
+    return np.array(rows, dtype=float).T
 
 
 def deal_cost(
@@ -235,7 +267,7 @@ def _evaluate(
     if p.instalments:
         sq = np.bincount(cell, weights=values[0] ** 2, minlength=size).reshape(b, k, nd + 1)
         sq = sq[:, :, :nd]
-    if p.instalments and age is not None:
+    if sq is not None and age is not None:
         parts = instalment_parts(
             total[:, :, :nd], count[:, :, :nd], sq, tol[:, None, :], vat[:, None, :], p
         )
@@ -354,9 +386,22 @@ class _Group:
     out: Assignment
 
 
-def assign(pairs: pd.DataFrame, n_deals: int, n_orders: int, p: Params) -> Assignment:
-    """The deal each order pays (or -1), and which deals' orders are ambiguous."""
-    out = Assignment(np.full(n_orders, -1, dtype=np.int64), np.zeros(n_deals, dtype=bool))
+def assign(
+    pairs: pd.DataFrame,
+    n_deals: int,
+    n_orders: int,
+    p: Params,
+    *,
+    previous: Assignment | None = None,
+    only: np.ndarray | None = None,
+) -> Assignment:
+    """The deal each order pays (or -1), and which deals' orders are ambiguous. With
+    ``previous`` and ``only`` (won-deal indices): the groups holding those deals solved again,
+    ``previous`` kept for the rest."""
+    if previous is None:
+        out = Assignment(np.full(n_orders, -1, dtype=np.int64), np.zeros(n_deals, dtype=bool))
+    else:
+        out = Assignment(previous.deal_of_order.copy(), previous.ambiguous.copy())
     pairs = pairs.loc[_useful(pairs, p)]
     if pairs.empty:
         return out
@@ -364,6 +409,13 @@ def assign(pairs: pd.DataFrame, n_deals: int, n_orders: int, p: Params) -> Assig
     graph = coo_matrix((np.ones(len(d)), (d, n_deals + o)), shape=(n_deals + n_orders,) * 2)
     _, label = connected_components(graph, directed=False)
     comp = label[d]
+    if only is not None:
+        again = np.isin(comp, label[only])
+        pairs, d, o, comp = pairs.loc[again], d[again], o[again], comp[again]
+        out.deal_of_order[o] = -1
+        out.ambiguous[d] = False
+        if pairs.empty:
+            return out
     # local numbers: the deals and the orders of a component counted in index order
     deals_in = pd.DataFrame({"c": comp, "x": d}).drop_duplicates().sort_values(["c", "x"])
     orders_in = pd.DataFrame({"c": comp, "x": o}).drop_duplicates().sort_values(["c", "x"])
