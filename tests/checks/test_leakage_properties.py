@@ -78,6 +78,14 @@ def test_totals_by_kind_owner_and_month_all_add_up_to_the_total(deals, orders) -
     assert isinstance(findings, pd.DataFrame)
 
 
+def _pairs(rows: list[tuple], n_deals: int) -> pd.DataFrame:
+    """Candidate pairs (deal, order, share, lag) of the first ``n_deals`` deals."""
+    rows = [r for r in rows if r[0] < n_deals]
+    return pd.DataFrame(rows, columns=["d", "o", "share", "lag"], dtype=object).astype(
+        {"d": "int64", "o": "int64", "share": "float64", "lag": "int64"}
+    )
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     st.integers(1, 3),
@@ -100,10 +108,7 @@ def test_pairs_left_out_up_front_never_change_the_assignment(
     """Later parts that cannot complete their deal or reach the plausible share, and unnamed
     orders above the deal where they may not over-bill it, are dropped before the search (for
     speed): the assignment and the ambiguity flags are those of the search over every pair."""
-    rows = [r for r in rows if r[0] < n_deals]
-    pairs = pd.DataFrame(rows, columns=["d", "o", "share", "lag"], dtype=object).astype(
-        {"d": "int64", "o": "int64", "share": "float64", "lag": "int64"}
-    )
+    pairs = _pairs(rows, n_deals)
     pairs["ref"] = np.isin(np.arange(len(pairs)), named)
     pairs["late"] = (pairs["lag"] > 60) & ~pairs["ref"]
     p = module.Params(
@@ -150,10 +155,7 @@ def test_solving_again_only_where_the_due_day_matters_equals_solving_everything(
     """The leakage check learns when an instalment is missing after a first assignment, then
     solves again only the groups with a deal whose candidate order falls between that day and
     the latest gap: the result is the assignment solved from scratch with that day."""
-    rows = [r for r in rows if r[0] < n_deals]
-    pairs = pd.DataFrame(rows, columns=["d", "o", "share", "lag"], dtype=object).astype(
-        {"d": "int64", "o": "int64", "share": "float64", "lag": "int64"}
-    )
+    pairs = _pairs(rows, n_deals)
     pairs["ref"] = pairs["o"].to_numpy() == 0
     pairs["late"] = (pairs["lag"] > 60) & ~pairs["ref"]
     first = module.Params(
