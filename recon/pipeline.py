@@ -384,7 +384,7 @@ def run_all(
     from recon.config.quality import load_quality_rules
     from recon.report.data import build_report_data
     from recon.report.leakage_outputs import write_leakage_outputs
-    from recon.report.match_outputs import write_match_outputs
+    from recon.report.match_outputs import match_tables, write_match_outputs
     from recon.report.monthend_outputs import write_monthend_outputs
     from recon.report.quality_outputs import write_quality_outputs
     from recon.report.run_manifest import check_counts, run_manifest, write_run_manifest
@@ -401,6 +401,7 @@ def run_all(
     last = [time.perf_counter()]
 
     def done(stage: str) -> None:
+        _release_unused()
         now = time.perf_counter()
         timings[stage] = round(now - last[0], 3)
         last[0] = now
@@ -410,6 +411,7 @@ def run_all(
     months = months or default_months(resolved.day)
     done("load")
     result = match(loaded, decisions=decisions)
+    histogram, result = _pairs_read_later(result)
     done("match")
     found: dict[str, Any] = {}
     writers: dict[str, Callable[[Any, Path], list[Path]]] = {}
@@ -426,6 +428,7 @@ def run_all(
         quality(loaded, result, quality_rules, day),
         lambda found, out: write_quality_outputs(found, out, fmt),
     )
+    result = _records_read_later(result)
     check(
         "leakage",
         leakage(loaded, result, leakage_rules, day),
@@ -459,7 +462,9 @@ def run_all(
         done("state")
 
     def write(staging: Path) -> list[Path]:
-        files = write_load_outputs(loaded, staging, fmt) + write_match_outputs(result, staging, fmt)
+        tables = match_tables(result)  # the files and the report show the same tables
+        files = write_load_outputs(loaded, staging, fmt)
+        files += write_match_outputs(result, staging, fmt, tables)
         for name, checked in found.items():
             files += writers[name](checked, staging)
         if state is not None:  # leakage.csv: the lifecycle columns, and the resolved findings too
@@ -477,6 +482,8 @@ def run_all(
             as_of_source=resolved.source,
             leakage_habits=found["leakage"].habits,
             options=outputs,
+            score_histogram=histogram,
+            match_tables=tables,
         )
         files += write_reports(report, staging)
         done("report")
@@ -502,6 +509,41 @@ def run_all(
     path = out_dir / "run.json"
     log.info("run finished in %.1f s", timings["total"])
     return FullRun(loaded, result, found, out_dir, files, timings, path, state, resolved)
+
+
+def _pairs_read_later(result: MatchResult) -> tuple[pd.DataFrame, MatchResult]:
+    """The score histogram of every candidate pair, and ``result`` keeping only the pairs decided
+    auto or review: after matching, ``recon run`` reads nothing else of them (counts, matches,
+    review list), and at a million records the other ~15M pairs hold a gigabyte until the end.
+    ``recon.report.match_outputs.pair_table`` selects the same rows in the same order either way.
+    """
+    import numpy as np
+
+    from recon.report.sections import score_histogram
+
+    scored = result.scored
+    histogram = score_histogram(scored["probability"].to_numpy(dtype=float))
+    kept = np.flatnonzero(scored["decision"].isin(("auto", "review")).to_numpy(dtype=bool))
+    return histogram, replace(result, scored=scored.take(kept).reset_index(drop=True))
+
+
+def _records_read_later(result: MatchResult) -> MatchResult:
+    """``result`` with only the record columns read after the quality check: ids and names (the
+    matches and the review list), the keys the xref file shows and those the leakage check and
+    month-end read. The quality check is the last to read the others (tokens, addresses, ...):
+    at a million records they hold some hundreds of megabytes until the end of the run."""
+    from recon.report.match_outputs import KEYS
+
+    wanted = dict.fromkeys(["system", "record_id", "name", *KEYS, *RECORD_KEYS])
+    return replace(result, records=result.records[[c for c in wanted if c in result.records]])
+
+
+def _release_unused() -> None:
+    """Hand the memory Arrow keeps for reuse back to the system between steps: what one step
+    freed is then there for the next step's NumPy and Python objects too, not only Arrow's."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 @dataclass(frozen=True)
@@ -610,6 +652,7 @@ def record_state(
         frame = history.with_lifecycle(record.stable(findings), record, store)
         runs = history.leakage_runs(store, record.run_id)
         location = store.location
+    record = record.counted()  # the outputs read only its ids map and counts
     earlier = runs[runs["run_id"] < record.run_id]
     previous = earlier.iloc[-1] if len(earlier) else None
     valued = runs[runs["value_at_risk"].notna()].tail(history.TREND_RUNS)
@@ -1008,7 +1051,7 @@ def run_leakage(
     from recon.config.leakage import load_leakage_rules
     from recon.report.data import build_report_data
     from recon.report.leakage_outputs import write_leakage_outputs
-    from recon.report.match_outputs import write_match_outputs
+    from recon.report.match_outputs import match_tables, write_match_outputs
     from recon.report.run_manifest import check_counts, run_manifest, write_run_manifest
     from recon.report.write import write_reports
     from recon.resources import rules_dir
@@ -1049,9 +1092,10 @@ def run_leakage(
             new = state.new
 
     def write(staging: Path) -> list[Path]:
+        tables = match_tables(matched)  # the files and the report show the same tables
         files = (
             write_load_outputs(loaded, staging, fmt)
-            + write_match_outputs(matched, staging, fmt)
+            + write_match_outputs(matched, staging, fmt, tables)
             + write_leakage_outputs(
                 result, staging, new, as_of_source=resolved.source, table_format=fmt
             )
@@ -1068,6 +1112,7 @@ def run_leakage(
             as_of_source=resolved.source,
             leakage_habits=result.habits,
             options=outputs,
+            match_tables=tables,
         )
         files += write_reports(report, staging)
         timings["total"] = round(time.perf_counter() - started, 3)

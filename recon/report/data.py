@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ import pandas as pd
 from recon import __version__
 from recon.models import LoadResult, MatchResult
 from recon.report.options import OutputOptions
+
+if TYPE_CHECKING:
+    from recon.report.match_outputs import MatchTables
 
 Format = Literal["id", "text", "int", "amount", "score", "date"]
 Value = int | float | str | None
@@ -292,6 +295,8 @@ def build_report_data(
     as_of_source: str = "",
     leakage_habits: Mapping[str, str] | None = None,
     options: OutputOptions | None = None,
+    score_histogram: pd.DataFrame | None = None,
+    match_tables: MatchTables | None = None,
 ) -> ReportData:
     """Every figure of the report, from the load, the matcher and the checks that ran.
 
@@ -304,6 +309,9 @@ def build_report_data(
     ``leakage_habits``: what the leakage check learned of the billing habits, and from what.
     ``options``: every table with its own sheet keeps its ``sheet_rows`` most valuable rows
     (the figures count them all) and names the file, in ``table_format``, that holds every row.
+    ``score_histogram``: the candidate pairs by score when ``match.scored`` no longer holds them
+    all (``recon run`` keeps only the auto and review pairs past matching). ``match_tables``:
+    the xref, matches and review tables when the run built them for its files already.
     """
     from recon.config.matching import load_matching_rules
     from recon.report import check_sections, sections
@@ -328,7 +336,7 @@ def build_report_data(
     )
     base = load.base_currency
     parts = (
-        sections.matching_section(match, thresholds),
+        sections.matching_section(match, thresholds, score_histogram, match_tables),
         check_sections.leakage_section(leakage, base, leakage_history, leakage_habits),
         check_sections.monthend_section(monthend, monthend_differences, base),
         check_sections.quality_section(quality),

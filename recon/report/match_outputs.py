@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -126,17 +127,36 @@ def review_table(result: MatchResult) -> pd.DataFrame:
     return pairs
 
 
+@dataclass(frozen=True)
+class MatchTables:
+    """The xref, matches and review tables as the files and the report both show them: a run
+    that writes both builds them once (at a million records the xref alone takes seconds)."""
+
+    xref: pd.DataFrame
+    matches: pd.DataFrame
+    review: pd.DataFrame
+
+
+def match_tables(result: MatchResult) -> MatchTables:
+    return MatchTables(xref_table(result), matches_table(result), review_table(result))
+
+
 def write_match_outputs(
-    result: MatchResult, out_dir: Path, table_format: TableFormat = "csv"
+    result: MatchResult,
+    out_dir: Path,
+    table_format: TableFormat = "csv",
+    tables: MatchTables | None = None,
 ) -> list[Path]:
     """``table_format``: xref, matches and duplicates as CSV, Parquet or both; review.csv (read
-    back by `recon review apply`), the import files and the claims stay CSV."""
+    back by `recon review apply`), the import files and the claims stay CSV. ``tables``: the
+    tables already built (``match_tables``), when the report shows them too."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    tables = tables or match_tables(result)
     files = [
-        *write_table(xref_table(result), out_dir / "xref.csv", table_format),
-        *write_table(matches_table(result), out_dir / "matches.csv", table_format),
+        *write_table(tables.xref, out_dir / "xref.csv", table_format),
+        *write_table(tables.matches, out_dir / "matches.csv", table_format),
         *write_table(result.duplicates, out_dir / "duplicates.csv", table_format),
-        write_csv(review_table(result), out_dir / "review.csv"),
+        write_csv(tables.review, out_dir / "review.csv"),
         write_csv(result.crm_import, out_dir / "crm_import.csv"),
         write_csv(result.erp_import, out_dir / "erp_import.csv"),
         write_csv(result.claims, out_dir / "xref_claims.csv"),

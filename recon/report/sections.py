@@ -18,7 +18,7 @@ from recon.report.data import (
     most_valuable_first,
     table,
 )
-from recon.report.match_outputs import matches_table, review_table, xref_table
+from recon.report.match_outputs import MatchTables, match_tables
 
 SCORE_BINS = 20
 
@@ -36,17 +36,22 @@ _MATCH_LABELS = {
 _HEADLINE = {"crm_records", "erp_records", "auto_links", "review_pairs", "duplicate_records"}
 
 
-def matching_section(match: MatchResult, thresholds: Mapping[str, float]) -> Section:
+def matching_section(
+    match: MatchResult,
+    thresholds: Mapping[str, float],
+    histogram: pd.DataFrame | None = None,  # of every candidate pair, when scored holds fewer
+    tables: MatchTables | None = None,  # built once with the files (match_outputs.match_tables)
+) -> Section:
     counts = match.counts()
     figures = [
         Figure(key, label, counts[key], headline=key in _HEADLINE)
         for key, label in _MATCH_LABELS.items()
     ]
     figures[3:3] = _linked_figures(match)
-    histogram = score_histogram(match.scored["probability"].to_numpy(dtype=float))
-    review = review_table(match)
-    xref = xref_table(match)
-    matches = matches_table(match)
+    if histogram is None:
+        histogram = score_histogram(match.scored["probability"].to_numpy(dtype=float))
+    tables = tables or match_tables(match)
+    review, xref, matches = tables.review, tables.xref, tables.matches
     auto = thresholds.get("auto", 1.0)
     return Section(
         key="matching",

@@ -15,7 +15,7 @@ import json
 import logging
 import socket
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -96,6 +96,17 @@ class RunRecord:
     def stable(self, frame: pd.DataFrame, column: str = "xref_id") -> pd.DataFrame:
         """``frame`` with ``column`` rewritten from this run's xref ids to the stable ones."""
         return _restamp(frame, XrefMap.of(self.xref_map), column)
+
+    def counted(self) -> RunRecord:
+        """This record cut to what ``counts`` and ``stable`` read: once the lifecycle is read back
+        the outputs need no more of it, and at a million records the per-record ids and the
+        findings' keys and payloads hold a gigabyte (``xref_by_record`` is left empty)."""
+        return replace(
+            self,
+            xref_by_record=self.xref_by_record.iloc[:0],
+            changes=self.changes[["kind"]],
+            findings=self.findings[["change"]],
+        )
 
     def counts(self) -> dict[str, dict[str, int]]:
         return {
@@ -203,16 +214,8 @@ def record_run(
         )
         del stored, active
         xref_map = _xref_map(match_result.xref, current, xref)
-        keyed, kept = [], None
-        for family, frame in families.items():
-            if family in KEEPS_ROWS:  # its rows are kept: with the stable ids
-                frame = _restamp(frame, xref_map)
-            keyed.append(keyed_findings(family, frame))
-            if family in KEEPS_ROWS:
-                kept = frame.reset_index(drop=True)
-                kept.insert(0, "finding_id", keyed[-1]["finding_id"].to_numpy())
         del current
-        every = pd.concat(keyed, ignore_index=True)
+        every, kept = _keyed(families, xref_map)
         lifecycle = findings_io.update(conn, run_id, as_of, every, set(families), kept)
         findings_written = lifecycle.attrs.pop("written", {})
         record = RunRecord(
@@ -232,6 +235,23 @@ def record_run(
         )
     log.info("state store %s: run %d recorded; %s", store.location, run_id, state)
     return record
+
+
+def _keyed(
+    families: Mapping[str, pd.DataFrame], xref_map: XrefMap
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Every family's findings keyed (``keyed_findings``) in one frame, and the rows kept of
+    ``KEEPS_ROWS`` with their ``finding_id`` (with the stable ids). The per-family frames go
+    when this returns: at a million records they hold millions of keys."""
+    keyed, kept = [], None
+    for family, frame in families.items():
+        if family in KEEPS_ROWS:  # its rows are kept: with the stable ids
+            frame = _restamp(frame, xref_map)
+        keyed.append(keyed_findings(family, frame))
+        if family in KEEPS_ROWS:
+            kept = frame.reset_index(drop=True)
+            kept.insert(0, "finding_id", keyed[-1]["finding_id"].to_numpy())
+    return pd.concat(keyed, ignore_index=True), kept
 
 
 def finish_run(store: Store, run_id: int, status: str) -> None:

@@ -146,3 +146,33 @@ def test_run_metadata(report: ReportData) -> None:
     assert run.thresholds == {"auto": 0.9, "review": 0.4}
     assert "matching.yaml" in dict(run.rules)
     assert {i.table for i in run.inputs} >= {"crm_companies", "erp_orders"}
+
+
+def test_a_run_past_matching_shows_the_same_tables_and_figures(
+    matched: tuple[LoadResult, MatchResult],
+) -> None:
+    """``recon run`` keeps only the auto and review pairs and the record columns read later,
+    and builds the xref, matches and review tables once: the report and files are the same."""
+    from recon.pipeline import _pairs_read_later, _records_read_later, record_keys
+    from recon.report.data import build_report_data
+    from recon.report.match_outputs import match_tables
+
+    load, result = matched
+    histogram, trimmed = _pairs_read_later(result)
+    trimmed = _records_read_later(trimmed)
+    assert set(trimmed.scored["decision"].astype(str)) == {"auto", "review"}
+    assert len(trimmed.scored) < len(result.scored)
+    assert trimmed.counts() == result.counts()
+    pd.testing.assert_frame_equal(record_keys(trimmed), record_keys(result))
+    tables = match_tables(trimmed)
+    for name, whole in vars(match_tables(result)).items():
+        pd.testing.assert_frame_equal(getattr(tables, name), whole)
+    run = build_report_data(load, trimmed, score_histogram=histogram, match_tables=tables)
+    full = build_report_data(load, result)
+    for section in ("matching", "inputs"):
+        ran, whole_section = run.section(section), full.section(section)
+        assert ran is not None and whole_section is not None
+        assert ran.figures == whole_section.figures
+        for t, w in zip(ran.tables, whole_section.tables, strict=True):
+            pd.testing.assert_frame_equal(t.frame, w.frame)
+        assert ran.charts == whole_section.charts

@@ -483,3 +483,17 @@ def test_a_kept_row_is_rewritten_when_it_changes_and_read_back_as_last_seen(
     assert len(blocks) == 1 and len(after) == 2  # the first block still holds D2's row
     assert (resolved["reason"], resolved["age_days"], resolved["row_run"]) == ("first", 4, 1)
     assert json.loads(d1["payload"])["reason"] == "amended" and d1["payload_run"] == third.run_id
+
+
+def test_a_counted_record_keeps_its_counts_and_stable_ids(
+    store_url: str, matched: dict[str, MatchResult]
+) -> None:
+    """What the outputs read of a record after the lifecycle: the counts and the id rewrite."""
+    a = matched["a"]
+    with Store.open(store_url) as store:
+        record = record_run(store, RunInfo("run"), a, {"quality": QUALITY})
+    counted = record.counted()
+    assert counted.counts() == record.counts()
+    assert counted.run_id == record.run_id
+    pd.testing.assert_frame_equal(counted.stable(a.xref), record.stable(a.xref))
+    assert list(counted.findings.columns) == ["change"] and counted.xref_by_record.empty
