@@ -45,7 +45,9 @@ def test_amounts_keep_their_value_and_at_least_two_places(values: list[Decimal |
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.tuples(TEXT, st.decimals(-(10**6), 10**6, places=2, allow_nan=False)), max_size=15))
+@given(
+    st.lists(st.tuples(TEXT, st.decimals(-(10**6), 10**6, places=2, allow_nan=False)), max_size=15)
+)
 def test_what_is_written_reads_back(tmp_path_factory, rows: list[tuple[str, Decimal]]) -> None:
     frame = pd.DataFrame(
         {
