@@ -66,7 +66,12 @@ class Prepared:
 
 
 def _folded(values: pd.Series) -> pd.Series:
-    return values.astype("string").str.strip().str.casefold()
+    """Stripped and casefolded, once per distinct value (a stage or status column has a handful;
+    casefold runs in Python)."""
+    codes, uniques = pd.factorize(values.astype("string"))
+    folded = pd.Series(uniques, dtype="string").str.strip().str.casefold()
+    out = folded.take(np.maximum(codes, 0)).reset_index(drop=True)
+    return out.where(pd.Series(codes >= 0), pd.NA).set_axis(values.index)
 
 
 def _col(frame: pd.DataFrame | None, name: str, n: int) -> pd.Series:
@@ -121,8 +126,7 @@ def _entities(frames: Frames) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
 
 
 def _joined_by_refs(
-    deals: pd.DataFrame,
-    refs: pd.Series,
+    named: np.ndarray,
     deal_ent: pd.Series,
     order_ent: pd.Series,
     has_erp: np.ndarray,
@@ -130,8 +134,8 @@ def _joined_by_refs(
 ) -> np.ndarray:
     """Entity number → entity number after joining a CRM-only entity and an ERP-only entity when
     an order of the one names a deal of the other: the matcher missed that link, the reference
-    shows it. Entities linked elsewhere are left as the matcher made them."""
-    named = positions(refs, deals["deal_id"])
+    shows it. Entities linked elsewhere are left as the matcher made them. ``named``: per order,
+    the position of the deal its reference names (-1 for none)."""
     has = named >= 0
     a = deal_ent.to_numpy()[named[has]]
     b = order_ent.to_numpy()[has]
@@ -189,15 +193,22 @@ def join_entities(prep: Prepared, a: np.ndarray, b: np.ndarray) -> Prepared:
     )
 
 
+def _systems(xref: pd.DataFrame, n_ent: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per entity: has an ERP record, has a CRM record."""
+    system = xref["system"].to_numpy()
+    has_erp = np.zeros(n_ent, dtype=bool)
+    has_crm = np.zeros(n_ent, dtype=bool)
+    has_erp[xref["ent"].to_numpy()[system == "erp"]] = True
+    has_crm[xref["ent"].to_numpy()[system == "crm"]] = True
+    return has_erp, has_crm
+
+
 def _entity_flags(
     frames: Frames, xref: pd.DataFrame, n_ent: int, rules: LeakageRules
 ) -> tuple[np.ndarray, np.ndarray, pd.Series, np.ndarray, np.ndarray]:
     """Per entity: has an ERP record, has a CRM record, a customer on credit hold, VAT rate, and
     whether that rate comes from a known country."""
-    has_erp = np.zeros(n_ent, dtype=bool)
-    has_crm = np.zeros(n_ent, dtype=bool)
-    has_erp[xref.loc[xref["system"] == "erp", "ent"].to_numpy()] = True
-    has_crm[xref.loc[xref["system"] == "crm", "ent"].to_numpy()] = True
+    has_erp, has_crm = _systems(xref, n_ent)
     hold = pd.Series(dtype=object)
     vat = np.zeros(n_ent, dtype=float)
     customers = frames.customers
@@ -298,9 +309,10 @@ def prepare(
         + 1
     )
     n_ent = max(n_ent, int(xref["ent"].max()) + 1 if len(xref) else 0)
-    has_erp, has_crm, _, _, _ = _entity_flags(frames, xref, n_ent, rules)
+    has_erp, has_crm = _systems(xref, n_ent)
     refs = parse_deal_refs(_col(orders, "crm_deal_ref", len(orders)))
-    joined = _joined_by_refs(deals, refs, deal_ent, order_ent, has_erp, has_crm)
+    named = positions(refs, deals["deal_id"])  # the deal each order names
+    joined = _joined_by_refs(named, deal_ent, order_ent, has_erp, has_crm)
     deal_ent, order_ent = pd.Series(joined[deal_ent]), pd.Series(joined[order_ent])
     xref["ent"] = joined[xref["ent"].to_numpy()]
     has_erp, has_crm, hold, vat, known = _entity_flags(frames, xref, n_ent, rules)
@@ -372,7 +384,6 @@ def prepare(
         dtype=bool
     )
     # An order naming a deal left out pays that deal: it must not pay another one of the company.
-    named = positions(refs, deals["deal_id"])
     names_left_out = np.zeros(len(orders), dtype=bool)
     names_left_out[named >= 0] = (no_amount | negative)[named[named >= 0]]
     left_out["orders naming them"] = int((live & names_left_out).sum())
