@@ -37,7 +37,7 @@ def test_where_deals_often_stop_a_missing_part_is_called_sooner() -> None:
 def test_too_few_deals_just_after_a_part_fall_back_to_the_latest_gap_and_say_so() -> None:
     due = overdue_after(np.array([5.0, 300.0]), GAPS, GRACE, LATEST)
     assert due.days == LATEST + GRACE
-    assert "only 1 deals billed in part just after a part" in due.note
+    assert "only 1 deal billed in part just after a part" in due.note
     assert overdue_after(np.array([1.0] * 50), np.zeros(0), GRACE, LATEST).days == LATEST + GRACE
 
 

@@ -47,7 +47,7 @@ def overdue_after(since_last: np.ndarray, gaps: np.ndarray, grace: int, latest: 
     if head < MIN_DEALS:
         return Due(
             limit,
-            f"{limit} days after the last part (the latest gap: only {head} deals billed in "
+            f"{limit} days after the last part (the latest gap: only {_deals(head)} billed in "
             "part just after a part)",
         )
     stopped = tail / limit
@@ -59,14 +59,13 @@ def overdue_after(since_last: np.ndarray, gaps: np.ndarray, grace: int, latest: 
     found = int(due[0]) if len(due) else limit
     return Due(
         found,
-        f"{found} days after the last part (learned: {tail} deals billed in part beyond the "
-        f"latest gap against {head} within {head_days:.0f} days of a part)",
+        f"{found} days after the last part (learned: {_deals(tail)} billed in part beyond the "
+        f"latest gap against {head:,} within {head_days:.0f} days of a part)",
     )
 
 
-def in_time(since_last: np.ndarray, due: Due) -> np.ndarray:
-    """Is the next instalment not yet missing?"""
-    return since_last <= due.days
+def _deals(n: int) -> str:
+    return f"{n:,} deal" + ("" if n == 1 else "s")
 
 
 def learn_due(
