@@ -513,9 +513,10 @@ def run_all(
 
 def _pairs_read_later(result: MatchResult) -> tuple[pd.DataFrame, MatchResult]:
     """The score histogram of every candidate pair, and ``result`` keeping only the pairs decided
-    auto or review: after matching, ``recon run`` reads nothing else of them (counts, matches,
-    review list), and at a million records the other ~15M pairs hold a gigabyte until the end.
-    ``recon.report.match_outputs.pair_table`` selects the same rows in the same order either way.
+    auto or review: after matching, ``recon run`` and ``recon leakage`` read nothing else of them
+    (counts, matches, review list), and at a million records the other ~15M pairs hold a
+    gigabyte until the end. ``recon.report.match_outputs.pair_table`` selects the same rows in
+    the same order either way.
     """
     import numpy as np
 
@@ -1067,6 +1068,7 @@ def run_leakage(
     if since_days is not None:
         since = resolved.day - datetime.timedelta(days=since_days)
     matched = match(loaded, decisions=decisions)
+    histogram, matched = _pairs_read_later(matched)
     result = leakage(loaded, matched, rules, resolved.day)
     new = int(new_leakage(result.findings, since, result.as_of).sum())
     timings = {"checks": round(time.perf_counter() - started, 3)}
@@ -1112,6 +1114,7 @@ def run_leakage(
             as_of_source=resolved.source,
             leakage_habits=result.habits,
             options=outputs,
+            score_histogram=histogram,
             match_tables=tables,
         )
         files += write_reports(report, staging)
