@@ -206,27 +206,39 @@ def _solve(
     chosen = assign(pairs, len(prep.won), len(prep.orders), params)
     due = None
     if params.instalments:
-        # the deals left billed in part tell when a missing instalment is likelier than a late
-        # one; where that is sooner than the latest gap, assign again with it
-        due = learn_due(
-            pairs, chosen, params, habits.instalment_gaps, rules.grace_period.days,
-            rules.under_billed_below_percent / 100,
-        )  # fmt: skip
-        latest = params.latest_gap + params.grace_days
-        if due.days < latest:
-            params = replace(params, due_days=due.days)
-            # only deals with a candidate order in between can weigh differently
-            d = pairs["d"].to_numpy()
-            age = params.age if params.age is not None else np.zeros(len(prep.won))
-            since = age[d] - pairs["lag"].to_numpy()
-            moved = np.unique(d[(since > due.days) & (since <= latest)])
-            chosen = assign(
-                pairs, len(prep.won), len(prep.orders), params, previous=chosen, only=moved
-            )
+        chosen, params, due = _with_due(pairs, chosen, params, habits, rules, len(prep.orders))
     table = evidence.pairs
     if not rules.order_evidence.link:
         table = table.assign(linked=False)
     return _Solved(prep, pairs, params, chosen, habits, before, table, evidence.hint, due)
+
+
+def _with_due(
+    pairs: pd.DataFrame,
+    chosen: Assignment,
+    params: Params,
+    habits: Habits,
+    rules: LeakageRules,
+    n_orders: int,
+) -> tuple[Assignment, Params, Due]:
+    """The deals ``chosen`` leaves billed in part tell when a missing instalment is likelier
+    than a late one (``learn_due``); where that is sooner than the latest gap, the groups with a
+    deal whose candidate order falls in between are assigned again with it (no other deal can
+    weigh differently)."""
+    due = learn_due(
+        pairs, chosen, params, habits.instalment_gaps, rules.grace_period.days,
+        rules.under_billed_below_percent / 100,
+    )  # fmt: skip
+    latest = params.latest_gap + params.grace_days
+    if due.days >= latest:
+        return chosen, params, due
+    params = replace(params, due_days=due.days)
+    d = pairs["d"].to_numpy()
+    age = params.age if params.age is not None else np.zeros(len(params.tol))
+    since = age[d] - pairs["lag"].to_numpy()
+    moved = np.unique(d[(since > due.days) & (since <= latest)])
+    chosen = assign(pairs, len(params.tol), n_orders, params, previous=chosen, only=moved)
+    return chosen, params, due
 
 
 LINK_COLUMNS = {
@@ -346,19 +358,18 @@ def find_leakage(
         cancelled_statuses=cancelled_statuses,
     )
     prep, pairs, params, chosen = solved.prep, solved.pairs, solved.params, solved.chosen
-    deals = classify_deals(
-        prep,
-        pairs,
-        chosen,
-        params,
-        rules,
-        frames.fx_rates,
-        solved.habits,
-        solved.before_go_live,
-        solved.evidence_hint,
-    )
     parts = [
-        deals,
+        classify_deals(
+            prep,
+            pairs,
+            chosen,
+            params,
+            rules,
+            frames.fx_rates,
+            solved.habits,
+            solved.before_go_live,
+            solved.evidence_hint,
+        ),
         orphan_orders(prep, chosen.deal_of_order, frames.fx_rates),
         credit_holds(prep, solved.habits.window.first, frames.fx_rates),
     ]
