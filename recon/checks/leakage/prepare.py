@@ -68,10 +68,7 @@ class Prepared:
 def _folded(values: pd.Series) -> pd.Series:
     """Stripped and casefolded, once per distinct value (a stage or status column has a handful;
     casefold runs in Python)."""
-    codes, uniques = pd.factorize(values.astype("string"))
-    folded = pd.Series(uniques, dtype="string").str.strip().str.casefold()
-    out = folded.take(np.maximum(codes, 0)).reset_index(drop=True)
-    return out.where(pd.Series(codes >= 0), pd.NA).set_axis(values.index)
+    return on_distinct(lambda v: v.str.strip().str.casefold(), values.astype("string"))
 
 
 def _col(frame: pd.DataFrame | None, name: str, n: int) -> pd.Series:
