@@ -383,6 +383,7 @@ def run_all(
     from recon.config.leakage import load_leakage_rules
     from recon.config.quality import load_quality_rules
     from recon.report.data import build_report_data
+    from recon.report.email_body import write_email_body
     from recon.report.leakage_outputs import write_leakage_outputs
     from recon.report.match_outputs import match_tables, write_match_outputs
     from recon.report.monthend_outputs import write_monthend_outputs
@@ -486,6 +487,7 @@ def run_all(
             match_tables=tables,
         )
         files += write_reports(report, staging)
+        files += write_email_body(report, staging, "run", state.run_id if state else None)
         done("report")
         timings["total"] = round(sum(timings.values()), 3)
         manifest = run_manifest(
@@ -1051,6 +1053,7 @@ def run_leakage(
     from recon.checks.leakage import new_leakage
     from recon.config.leakage import load_leakage_rules
     from recon.report.data import build_report_data
+    from recon.report.email_body import write_email_body
     from recon.report.leakage_outputs import write_leakage_outputs
     from recon.report.match_outputs import match_tables, write_match_outputs
     from recon.report.run_manifest import check_counts, run_manifest, write_run_manifest
@@ -1118,6 +1121,7 @@ def run_leakage(
             match_tables=tables,
         )
         files += write_reports(report, staging)
+        files += write_email_body(report, staging, "leakage", state.run_id if state else None)
         timings["total"] = round(time.perf_counter() - started, 3)
         manifest = run_manifest(
             inputs=inputs,

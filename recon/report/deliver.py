@@ -1,6 +1,8 @@
-"""Deliver a run's report: by e-mail (report.html as the body, report.xlsx attached) through SMTP,
-or copied into a folder. A failed attempt is retried with backoff; when every attempt failed a
-``DeliveryError`` (exit code 3) says why, and the outputs stay where the run wrote them.
+"""Deliver a run's report: by e-mail through SMTP, or copied into a folder. The e-mail's body is
+the short summary the run wrote next to the report (``recon.report.email_body``: plain text and
+HTML that mail clients show as they are, under 100 KB); report.html and report.xlsx are attached.
+A failed attempt is retried with backoff; when every attempt failed a ``DeliveryError`` (exit
+code 3) says why, and the outputs stay where the run wrote them.
 
 SMTP credentials come only from the environment (``RECON_SMTP_USER``, ``RECON_SMTP_PASSWORD``),
 never from options, so they appear in no shell history, process list or cron line. With
@@ -23,9 +25,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from html import escape
 from pathlib import Path
 
 from recon.errors import ConfigError, ReconError
+from recon.report.email_body import read_email_body
 
 log = logging.getLogger(__name__)
 
@@ -116,26 +120,46 @@ def _address(text: str) -> bool:
 
 
 def build_message(
-    settings: EmailSettings, subject: str, html: Path, attachments: Sequence[Path]
+    settings: EmailSettings,
+    subject: str,
+    html: Path,
+    attachments: Sequence[Path],
+    body: tuple[str, str] | None = None,
 ) -> EmailMessage:
-    """HTML body (with a plain-text fallback) and the attachments."""
+    """The body (plain text and HTML, ``multipart/alternative``), then ``html`` (report.html) and
+    the ``attachments`` attached.
+
+    ``body`` is (text, html); by default the one the run wrote next to ``html``
+    (``email_body.txt``, ``email_body.html``), else a line naming the attachments."""
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = settings.sender
     message["To"] = ", ".join(settings.to)
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=settings.sender.rsplit("@", 1)[-1].strip("> "))
-    message.set_content(
-        f"{subject}\n\nThe report is the HTML part of this message; the workbook is attached.\n"
-    )
-    message.add_alternative(html.read_text(encoding="utf-8"), subtype="html")
-    for path in attachments:
+    files = list(dict.fromkeys([html, *attachments]))
+    text, page = body or read_email_body(html.parent) or _plain_body(subject, files)
+    message.set_content(text)
+    message.add_alternative(page, subtype="html")
+    for path in files:
         kind = XLSX_TYPE if path.suffix == ".xlsx" else mimetypes.guess_type(path.name)[0]
         maintype, subtype = (kind or "application/octet-stream").split("/", 1)
         message.add_attachment(
-            path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name
+            path.read_bytes(),
+            maintype=maintype,
+            subtype=subtype,
+            filename=path.name,
+            params={"charset": "utf-8"} if maintype == "text" else None,  # recon writes UTF-8
         )
     return message
+
+
+def _plain_body(subject: str, files: Sequence[Path]) -> tuple[str, str]:
+    """A body for an outputs folder without a written one: the subject and what is attached."""
+    names = " and ".join(p.name for p in files)
+    text = f"{subject}\n\nThe report is attached: {names}.\n"
+    page = f"<p>{escape(subject)}</p>\n<p>The report is attached: {escape(names)}.</p>\n"
+    return text, page
 
 
 def send_email(

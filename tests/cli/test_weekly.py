@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from report.smtp_server import PASSWORD, USER, Inbox, smtp_server
 from store_urls import isolated_store_url
 from typer.testing import CliRunner
 
@@ -25,6 +27,7 @@ from recon.checks.leakage.findings import LEAKAGE_KINDS
 from recon.cli import app
 from recon.models import NOT_A_MATCH
 from recon.report.check_sections import AT_RISK_KINDS
+from recon.report.deliver import PASSWORD_ENV, USER_ENV
 from recon.sampledata import generate, write
 from recon.state.store import Store
 
@@ -282,3 +285,63 @@ def test_recon_run_records_the_run_and_writes_the_stable_ids(weeks: Weeks, tmp_p
         "finding_id", "change", "first_seen", "days_open", "accepted_until",
     ]  # fmt: skip
     assert set(leak["finding_id"]) <= set(findings["finding_id"])
+
+
+@pytest.fixture
+def inbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """A real SMTP server (aiosmtpd, STARTTLS, AUTH), trusted, with the credentials set."""
+    with smtp_server(tmp_path) as server:
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))
+        monkeypatch.setenv(USER_ENV, USER)
+        monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+        yield server
+
+
+def test_the_weekly_email_says_what_changed_and_lists_the_new_leakage(
+    weeks: Weeks, inbox: Inbox, tmp_path: Path
+) -> None:
+    """Week 2's e-mail: compared with week 1's run, 1 new (NEW_DEAL, the only one listed), the
+    still-open ones, 1 resolved and 1 accepted — the counts the console and leakage.csv give."""
+    store = f"sqlite:///{tmp_path / 'state.sqlite'}"
+    out1, out2 = tmp_path / "week1", tmp_path / "week2"
+    assert leakage(weeks.week1, out1, store).exit_code == 1
+    week1 = by_deal(out1)
+    accepted = week1[
+        (week1.index.get_level_values("kind") == "no_erp_customer")
+        & (week1.index.get_level_values("deal_id") != weeks.resolved_deal)
+    ].iloc[0]
+    result = runner.invoke(
+        app,
+        ["accept", accepted["finding_id"], "--reason", "credit note agreed", "--until", NEXT_YEAR,
+         "--store", store],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+    second = leakage(
+        weeks.week2, out2, store, "--email-to", "finance@example.com",
+        "--email-from", "recon@example.com", "--smtp-host", inbox.host,
+        "--smtp-port", str(inbox.port),
+    )  # fmt: skip
+    assert second.exit_code == 1, second.output
+    (message,) = inbox.messages
+    text = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert text.startswith("recon leakage, run 2\n")
+    assert f"As of {AS_OF}" in text
+    assert f"compared with the previous run ({AS_OF}, run 1)" in text
+    week2 = read(out2, "leakage.csv")["change"].replace("expired", "open").value_counts()
+    counts = {
+        label: int(n.replace(",", ""))
+        for label, n in re.findall(
+            r"^  (new|still open|resolved|accepted) +([\d,]+) findings", text, re.M
+        )
+    }
+    assert counts == {
+        "new": 1, "still open": int(week2["open"]), "resolved": 1, "accepted": 1,
+    }  # fmt: skip
+    assert "1 new" in second.output and "1 resolved" in second.output  # the console agrees
+    listed = re.findall(r"^ *\d+\. (\w+): (\S+)", text, re.M)
+    assert listed == [("no_erp_customer", NEW_DEAL)]
+    assert "more in the attached report" not in text
+    assert NEW_DEAL in html and "1 new finding, " in html
+    assert [a.get_filename() for a in message.iter_attachments()] == ["report.html", "report.xlsx"]

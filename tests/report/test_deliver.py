@@ -1,11 +1,13 @@
 """Delivery against a real SMTP server (aiosmtpd, STARTTLS with a certificate made for the test,
-AUTH required): the message arrives with the HTML body and the workbook attached, AUTH used the
-credentials from the environment; a refused or unreachable server is retried, then exit code 3
-with the outputs kept; a folder delivery copies the report files."""
+AUTH required): the message arrives with the run's short body (plain text and HTML) and report.html
+and the workbook attached, AUTH used the credentials from the environment; a refused or
+unreachable server is retried, then exit code 3 with the outputs kept; a folder delivery copies
+the report files."""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from recon.report.deliver import (
     email_settings,
     send_email,
 )
+from recon.report.email_body import BODY_HTML_NAME, BODY_TEXT_NAME, MAX_BODY_BYTES
 from recon.sampledata import generate, write
 
 runner = CliRunner()
@@ -76,14 +79,18 @@ def test_the_report_arrives_with_the_workbook_over_starttls_and_auth(
     assert inbox.envelopes == [("recon@example.com", ["finance@example.com", "ana@example.com"])]
     message = inbox.messages[0]
     assert message["Subject"] == "recon weekly"
+    # no body written next to this report: one line naming the attachments
     body = message.get_body(preferencelist=("html",))
-    assert body is not None and "<h1>Weekly leakage</h1>" in body.get_content()
+    assert body is not None
+    assert "The report is attached: report.html and report.xlsx." in body.get_content()
     attachments = list(message.iter_attachments())
-    assert [a.get_filename() for a in attachments] == ["report.xlsx"]
-    assert attachments[0].get_content_type() == (
+    assert [a.get_filename() for a in attachments] == ["report.html", "report.xlsx"]
+    assert attachments[0].get_content_type() == "text/html"
+    assert attachments[0].get_payload(decode=True) == HTML.encode()
+    assert attachments[1].get_content_type() == (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    assert attachments[0].get_content() == XLSX
+    assert attachments[1].get_content() == XLSX
 
 
 def test_a_wrong_password_is_a_permanent_failure_not_retried(
@@ -165,6 +172,8 @@ def leakage(data: Path, out: Path, *args: str):
 
 
 def test_recon_leakage_emails_the_report_it_wrote(inbox: Inbox, data: Path, tmp_path: Path) -> None:
+    """The body is the short summary the run wrote (plain text and HTML alternatives, static,
+    under 100 KB); report.html and report.xlsx are attached as the run wrote them."""
     out = tmp_path / "out"
     result = leakage(
         data, out, "--email-to", "finance@example.com", "--email-from", "recon@example.com",
@@ -175,12 +184,27 @@ def test_recon_leakage_emails_the_report_it_wrote(inbox: Inbox, data: Path, tmp_
     assert inbox.logins == [(USER, True)]
     message = inbox.messages[0]
     assert message["Subject"].startswith("recon leakage as of 2026-10-31")
-    body = message.get_body(preferencelist=("html",))
-    assert body is not None
-    sent = body.get_content().replace("\r\n", "\n").rstrip("\n")  # SMTP lines end in CRLF
-    assert sent == (out / "report.html").read_text(encoding="utf-8").rstrip("\n")
-    (attachment,) = message.iter_attachments()
-    assert attachment.get_content() == (out / "report.xlsx").read_bytes()
+    assert message.get_content_type() == "multipart/mixed"
+    alternative = next(iter(message.iter_parts()))
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html"]
+    text, html = (
+        part.get_content().replace("\r\n", "\n")  # SMTP lines end in CRLF
+        for part in alternative.iter_parts()
+    )
+    assert text == (out / BODY_TEXT_NAME).read_text(encoding="utf-8")
+    assert html == (out / BODY_HTML_NAME).read_text(encoding="utf-8")
+    assert len(text.encode()) + len(html.encode()) <= MAX_BODY_BYTES
+    assert "As of 2026-10-31" in text and "As of 2026-10-31" in html
+    assert "<script" not in html.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", html, re.IGNORECASE)
+    assert "recon leakage, run 1" in text  # the run, as the state store numbered it
+    attachments = list(message.iter_attachments())
+    assert [a.get_filename() for a in attachments] == ["report.html", "report.xlsx"]
+    assert attachments[0].get_content_type() == "text/html"
+    assert attachments[0].get_payload(decode=True) == (out / "report.html").read_bytes()
+    assert attachments[0].get_content_charset() == "utf-8"
+    assert attachments[1].get_content() == (out / "report.xlsx").read_bytes()
 
 
 def test_a_failed_delivery_is_exit_code_3_with_the_outputs_kept(
@@ -222,5 +246,6 @@ def test_deliver_to_copies_the_report_files(data: Path, tmp_path: Path) -> None:
     result = leakage(data, out, "--deliver-to", str(share))
     assert result.exit_code in (0, 1), result.output
     assert f"report copied to {share}" in result.output
+    assert sorted(p.name for p in share.iterdir()) == ["report.html", "report.xlsx"]
     for name in ("report.html", "report.xlsx"):
         assert (share / name).read_bytes() == (out / name).read_bytes()
