@@ -60,13 +60,38 @@ def test_the_order_window_is_learned_from_the_named_orders() -> None:
                    "order_date": START + dt.timedelta(days=80)})  # fmt: skip
     result = run(frames(deals, orders))
     learned = math.ceil(np.quantile([i % 91 for i in range(LABELLED)], 0.99) * 1.1)
+    edge = 99  # the latest example, 90 days, plus 10%
     assert result.habits["days_after_close"] == (
-        f"{learned} days (learned from {LABELLED} deals whose orders name them)"
+        f"{learned} days (learned from {LABELLED} deals whose orders name them); an order"
+        f" matching its deal up to {edge} days (the latest example, plus margin)"
     )
     assert _kind(result, "D1") is None
     fixed = run(frames(deals, orders), rules_with({"date_window.days_after_close": 60}))
     assert _kind(fixed, "D1") == "no_order"
     assert fixed.habits["days_after_close"] == "60 days (rules/leakage.yaml)"
+
+
+def test_a_matching_first_order_past_the_window_but_by_the_latest_example_fulfils_its_deal() -> None:
+    """A few named orders come later than the learned window (99% of them plus the margin): a
+    deal whose only order comes that late and equals it to the cent is fulfilled; one that is
+    only near it (an order of a round amount that late may be anyone's), short of it, or later
+    than any example, is no_order."""
+    lags = [i % 41 for i in range(LABELLED - 2)] + [72, 78]  # 99%: 40 days, plus 10%: 44
+    deals, orders = _labelled(lags)
+    cases = (("FIT", 5000, 76), ("NEAR", 5050, 76), ("SHORT", 3000, 76), ("AFTER", 5000, 95))
+    for name, amount, days in cases:
+        deals.append({"deal_id": name, "company": name, "amount": 5000, "close_date": START})
+        orders.append({"order_id": f"SO-{name}", "customer": name, "amount": amount,
+                       "order_date": START + dt.timedelta(days=days)})  # fmt: skip
+    result = run(frames(deals, orders))
+    assert result.habits["days_after_close"].startswith("44 days")
+    assert "an order matching its deal up to 86 days" in result.habits["days_after_close"]
+    assert _kind(result, "FIT") is None
+    assert _kind(result, "NEAR") == "no_order"
+    assert _kind(result, "SHORT") == "no_order"
+    assert _kind(result, "AFTER") == "no_order"
+    fixed = run(frames(deals, orders), rules_with({"date_window.days_after_close": 44}))
+    assert _kind(fixed, "FIT") == "no_order"  # a window set by hand has no edge
 
 
 def test_too_few_labelled_deals_fall_back_and_say_so() -> None:

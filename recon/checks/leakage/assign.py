@@ -18,6 +18,9 @@ may take several orders (a split). It is scored per deal on how its orders' tota
           the deal through an unnamed order where the data shows no over-billing
     + 0.1 when an order from the later-parts window leaves the deal short (at a plausible share)
     + 100 when an order from the later-parts window leaves it short of that, or above it
+    + 0.5 when the deal's orders all come past the window but by its edge (the latest lag the
+          examples show), and + 100 unless they equal the deal to the cent (or are parts equal
+          to the cent that make it up): the first then stands in for an order inside the window
 
 minus ``REF_BONUS`` per order that names its deal, plus ``ORDER_COST`` per order that does not
 (taking an unnamed order is a claim that needs its amount as evidence: an order that only nudges
@@ -57,6 +60,7 @@ VARIANT_COST = (0.0, 0.02, 0.1)  # as booked, order with tax, deal with tax (see
 EXACT_BONUS = 0.5
 EXACT_DEVIATION = 1e-4  # to the cent on a deal of 100, within rounding through a 4-decimal rate
 LATE_SHORT = 0.1
+EDGE_COST = 0.5  # a deal's first order comes past the window (by its edge): weaker evidence
 DAY_COST = 1e-5
 IMPLAUSIBLE = 1.0
 LATE_UNMATCHED = 100.0
@@ -201,7 +205,7 @@ def _plan_table(plans: tuple[tuple[float, ...], ...]) -> np.ndarray:
 def deal_cost(
     total: np.ndarray, n: np.ndarray, refs: np.ndarray, late_state: np.ndarray,
     tol: np.ndarray, vat: np.ndarray, p: Params, instalment: np.ndarray | None = None,
-    sq: np.ndarray | None = None,
+    sq: np.ndarray | None = None, edge_only: np.ndarray | None = None,
 ) -> np.ndarray:  # fmt: skip
     """Cost of each deal from its orders' total share, count, references and later parts
     (``late_state``, see ``_late_state``); ``instalment`` marks deals whose orders are equal
@@ -223,6 +227,14 @@ def deal_cost(
     broken = (late_state > 0) | (late & ~matched & ~short & ~instalment)
     cost = cost + implausible * IMPLAUSIBLE + broken * LATE_UNMATCHED + ORDER_COST * (n - refs)
     cost = cost + (late & short) * LATE_SHORT
+    if edge_only is not None:
+        # orders past the window only: they must equal the deal to the cent, or be parts equal
+        # to the cent that make it up; a total merely within tolerance so late is as likely an
+        # unrelated order of a round amount
+        certain = dev <= EXACT_DEVIATION
+        if sq is not None:
+            certain |= matched & equal_parts(total, n, sq)
+        cost = cost + edge_only * (EDGE_COST + LATE_UNMATCHED * ~certain)
     if p.instalments and sq is not None:
         cost = cost - PARTS_BONUS * (equal_parts(total, n, sq) & (matched | instalment))
     return np.where(n == 0, NONE_COST, cost)
@@ -238,7 +250,7 @@ def equal_parts(total: np.ndarray, n: np.ndarray, sq: np.ndarray) -> np.ndarray:
     return (n >= 2) & (spread <= (EQUAL_TO_CENT * mean) ** 2)
 
 
-_FIELDS = ("share", "ref", "late", "blocked", "lag", "signed_lag")
+_FIELDS = ("share", "ref", "late", "blocked", "lag", "signed_lag", "edge")
 
 
 def _evaluate(
@@ -261,8 +273,11 @@ def _evaluate(
         return np.bincount(cell, weights=values[f], minlength=size).reshape(b, k, nd + 1)
 
     total, refs, late, blocked, lag = (per_deal(f) for f in range(5))
+    edge = per_deal(6)
     count = np.bincount(cell, minlength=size).reshape(b, k, nd + 1)
-    late_state = _late_state(asg, values[2] > 0, values[5], late, count, nd, p)
+    late_state = _late_state(
+        asg, values[2] > 0, values[6] > 0, values[5], late, edge, count, nd, p
+    )
     instalment, sq = None, None
     if p.instalments:
         sq = np.bincount(cell, weights=values[0] ** 2, minlength=size).reshape(b, k, nd + 1)
@@ -273,9 +288,11 @@ def _evaluate(
         )
         in_time = next_instalment_in_time(_last_lag(asg, values[5], nd), age[:, None, :], p)
         instalment = (parts > 0) & in_time
+    # only orders past the window: the first of them stands in for the in-window order
+    edge_only = (((count - late) == 0) & (edge > 0))[:, :, :nd]
     cost = deal_cost(
         total[:, :, :nd], count[:, :, :nd], refs[:, :, :nd], late_state,
-        tol[:, None, :], vat[:, None, :], p, instalment, sq,
+        tol[:, None, :], vat[:, None, :], p, instalment, sq, edge_only,
     )  # fmt: skip
     bad = blocked[:, :, :nd].sum(axis=2) > 0
     return (
@@ -308,28 +325,32 @@ def next_instalment_in_time(last: np.ndarray, age: np.ndarray, p: Params) -> np.
 
 
 def _late_state(
-    asg: np.ndarray, is_late: np.ndarray, lag: np.ndarray, late: np.ndarray, count: np.ndarray,
-    nd: int, p: Params,
+    asg: np.ndarray, is_late: np.ndarray, is_edge: np.ndarray, lag: np.ndarray, late: np.ndarray,
+    edge: np.ndarray, count: np.ndarray, nd: int, p: Params,
 ) -> np.ndarray:  # fmt: skip
-    """Per deal: 1 when a later part breaks the chain (it must follow an order inside the window,
-    each later part within ``p.chain_days`` of the one before), -1 when it has a later part that
-    is fine only if the deal's total matches, 0 without later parts."""
+    """Per deal: 1 when a later part breaks the chain (it must follow an order inside the window
+    or by its edge, each later part within ``p.chain_days`` of the one before), -1 when it has a
+    later part that is fine only if the deal's total matches, 0 without later parts."""
     b, k, no = asg.shape
     if not late.any():
         return np.zeros((b, k, nd), dtype=np.int64)
     rows = np.arange(b * k) * (nd + 1)
     cells = rows[:, None] + asg.reshape(b * k, no)
     is_late, lag = is_late.reshape(b * k, no), lag.reshape(b * k, no)
+    is_edge = is_edge.reshape(b * k, no)
     first = np.full(b * k * (nd + 1), -1e9)  # latest order inside the window, per deal
+    by_edge = np.full(b * k * (nd + 1), -1e9)  # latest by the edge: the first without those
     last = np.full(b * k * (nd + 1), -1e9)  # latest later part
     for j in range(no):  # one order of each solution at a time: its cell is unique per row
         c, lj, lt = cells[:, j], lag[:, j], is_late[:, j]
         window, later = first[c], last[c]
         first[c] = np.where(lt, window, np.maximum(window, lj))
+        by_edge[c] = np.where(is_edge[:, j], np.maximum(by_edge[c], lj), by_edge[c])
         last[c] = np.where(lt, np.maximum(later, lj), later)
+    first = np.where(first > -1e9, first, by_edge)
     first, last = first.reshape(b, k, nd + 1), last.reshape(b, k, nd + 1)
     has_late = late > 0
-    in_window = (count - late) > 0
+    in_window = ((count - late) > 0) | (edge > 0)
     chained = last <= first + p.chain_days * late
     state = np.where(has_late, np.where(in_window & chained, -1, 1), 0)
     return state[:, :, :nd]
@@ -346,6 +367,7 @@ def _useful(pairs: pd.DataFrame, p: Params) -> np.ndarray:
     ref = pairs["ref"].to_numpy()
     d = pairs["d"].to_numpy()
     late = pairs["late"].to_numpy()
+    edge = pairs["edge"].to_numpy() if "edge" in pairs else np.zeros(len(pairs), dtype=bool)
     top = (1 + p.vat[d] if p.orders_with_tax else 1.0) * (1 + p.tol[d])
     # above the top an order only over-bills: a later part never, one in the window if allowed
     below_top = (~late & p.unnamed_over) | (share <= top)
@@ -358,6 +380,10 @@ def _useful(pairs: pd.DataFrame, p: Params) -> np.ndarray:
         lag = pairs["lag"].to_numpy()
         last_early = np.full(n, -(10**9), dtype=np.int64)
         np.maximum.at(last_early, d[early], lag[early])
+        # a deal without an order inside the window may start from one by its edge
+        by_edge = keep & edge & ~has_early[d]
+        np.maximum.at(last_early, d[by_edge], lag[by_edge])
+        has_early |= np.bincount(d[by_edge], minlength=n) > 0
         n_late = np.bincount(d[keep & late], minlength=n)
         chain = last_early + p.chain_days * n_late
         fits = has_early[d] & (reach[d] >= p.min_share * (1 - 1e-9)) & (lag <= chain[d])
@@ -489,6 +515,7 @@ def _dense(rows: pd.DataFrame, pos: np.ndarray, b: int, nd: int, no: int) -> np.
         ("blocked", 0),
         ("lag", np.abs(lag)),
         ("signed_lag", lag),
+        ("edge", rows["edge"].to_numpy() if "edge" in rows else 0),
     ):
         out[_FIELDS.index(name)][at] = values
     return out

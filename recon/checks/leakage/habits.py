@@ -45,6 +45,9 @@ class Window:
     first: int  # days_after_close
     span: int  # later_parts_days_after_close
     gap: int  # later_part_gap_days
+    # a first order past ``first`` but by this day may stand for its deal when it matches it:
+    # the window covers most examples, the edge the latest of them (with the margin)
+    edge: int = 0
 
 
 @dataclass(frozen=True)
@@ -312,6 +315,7 @@ def learn(
         np.r_[ex.last_lag, composed], enough_split, split_evidence, rules, floor=composed,
     )  # fmt: skip
     span = max(span, first)
+    edge, edge_note = _edge(ex.first_lag, first, window.days_after_close, n, rules)
     plans = (
         schedules(ex.steps, learning.instalment_share_percent, MIN_PLAN_DEALS)
         if enough_split
@@ -338,7 +342,7 @@ def learn(
     pre, pre_note = _pre_go_live(prep, named, first, rules)
     return Habits(
         instalment_gaps=_instalment_gaps(ex, plans) if instalments else np.zeros(0),
-        window=Window(window.days_before_close, first, span, min(gap, span)),
+        window=Window(window.days_before_close, first, span, min(gap, span), edge),
         pre_go_live_orders=pre,
         instalments=instalments,
         max_parts=max_parts,
@@ -350,13 +354,29 @@ def learn(
         labelled_deals=n,
         split_deals=n_split,
         notes={
-            "days_after_close": first_note,
+            "days_after_close": first_note + edge_note,
             "later_part_gap_days": gap_note,
             "later_parts_days_after_close": span_note,
             "instalments": inst_note,
             "pre_go_live_orders": pre_note,
         },
     )
+
+
+def _edge(
+    first_lag: np.ndarray, first: int, setting: int | str, n: int, rules: LeakageRules
+) -> tuple[int, str]:
+    """The latest day after the close a first order matching its deal may come (see ``Window``):
+    the latest example plus the margin, capped. A quantile leaves the slowest examples out, and
+    a deal whose one order is among them is no leakage."""
+    learning = rules.learning
+    if setting != "auto" or n < learning.min_deals:
+        return first, ""
+    latest = math.ceil(round(float(first_lag.max()) * (1 + learning.margin_percent / 100), 6))
+    edge = min(max(latest, first), learning.caps.days_after_close)
+    if edge <= first:
+        return first, ""
+    return edge, f"; an order matching its deal up to {edge} days (the latest example, plus margin)"
 
 
 def _instalment_gaps(ex: _Examples, plans: dict[tuple[float, ...], int]) -> np.ndarray:

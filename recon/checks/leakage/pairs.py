@@ -17,7 +17,7 @@ from recon.checks.leakage.prepare import Prepared, positions
 from recon.config.leakage import LeakageRules
 from recon.fx import to_base
 
-PAIR_COLUMNS = ["d", "o", "ref", "late", "lag", "share", "fx_missing"]
+PAIR_COLUMNS = ["d", "o", "ref", "late", "edge", "lag", "share", "fx_missing"]
 
 
 def _days(values: pd.Series) -> np.ndarray:
@@ -30,13 +30,15 @@ def _window_pairs(prep: Prepared, window: Window, skip: np.ndarray) -> pd.DataFr
     orders = prep.orders[["o", "ent"]].assign(day=_days(prep.orders["order_date"]))
     pairs = deals.merge(orders, on="ent", how="inner", sort=False)
     lag = pairs["day"].to_numpy() - pairs["close"].to_numpy()
-    keep = (lag >= -window.before) & (lag <= window.span)
+    keep = (lag >= -window.before) & (lag <= max(window.span, window.edge))
+    lag = lag[keep]
     return pd.DataFrame(
         {
             "d": pairs["d"].to_numpy()[keep],
             "o": pairs["o"].to_numpy()[keep],
-            "lag": lag[keep],
-            "late": lag[keep] > window.first,
+            "lag": lag,
+            "late": lag > window.first,
+            "edge": (lag > window.first) & (lag <= window.edge),
         }
     )
 
@@ -47,7 +49,8 @@ def _ref_pairs(prep: Prepared) -> pd.DataFrame:
     o = prep.orders["o"].to_numpy()[found]
     d = prep.won["d"].to_numpy()[at[found]]
     lag = _days(prep.orders["order_date"])[o] - _days(prep.won["close_date"])[d]
-    return pd.DataFrame({"d": d, "o": o, "lag": lag, "late": np.zeros(len(d), dtype=bool)})
+    no = np.zeros(len(d), dtype=bool)
+    return pd.DataFrame({"d": d, "o": o, "lag": lag, "late": no, "edge": no})
 
 
 def named_pairs(prep: Prepared, rules: LeakageRules, fx_rates: pd.DataFrame | None) -> pd.DataFrame:
@@ -77,6 +80,7 @@ def candidate_pairs(
     ref_key = refs["d"].to_numpy() * (len(prep.orders) + 1) + refs["o"].to_numpy()
     dated["ref"] = np.isin(key, ref_key)
     dated["late"] &= ~dated["ref"]  # a reference outweighs the date
+    dated["edge"] &= dated["late"]
     share, missing = _shares(prep, dated, rules, fx_rates)
     dated["share"] = share
     dated["fx_missing"] = missing
