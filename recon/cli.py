@@ -1,25 +1,56 @@
 """The recon command line: parse options, set up logging, call the pipeline, map errors to exit codes.
 
-Exit codes: 0 success, 1 findings (for commands asked to fail on them), 2 bad input or configuration,
-3 the outputs could not be written or the report could not be delivered (``recon.report.staging``,
-``recon.report.deliver``), 4 an unexpected error (re-run with --debug for the traceback).
+Exit codes: 0 success, 1 findings (for commands asked to fail on them: new leakage, a re-run that
+differs, quality findings with --fail-on), 2 bad input or configuration, 3 the outputs could not be
+written or the report could not be delivered (``recon.report.staging``, ``recon.report.deliver``),
+4 an unexpected error (re-run with --debug for the traceback), 130 interrupted (Ctrl-C).
+
+Every command takes ``--json`` (``recon.report.json_summary``: one JSON document on stdout, the
+notes on stderr) and ``--quiet``; the shared options are declared in ``recon.cli_options``, and
+``recon.cli_help`` keeps ``--help`` free of Python type names.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
+import enum
 import logging
-from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from recon import __version__
-from recon.errors import ReconError
-from recon.progress import console, interactive, row_progress, setup_logging
-from recon.report.options import MAX_SHEET_ROWS, SHEET_ROWS
+from recon.cli_help import HelpCommand, HelpGroup
+from recon.cli_options import (
+    AcceptStoreOpt,
+    AsOfOpt,
+    ConfigOpt,
+    DataDir,
+    Delivery,
+    LeakageFormatOpt,
+    LoadFormatOpt,
+    MatchFormatOpt,
+    MonthendFormatOpt,
+    OutOpt,
+    QualityFormatOpt,
+    RerunStoreOpt,
+    ReviewStoreOpt,
+    RunFormatOpt,
+    SheetRowsOpt,
+    StateOpt,
+    StateOrStoreOpt,
+    StoreOpt,
+    delivers,
+)
+from recon.cli_outcome import CRASHED as CRASHED  # exit code 4, for tests and callers
+from recon.cli_outcome import flags, handles_errors, os_reason, progress_bars
+from recon.errors import OutputError, ReconError
+from recon.progress import console, interactive, setup_logging
+from recon.report import json_summary as js
+from recon.report.json_summary import Summary
+from recon.report.options import SHEET_ROWS
 
 log = logging.getLogger(__name__)
 
@@ -27,59 +58,9 @@ app = typer.Typer(
     name="recon",
     help="Reconcile CRM companies and deals against ERP customers, orders and invoices.",
     no_args_is_help=True,
-    add_completion=False,
+    cls=HelpGroup,
     pretty_exceptions_enable=False,
 )
-
-_state = {"debug": False}
-CRASHED = 4  # an error recon did not foresee: its own fault, never "new findings" (1)
-# typer's exits and usage errors pass through (its click may be vendored: found by name).
-_CLI_EXITS = (
-    typer.Exit,
-    typer.Abort,
-    *(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
-)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def handles_errors(func: F) -> F:
-    """The one place ReconError becomes a message and an exit code (--debug shows the traceback)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ReconError as exc:
-            if _state["debug"]:
-                raise
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except _CLI_EXITS:
-            raise
-        except OSError as exc:  # a file or folder the system refused: the input's or the setup's
-            if _state["debug"]:
-                raise
-            typer.echo(f"error: {_os_reason(exc)}", err=True)
-            raise typer.Exit(ReconError.exit_code) from None
-        except Exception as exc:
-            if _state["debug"]:
-                raise
-            text = (str(exc).strip().splitlines() or [""])[0][:300]
-            typer.echo(
-                f"error: unexpected {type(exc).__name__}: {text} — recon stopped; re-run with "
-                "--debug for the traceback and report it",
-                err=True,
-            )
-            raise typer.Exit(CRASHED) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _os_reason(exc: OSError) -> str:
-    """``Permission denied: data/crm_deals.csv`` — what the system said, and of which path."""
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
-    return f"{reason}: {' → '.join(paths)}" if paths else reason
 
 
 def _version(value: bool) -> None:
@@ -91,7 +72,14 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="More log lines (-vv for debug).")
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            show_default=False,
+            help="More log lines (-vv for debug).",
+        ),
     ] = 0,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the full traceback of an error.")
@@ -100,47 +88,8 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    _state["debug"] = debug
+    flags.debug = debug
     setup_logging(verbose + (2 if debug else 0))
-
-
-DataDir = Annotated[
-    Path | None,
-    typer.Argument(
-        help="Folder holding crm_companies, crm_deals, erp_customers, erp_orders (.csv/.xlsx)."
-    ),
-]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="recon.yaml saying where each table comes from."),
-]
-OutOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--out", "-o", help="Output folder (default: a new dated folder under ./recon-out/)."
-    ),
-]
-
-FormatOpt = Annotated[
-    str,
-    typer.Option(
-        "--format",
-        help="Format of the large tables (xref, matches, duplicates, leakage, quality, "
-        "month-end differences, quarantine, canonical tables): csv, parquet or both.",
-        rich_help_panel="Outputs",
-    ),
-]
-SheetRowsOpt = Annotated[
-    int,
-    typer.Option(
-        "--sheet-rows",
-        min=1,
-        max=MAX_SHEET_ROWS,
-        help="Rows each report.xlsx sheet holds, the most valuable first; the sheet names the "
-        "file that holds them all.",
-        rich_help_panel="Outputs",
-    ),
-]
 
 
 def _outputs(table_format: str, sheet_rows: int = SHEET_ROWS) -> Any:
@@ -156,16 +105,6 @@ def _outputs(table_format: str, sheet_rows: int = SHEET_ROWS) -> Any:
     return OutputOptions(table_format=chosen, sheet_rows=sheet_rows)  # type: ignore[arg-type]
 
 
-StateOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--state",
-        help="Folder of recon's memory (review decisions); default: state_dir in recon.yaml, "
-        "else ./recon-state. With --store the decisions live in the state store instead.",
-    ),
-]
-
-
 def _stored_decisions(
     state: Path | None, inputs: Any, store: str | None = None
 ) -> tuple[str, list[Any]]:
@@ -175,119 +114,6 @@ def _stored_decisions(
 
     opened = open_decisions(state_dir(state, inputs), store)
     return opened.location, opened.current()
-
-
-EmailToOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--email-to",
-        help="E-mail the report to these addresses (comma-separated): report.html as the body, "
-        "report.xlsx attached. Credentials: environment variables RECON_SMTP_USER and "
-        "RECON_SMTP_PASSWORD, never options.",
-        rich_help_panel="Delivery",
-    ),
-]
-EmailFromOpt = Annotated[
-    str | None,
-    typer.Option("--email-from", help="Sender address of the e-mail.", rich_help_panel="Delivery"),
-]
-SmtpHostOpt = Annotated[
-    str | None,
-    typer.Option("--smtp-host", help="SMTP server to send through.", rich_help_panel="Delivery"),
-]
-SmtpPortOpt = Annotated[
-    int, typer.Option("--smtp-port", help="SMTP port.", rich_help_panel="Delivery")
-]
-StartTlsOpt = Annotated[
-    bool,
-    typer.Option(
-        "--starttls/--no-starttls",
-        help="Encrypt the SMTP session with STARTTLS (required when credentials are set).",
-        rich_help_panel="Delivery",
-    ),
-]
-DeliverToOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--deliver-to",
-        help="Copy report.html and report.xlsx into this folder (created if missing).",
-        rich_help_panel="Delivery",
-    ),
-]
-AttemptsOpt = Annotated[
-    int,
-    typer.Option(
-        "--delivery-attempts",
-        min=1,
-        help="Tries per delivery before it counts as failed (exit code 3).",
-        rich_help_panel="Delivery",
-    ),
-]
-BackoffOpt = Annotated[
-    float,
-    typer.Option(
-        "--delivery-backoff",
-        min=0,
-        help="Seconds to wait after the first failed try, doubled after each further one.",
-        rich_help_panel="Delivery",
-    ),
-]
-
-
-class _Delivery:
-    """Where a run's report goes, checked before the run starts (a bad option is exit code 2)."""
-
-    def __init__(
-        self,
-        email_to: str | None,
-        email_from: str | None,
-        smtp_host: str | None,
-        smtp_port: int,
-        starttls: bool,
-        deliver_to: Path | None,
-        attempts: int,
-        backoff: float,
-    ) -> None:
-        from recon.errors import ConfigError
-        from recon.report.deliver import Retry, email_settings
-
-        if email_to is None and (email_from or smtp_host):
-            raise ConfigError("--email-from and --smtp-host need --email-to, the recipients")
-        self.email = (
-            email_settings(email_to, email_from, smtp_host, smtp_port, starttls)
-            if email_to is not None
-            else None
-        )
-        if deliver_to is not None and deliver_to.exists() and not deliver_to.is_dir():
-            raise ConfigError(f"--deliver-to {deliver_to} is a file; give a folder")
-        self.folder = deliver_to
-        self.retry = Retry(attempts, backoff)
-
-    def __call__(self, out_dir: Path, subject: str) -> None:
-        """Deliver report.html and report.xlsx; DeliveryError (exit code 3) when it failed."""
-        from recon.report.deliver import DeliveryError, build_message, copy_to_folder, send_email
-        from recon.report.write import EXCEL_NAME, HTML_NAME
-
-        html, excel = out_dir / HTML_NAME, out_dir / EXCEL_NAME
-        failures = []
-        if self.folder is not None:
-            try:
-                copy_to_folder([html, excel], self.folder, self.retry)
-                typer.echo(f"report copied to {self.folder}")
-            except DeliveryError as exc:
-                failures.append(str(exc))
-        if self.email is not None:
-            try:
-                message = build_message(self.email, subject, html, [excel])
-                tries = send_email(self.email, message, self.retry)
-                typer.echo(
-                    f"report e-mailed to {', '.join(self.email.to)}"
-                    + (f" (after {tries} attempts)" if tries > 1 else "")
-                )
-            except DeliveryError as exc:
-                failures.append(str(exc))
-        if failures:
-            raise DeliveryError("; ".join(failures))
 
 
 def default_out(command: str) -> Path:
@@ -306,13 +132,15 @@ def _print_summary(run: Any) -> None:
     print_load_summary(run.result, run.out_dir, color=interactive())
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 @handles_errors
 def load(
     data_dir: DataDir = None,
     config: ConfigOpt = None,
     out: OutOpt = None,
-    table_format: FormatOpt = "csv",
+    table_format: LoadFormatOpt = "csv",
+    *,
+    summary: Summary,
 ) -> None:
     """Extract and validate the input tables; write canonical tables, quarantined rows and a summary."""
     from recon.config.load import resolve_inputs
@@ -320,19 +148,23 @@ def load(
 
     outputs = _outputs(table_format)
     inputs = resolve_inputs(data_dir, config)
-    with row_progress() as progress:
+    with progress_bars() as progress:
         run = run_load(inputs, out or default_out("load"), progress, outputs)
+    summary.add(js.outputs, run.out_dir, run.files)
+    summary.add(js.loaded, run.result)
     _print_summary(run)
 
 
-@app.command("match")
+@app.command("match", cls=HelpCommand)
 @handles_errors
 def match_command(
     data_dir: DataDir = None,
     config: ConfigOpt = None,
     out: OutOpt = None,
     state: StateOpt = None,
-    table_format: FormatOpt = "csv",
+    table_format: MatchFormatOpt = "csv",
+    *,
+    summary: Summary,
 ) -> None:
     """Link CRM companies and ERP customers into entities; flag duplicates; write xref files."""
     from recon.config.load import resolve_inputs
@@ -341,20 +173,17 @@ def match_command(
     outputs = _outputs(table_format)
     inputs = resolve_inputs(data_dir, config)
     _, decisions = _stored_decisions(state, inputs)
-    with row_progress() as progress:
+    with progress_bars() as progress:
         run = run_match(inputs, out or default_out("match"), progress, decisions, outputs)
+    _add_match(summary, run)
     _print_match(run)
 
 
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        help="Day the checks count back from: YYYY-MM-DD, or today. Default: as_of in "
-        "rules/leakage.yaml, else the data's own end (latest closed deal, order or invoice) when "
-        "it is earlier than today, else today.",
-    ),
-]
+def _add_match(summary: Summary, run: Any) -> None:
+    """The outputs, the load and the matching of ``run`` into the JSON summary."""
+    summary.add(js.outputs, run.out_dir, run.files)
+    summary.add(js.loaded, run.load)
+    summary.add(js.matched, run.match)
 
 
 def _print_as_of(as_of: Any) -> None:
@@ -383,13 +212,15 @@ def _print_match(run: Any) -> None:
     _print_reviews(run.match)
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 @handles_errors
 def demo(
     out: OutOpt = None,
     state: StateOpt = None,
-    table_format: FormatOpt = "csv",
+    table_format: RunFormatOpt = "csv",
     sheet_rows: SheetRowsOpt = SHEET_ROWS,
+    *,
+    summary: Summary,
 ) -> None:
     """Run recon end to end on the bundled sample data: what `recon run` does, as of its last day."""
     import json
@@ -404,7 +235,7 @@ def demo(
     # The sample's history ends on its as-of day; leakage and month-end count back from it.
     meta = json.loads((folder / "truth_meta.json").read_text(encoding="utf-8"))
     location, decisions = _stored_decisions(state, inputs)
-    with row_progress() as progress:
+    with progress_bars() as progress:
         run = run_all(
             inputs,
             out or default_out("demo"),
@@ -414,47 +245,73 @@ def demo(
             as_of=dt.date.fromisoformat(meta["as_of"]),
             outputs=outputs,
         )
+    summary.add(js.full_run, run)
     _print_full_run(run)
     typer.echo(f"report: {run.out_dir / 'report.html'}")
 
 
-@app.command("sample-data")
+@app.command("sample-data", cls=HelpCommand)
 @handles_errors
 def sample_data(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the CSV files into.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="DIR", help="Folder to write the CSV files into.")
+    ],
     entities: Annotated[
-        int, typer.Option("--entities", "-n", min=1, help="Number of real-world companies.")
+        int,
+        typer.Option(
+            "--entities", "-n", min=1, metavar="N", help="Number of real-world companies."
+        ),
     ] = 300,
     seed: Annotated[
-        int, typer.Option("--seed", help="Random seed; the same seed gives the same files.")
+        int,
+        typer.Option(
+            "--seed", metavar="N", help="Random seed; the same seed gives the same files."
+        ),
     ] = 42,
     as_of: Annotated[
         str,
-        typer.Option("--as-of", help="Last day of the generated history (YYYY-MM-DD, or today)."),
+        typer.Option(
+            "--as-of",
+            metavar="DAY",
+            help="Last day of the generated history (YYYY-MM-DD, or today).",
+        ),
     ] = "2026-10-31",
     habit: Annotated[
         list[str] | None,
         typer.Option(
             "--habit",
-            help="A billing habit of the generated business as NAME=VALUE, e.g. instalments=0.3, "
+            metavar="NAME=VALUE",
+            help="A billing habit of the generated business, e.g. instalments=0.3, "
             "instalment_gap_days=[60,100], ref_first_only=true, go_live_days=500 "
             "(repeat the option; see recon.sampledata.Habits).",
         ),
     ] = None,
+    *,
+    summary: Summary,
 ) -> None:
     """Generate realistic CRM and ERP sample data with ground-truth files."""
     from recon.asof import parse_option
+    from recon.report.staging import check_out_dir
     from recon.sampledata import generate, write
 
     option = parse_option(as_of)
     day = option if isinstance(option, dt.date) else dt.date.today()
     habits = _habits(habit or [])
-    with console.status("generating", spinner="dots") if interactive() else _nullcontext():
+    check_out_dir(out)  # a file or a folder recon may not write in: exit code 2, before any work
+    spinning = interactive() and not flags.quiet
+    with console.status("generating", spinner="dots") if spinning else nullcontext():
         try:
             data = generate(entities, seed, as_of=day, habits=habits)
         except ValueError as exc:
             raise ReconError(f"--habit: {exc}") from None
-        paths = write(data, out)
+        try:
+            paths = write(data, out)
+        except OSError as exc:  # a full disk half-way: exit code 3, as for the other commands
+            raise OutputError(
+                f"could not write the sample data to {out}: {os_reason(exc)}"
+            ) from exc
+    summary.add(js.outputs, out, paths)
+    summary.add(lambda: {"counts": {"sample_data": {"entities": entities, "seed": seed}}})
     typer.echo(f"wrote {len(paths)} files for {entities} entities (seed {seed}) to {out}")
 
 
@@ -481,11 +338,12 @@ review_app = typer.Typer(
     help="Take review decisions back from a reviewed workbook or review.csv.",
     no_args_is_help=True,
     add_completion=False,
+    cls=HelpGroup,
 )
 app.add_typer(review_app, name="review")
 
 
-@review_app.command("apply")
+@review_app.command("apply", cls=HelpCommand)
 @handles_errors
 def review_apply(
     paths: Annotated[
@@ -498,12 +356,14 @@ def review_apply(
         ),
     ],
     config: ConfigOpt = None,
-    state: StateOpt = None,
+    state: StateOrStoreOpt = None,
     demo: Annotated[
         bool,
         typer.Option("--demo", help="The files come from `recon demo`: check against its data."),
     ] = False,
-    store: StoreOpt = None,
+    store: ReviewStoreOpt = None,
+    *,
+    summary: Summary,
 ) -> None:
     """Check reviewed decisions against the data and store them; the next match or run honours them.
 
@@ -528,24 +388,40 @@ def review_apply(
     data_dir = folders[0] if folders else None
     inputs = folder_config(sample_data_dir()) if demo else resolve_inputs(data_dir, config)
     applied = apply_review(files, inputs, open_decisions(state_dir(state, inputs), store))
+    summary.add(_review_counts, applied)
     typer.echo(_review_summary(applied))
 
 
-def _review_summary(applied: Any) -> str:
+def _review_counts(applied: Any) -> dict[str, Any]:
+    """The counts the review line prints, for the JSON summary."""
     from recon.models import MATCH
 
-    n = len(applied.decisions)
+    matches = sum(d.decision == MATCH for d in applied.decisions)
+    counts = {
+        "decisions": len(applied.decisions),
+        "match": matches,
+        "not_a_match": len(applied.decisions) - matches,
+        "added": applied.added,
+        "changed": applied.changed,
+        "unchanged": applied.unchanged,
+        "undecided": applied.undecided,
+    }
+    return {"counts": {"review": counts}, "decisions_store": applied.store}
+
+
+def _review_summary(applied: Any) -> str:
+    counts = _review_counts(applied)["counts"]["review"]
+    n = counts["decisions"]
     if not n:
         return (
             f"no decisions found: {applied.undecided} row(s), each with an empty decision or "
             "skip; nothing was stored"
         )
-    matches = sum(d.decision == MATCH for d in applied.decisions)
     return (
-        f"stored {n} decision(s) ({matches} match, {n - matches} not a match) in {applied.store}: "
-        f"{applied.added} new, {applied.changed} changed, {applied.unchanged} already stored; "
-        f"{applied.undecided} row(s) without a decision (empty or skip) left out. "
-        "The next recon match or recon run honours them."
+        f"stored {n} decision(s) ({counts['match']} match, {counts['not_a_match']} not a match) "
+        f"in {applied.store}: {applied.added} new, {applied.changed} changed, "
+        f"{applied.unchanged} already stored; {applied.undecided} row(s) without a decision "
+        "(empty or skip) left out. The next recon match or recon run honours them."
     )
 
 
@@ -563,43 +439,43 @@ def _print_reviews(result: Any) -> None:
         )
 
 
-@app.command("run")
+@app.command("run", cls=HelpCommand)
 @handles_errors
+@delivers
 def run_command(
     data_dir: DataDir = None,
     config: ConfigOpt = None,
     out: OutOpt = None,
-    state: StateOpt = None,
+    state: StateOrStoreOpt = None,
     as_of: AsOfOpt = None,
     period: Annotated[
-        str | None, typer.Option("--period", help="Month-end: one month (YYYY-MM).")
+        str | None,
+        typer.Option("--period", metavar="YYYY-MM", help="Month-end: one month."),
     ] = None,
     start: Annotated[
-        str | None, typer.Option("--from", help="Month-end: first month of a range (YYYY-MM).")
+        str | None,
+        typer.Option("--from", metavar="YYYY-MM", help="Month-end: first month of a range."),
     ] = None,
     end: Annotated[
-        str | None, typer.Option("--to", help="Month-end: last month of a range (YYYY-MM).")
+        str | None,
+        typer.Option("--to", metavar="YYYY-MM", help="Month-end: last month of a range."),
     ] = None,
     store: StoreOpt = None,
-    email_to: EmailToOpt = None,
-    email_from: EmailFromOpt = None,
-    smtp_host: SmtpHostOpt = None,
-    smtp_port: SmtpPortOpt = 587,
-    starttls: StartTlsOpt = True,
-    deliver_to: DeliverToOpt = None,
-    delivery_attempts: AttemptsOpt = 3,
-    delivery_backoff: BackoffOpt = 5.0,
-    table_format: FormatOpt = "csv",
+    table_format: RunFormatOpt = "csv",
     sheet_rows: SheetRowsOpt = SHEET_ROWS,
+    *,
+    deliver: Delivery,
+    summary: Summary,
 ) -> None:
     """Run everything: load, match, checks, state store and reports, plus run.json (counts,
     timings, checksums, the store's run id).
 
     Month-end covers the twelve complete months up to the as-of day unless --period or
-    --from/--to say.
-    The run is recorded in the state store (--store; default recon-state.sqlite in --out, else
-    the current folder); with --store the review decisions are read from it too. Exit codes:
-    0 done, 2 bad input, 3 the report could not be delivered (the outputs are kept).
+    --from/--to say. The run is recorded in the state store (--store; default recon-state.sqlite
+    in --out, else the current folder); with --store the review decisions are read from it too.
+
+    Exit codes: 0 done, 2 bad input, 3 the outputs could not be written or the report could not be
+    delivered (the outputs are kept), 4 an unexpected error.
     """
     from recon.asof import parse_option
     from recon.checks.monthend import months_in
@@ -609,13 +485,9 @@ def run_command(
     day = parse_option(as_of)  # a bad day stops here, before any data is read
     outputs = _outputs(table_format, sheet_rows)
     months = months_in(period, start, end) if (period or start or end) else None
-    deliver = _Delivery(
-        email_to, email_from, smtp_host, smtp_port, starttls, deliver_to,
-        delivery_attempts, delivery_backoff,
-    )  # fmt: skip
     inputs = resolve_inputs(data_dir, config)
     location, decisions = _stored_decisions(state, inputs, store)
-    with row_progress() as progress:
+    with progress_bars() as progress:
         run = run_all(
             inputs,
             out or default_out("run"),
@@ -627,6 +499,7 @@ def run_command(
             store=store_url(store, out),
             outputs=outputs,
         )
+    summary.add(js.full_run, run)
     _print_full_run(run)
     if run.state is not None:
         typer.echo(_changes_line(run.state))
@@ -634,7 +507,19 @@ def run_command(
     _deliver(deliver, run, f"recon report as of {run.checks['leakage'].as_of}")
 
 
-@app.command("quality")
+class FailOn(enum.StrEnum):
+    """The least severe quality finding that makes `recon quality --fail-on` exit 1."""
+
+    error = "error"
+    warning = "warning"
+
+
+def _failing(counts: dict[str, int], fail_on: FailOn) -> int:
+    """Quality findings at ``fail_on`` or worse (an error is worse than a warning)."""
+    return counts["error"] + (counts["warning"] if fail_on is FailOn.warning else 0)
+
+
+@app.command("quality", cls=HelpCommand)
 @handles_errors
 def quality_command(
     data_dir: DataDir = None,
@@ -645,12 +530,25 @@ def quality_command(
         Path | None,
         typer.Option(
             "--rules",
+            metavar="DIR",
             help="Folder with your own quality.yaml and/or ownership.yaml (a file it lacks is "
             "taken from the bundled rules).",
         ),
     ] = None,
     as_of: AsOfOpt = None,
-    table_format: FormatOpt = "csv",
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option(
+            "--fail-on",
+            metavar="SEVERITY",
+            case_sensitive=False,
+            help="Exit code 1 when there are findings of this severity or worse: error, or "
+            "warning (warnings and errors). Without it the exit code is 0 whatever was found.",
+        ),
+    ] = None,
+    table_format: QualityFormatOpt = "csv",
+    *,
+    summary: Summary,
 ) -> None:
     """Check data quality per record and rule, and field drift between linked CRM and ERP records."""
     from recon.asof import parse_option
@@ -664,7 +562,7 @@ def quality_command(
     load_quality_rules(rules)  # a bad rule file stops here, before any data or state is read
     inputs = resolve_inputs(data_dir, config)
     _, decisions = _stored_decisions(state, inputs)
-    with row_progress() as progress:
+    with progress_bars() as progress:
         run = run_quality(
             inputs,
             out or default_out("quality"),
@@ -674,28 +572,41 @@ def quality_command(
             as_of=day,
             outputs=outputs,
         )
+    _add_match(summary, run)
+    summary.add(js.as_of, run.as_of)
+    summary.add(js.checked, "quality", run.quality)
     _print_as_of(run.as_of)
     _print_match(run)
     print_quality_summary(run.quality, run.out_dir, color=interactive())
+    if fail_on is not None:
+        counts = run.quality.counts()
+        failing = _failing(counts, fail_on)
+        if failing:
+            worse = "" if fail_on is FailOn.error else " or worse"
+            summary.found(f"{failing:,} quality finding(s) of severity {fail_on.value}{worse}")
+            typer.echo(f"--fail-on {fail_on.value}: {summary.message}")
 
 
-@app.command("monthend")
+@app.command("monthend", cls=HelpCommand)
 @handles_errors
 def monthend_command(
     data_dir: DataDir = None,
     config: ConfigOpt = None,
     out: OutOpt = None,
     period: Annotated[
-        str | None, typer.Option("--period", help="The month to close (YYYY-MM, e.g. 2026-10).")
+        str | None,
+        typer.Option("--period", metavar="YYYY-MM", help="The month to close (e.g. 2026-10)."),
     ] = None,
     start: Annotated[
-        str | None, typer.Option("--from", help="First month of a range (YYYY-MM).")
+        str | None, typer.Option("--from", metavar="YYYY-MM", help="First month of a range.")
     ] = None,
     end: Annotated[
-        str | None, typer.Option("--to", help="Last month of a range (YYYY-MM).")
+        str | None, typer.Option("--to", metavar="YYYY-MM", help="Last month of a range.")
     ] = None,
     state: StateOpt = None,
-    table_format: FormatOpt = "csv",
+    table_format: MonthendFormatOpt = "csv",
+    *,
+    summary: Summary,
 ) -> None:
     """Reconcile CRM closed-won against ERP orders, invoices and payments month by month."""
     from recon.checks.monthend import months_in
@@ -707,7 +618,7 @@ def monthend_command(
     outputs = _outputs(table_format)
     inputs = resolve_inputs(data_dir, config)
     _, decisions = _stored_decisions(state, inputs)
-    with row_progress() as progress:
+    with progress_bars() as progress:
         run = run_monthend(
             inputs,
             out or default_out("monthend"),
@@ -716,6 +627,8 @@ def monthend_command(
             decisions=decisions,
             outputs=outputs,
         )
+    _add_match(summary, run)
+    summary.add(js.monthend, run.monthend)
     print_monthend_summary(run.monthend, run.out_dir, color=interactive())
 
 
@@ -737,53 +650,61 @@ def _since_days(value: str) -> int:
     return int(found.group(1)) * (7 if found.group(2) == "w" else 1)
 
 
-@app.command("leakage")
+@app.command("leakage", cls=HelpCommand)
 @handles_errors
+@delivers
 def leakage_command(
     data_dir: DataDir = None,
     config: ConfigOpt = None,
     out: OutOpt = None,
     since: Annotated[
         str | None,
-        typer.Option("--since", help="Alert on leakage that became leakage in the last 7d / 2w."),
+        typer.Option(
+            "--since",
+            metavar="DAYS",
+            help="Alert on leakage that became leakage in the last 7d / 2w.",
+        ),
     ] = None,
     start: Annotated[
-        str | None, typer.Option("--from", help="Window start (YYYY-MM-DD) for new leakage.")
+        str | None,
+        typer.Option("--from", metavar="YYYY-MM-DD", help="Window start for new leakage."),
     ] = None,
     end: Annotated[
-        str | None, typer.Option("--to", help="Window end (YYYY-MM-DD); the as-of date by default.")
+        str | None,
+        typer.Option("--to", metavar="YYYY-MM-DD", help="Window end; the as-of date by default."),
     ] = None,
     as_of: Annotated[
         str | None,
         typer.Option(
             "--as-of",
+            metavar="DAY",
             help="Look from this day: YYYY-MM-DD, or today. Default: --to, else as_of in the "
             "rules, else the data's own end when it is earlier than today, else today.",
         ),
     ] = None,
     rules: Annotated[
-        Path | None, typer.Option("--rules", help="A leakage.yaml to use instead of the bundled.")
+        Path | None,
+        typer.Option(
+            "--rules", metavar="FILE", help="A leakage.yaml to use instead of the bundled."
+        ),
     ] = None,
-    state: StateOpt = None,
+    state: StateOrStoreOpt = None,
     store: StoreOpt = None,
-    email_to: EmailToOpt = None,
-    email_from: EmailFromOpt = None,
-    smtp_host: SmtpHostOpt = None,
-    smtp_port: SmtpPortOpt = 587,
-    starttls: StartTlsOpt = True,
-    deliver_to: DeliverToOpt = None,
-    delivery_attempts: AttemptsOpt = 3,
-    delivery_backoff: BackoffOpt = 5.0,
-    table_format: FormatOpt = "csv",
+    table_format: LeakageFormatOpt = "csv",
     sheet_rows: SheetRowsOpt = SHEET_ROWS,
+    *,
+    deliver: Delivery,
+    summary: Summary,
 ) -> None:
     """Find revenue leakage: won deals without ERP orders, or ordered below or above the deal.
 
     The run is recorded in the state store (--store; default recon-state.sqlite in --out, else
     the current folder) and compared with the previous run there: new findings, still open (with
     age), resolved, accepted. On a store's first run "new" is decided by --since/--from/--to.
-    Exit code 0 when no new leakage is found, 1 when there is new leakage (for a scheduler to
-    alert on), 2 on bad input, 3 when the report could not be delivered (outputs kept).
+
+    Exit codes: 0 no new leakage, 1 new leakage (for a scheduler to alert on), 2 bad input, 3 the
+    outputs could not be written or the report could not be delivered (also when there was new
+    leakage), 4 an unexpected error.
     """
     from recon.asof import parse_option
     from recon.config.load import resolve_inputs
@@ -798,13 +719,9 @@ def leakage_command(
     days = _since_days(since) if since is not None else None  # counted back from the as-of day
     if first is not None and last is not None and first > last:
         raise ConfigError(f"--from {first} is after --to {last}")
-    deliver = _Delivery(
-        email_to, email_from, smtp_host, smtp_port, starttls, deliver_to,
-        delivery_attempts, delivery_backoff,
-    )  # fmt: skip
     inputs = resolve_inputs(data_dir, config)
     location, decisions = _stored_decisions(state, inputs, store)
-    with row_progress() as progress:
+    with progress_bars() as progress:
         run = run_leakage(
             inputs,
             out or default_out("leakage"),
@@ -819,6 +736,13 @@ def leakage_command(
             outputs=outputs,
         )
     result = run.leakage
+    summary.add(js.outputs, run.out_dir, run.files)
+    summary.add(js.as_of, run.as_of)
+    summary.add(js.loaded, run.load)
+    summary.add(js.matched, run.match)
+    summary.add(js.leakage, result, run.new)
+    summary.add(js.state, run.state)
+    summary.add(lambda: {"run_json": str(run.manifest) if run.manifest else None})
     _print_as_of(run.as_of)
     typer.echo(_leakage_line(result))
     if run.state is not None and run.state.previous_run is not None:
@@ -828,13 +752,13 @@ def leakage_command(
     typer.echo(f"new leakage {window}: {run.new:,}; outputs written to {run.out_dir}")
     if run.state is not None:
         typer.echo(_changes_line(run.state))
+    if run.new:  # exit code 1, unless the delivery fails (3)
+        summary.found(f"{run.new:,} new leakage finding(s) {window}")
     subject = f"recon leakage as of {result.as_of}: {run.new:,} new"
-    _deliver(deliver, run, subject)  # a failed delivery is exit code 3, even with new leakage
-    if run.new:
-        raise typer.Exit(1)
+    _deliver(deliver, run, subject)
 
 
-def _deliver(deliver: _Delivery, run: Any, subject: str) -> None:
+def _deliver(deliver: Delivery, run: Any, subject: str) -> None:
     """Send the report where asked, then record in the state store whether the run reached anyone:
     the findings of a run that did not stay new until one does (``recon.state.lifecycle``)."""
     from recon.state.lifecycle import DELIVERED, NOT_DELIVERED
@@ -880,25 +804,6 @@ def _leakage_line(result: Any) -> str:
     return f"leakage as of {result.as_of}: {counts}" + (head + learned if learned else "")
 
 
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-StoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        help="State store URL (sqlite:///FILE, postgresql+psycopg://…, mysql+pymysql://…; "
-        "${VAR} reads the environment); default: recon-state.sqlite in the output folder, "
-        "else the current folder.",
-    ),
-]
-
-
 def store_url(store: str | None, out: Path | None = None) -> str:
     """``--store``, else ``sqlite:///<out or cwd>/recon-state.sqlite``."""
     from recon.state.store import default_store_url
@@ -906,18 +811,31 @@ def store_url(store: str | None, out: Path | None = None) -> str:
     return store or default_store_url(out)
 
 
-@app.command("accept")
+@app.command("accept", cls=HelpCommand)
 @handles_errors
 def accept_command(
-    finding_id: Annotated[str, typer.Argument(help="The finding's id, e.g. F-3f9a1c2b7d4e5a6b.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why the difference is accepted.")],
+    finding_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="FINDING_ID",
+            help="The finding's id, e.g. F-3f9a1c2b7d4e5a6b.",
+            show_default=False,
+        ),
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why the difference is accepted.")
+    ],
     until: Annotated[
-        str, typer.Option("--until", help="Last day the acceptance holds (YYYY-MM-DD).")
+        str,
+        typer.Option("--until", metavar="YYYY-MM-DD", help="Last day the acceptance holds."),
     ],
     owner: Annotated[
-        str | None, typer.Option("--owner", help="Who owns it (default: your login name).")
+        str | None,
+        typer.Option("--owner", metavar="NAME", help="Who owns it (default: your login name)."),
     ] = None,
-    store: StoreOpt = None,
+    store: AcceptStoreOpt = None,
+    *,
+    summary: Summary,
 ) -> None:
     """Accept a finding: it stays out of the open list until --until, then opens again."""
     import getpass
@@ -941,36 +859,64 @@ def accept_command(
             until=last_day,
             today=dt.date.today(),
         )
+    accepted = {
+        "finding_id": found["finding_id"],
+        "family": found["family"],
+        "kind": found["kind"],
+        "key": found["key"],
+        "until": last_day.isoformat(),
+        "store": opened.location,
+    }
+    summary.add(lambda: {"accepted": accepted})
     typer.echo(
         f"accepted {found['finding_id']} ({found['family']} {found['kind']}: {found['key']}) "
         f"until {last_day.isoformat()} in {opened.location}"
     )
 
 
-@app.command("rerun")
+@app.command("rerun", cls=HelpCommand)
 @handles_errors
 def rerun_command(
-    run_json: Annotated[Path, typer.Argument(help="The run.json of the run to re-run.")],
+    run_json: Annotated[
+        Path,
+        typer.Argument(
+            metavar="RUN_JSON", help="The run.json of the run to re-run.", show_default=False
+        ),
+    ],
     out: OutOpt = None,
-    store: StoreOpt = None,
+    store: RerunStoreOpt = None,
+    *,
+    summary: Summary,
 ) -> None:
     """Re-run a recorded run from its inputs and rules and compare xref ids and findings.
 
     Every input file and rule file must still have the sha256 run.json recorded (else exit 2).
     The re-run uses the recorded as-of day, months and review decisions, and a copy of the
-    recorded SQLite state store (or --store). Exit codes: 0 same xref ids and findings as the
-    run, 1 differences (the first are listed), 2 bad input or changed files.
+    recorded SQLite state store (or --store).
+
+    Exit codes: 0 same xref ids and findings as the run, 1 differences (the first are listed),
+    2 bad input or changed files, 4 an unexpected error.
     """
-    from recon.report.rerun import summary
+    from recon.report.rerun import SHOWN
+    from recon.report.rerun import summary as rerun_lines
     from recon.rerun import rerun
 
-    with row_progress() as progress:
+    with progress_bars() as progress:
         done = rerun(run_json, out or default_out("rerun"), store, progress)
-    for line in summary(done.differences, f"{done.record.name} ({done.record.run_json})"):
+    differences = list(done.differences)
+    summary.add(js.full_run, done.run)
+    summary.add(
+        lambda: {
+            "rerun_of": str(done.record.run_json),
+            "counts": {"differences": len(differences)},
+            "differences": differences[:SHOWN],
+        }
+    )
+    for line in rerun_lines(done.differences, f"{done.record.name} ({done.record.run_json})"):
         typer.echo(line)
     typer.echo(f"re-run outputs: {done.run.out_dir}")
-    if done.differences:
-        raise typer.Exit(1)
+    if differences:
+        summary.found(f"{len(differences):,} difference(s) from {done.record.name}")
 
 
 def main() -> None:
