@@ -322,7 +322,8 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
             **{c: _arrow(frame[c]) for c in ("kind", "deal_id", "order_id", "invoice_id")},
         }
     )
-    order = pc.sort_indices(keys, sort_keys=[(c, "ascending", "at_end") for c in keys.column_names])
+    # Missing ids last: Arrow's default placement (a per-key "at_end" would need pyarrow 25).
+    order = pc.sort_indices(keys, sort_keys=[(c, "ascending") for c in keys.column_names])
     return frame.take(order.to_numpy()).reset_index(drop=True)
 
 
