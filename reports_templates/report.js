@@ -4,6 +4,11 @@
   "use strict";
   var SIZES = [25, 100, 500];
   var NUMERIC = { int: 1, amount: 1, score: 1 };
+  // Columns of sentences get room to read on a line or two; names do not wrap at every word.
+  var PROSE = { reason: 1, reasons: 1, explanation: 1, message: 1, decision_reason: 1, examples: 1, comment: 1 };
+  var NAME = /(^|_)(name|company|owner|city|domain)$/;
+  var MONTH = /^\d{4}-\d{2}(-\d{2})?$/;  // a month or a day: never broken over two lines
+  var SEVERITY = { error: 1, warning: 1, info: 1 };
   var formatters = {
     int: new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 }),
     amount: new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
@@ -34,6 +39,13 @@
   function setup(box) {
     var data = JSON.parse(box.querySelector("script.rdata").textContent);
     var cols = data.columns, fmts = data.formats, rows = data.rows;
+    var kinds = cols.map(function (c, i) {
+      if (NUMERIC[fmts[i]]) return "num";
+      if (PROSE[c]) return fmts[i] + " prose";
+      if (NAME.test(c)) return fmts[i] + " name";
+      return fmts[i];
+    });
+    var severity = cols.indexOf("severity");
     var text = rows.map(function (r) {
       return r.map(function (v, i) { return show(v, fmts[i]).toLowerCase() + "\u0001" + (v === null ? "" : String(v).toLowerCase()); });
     });
@@ -55,7 +67,7 @@
     var table = make("table", "data");
     var head = make("tr");
     cols.forEach(function (c, i) {
-      var th = make("th", NUMERIC[fmts[i]] ? "num" : "");
+      var th = make("th", kinds[i].replace(fmts[i], "").trim());
       var button = make("button", "sort", c);
       button.type = "button";
       button.title = "Sort by " + c;
@@ -111,10 +123,19 @@
       var frag = document.createDocumentFragment();
       for (var k = start; k < stop; k++) {
         var r = rows[state.view[k]], tr = make("tr");
+        var level = severity >= 0 && SEVERITY[r[severity]] ? r[severity] : "";
+        if (level) tr.className = "sev-" + level;
         for (var i = 0; i < cols.length; i++) {
-          var v = r[i], cls = NUMERIC[fmts[i]] ? "num" : fmts[i];
+          var v = r[i], cls = kinds[i];
           if (typeof v === "number" && v < 0) cls += " neg";
-          tr.appendChild(make("td", cls, show(v, fmts[i])));
+          if (typeof v === "string" && MONTH.test(v)) cls += " nowrap";
+          if (i === severity && level) {
+            var td = make("td", cls);
+            td.appendChild(make("span", "badge sev-" + level, v));
+            tr.appendChild(td);
+          } else {
+            tr.appendChild(make("td", cls, show(v, fmts[i])));
+          }
         }
         frag.appendChild(tr);
       }
@@ -136,5 +157,15 @@
   }
 
   document.querySelectorAll(".rtable").forEach(setup);
+  // A link with data-filter (a kind on the first screen) filters the table it leads to.
+  document.querySelectorAll("a[data-filter]").forEach(function (link) {
+    link.addEventListener("click", function () {
+      var box = document.querySelector(link.getAttribute("href"));
+      var input = box && box.querySelector("input.filter");
+      if (!input) return;
+      input.value = link.getAttribute("data-filter");
+      input.dispatchEvent(new Event("input"));
+    });
+  });
   document.documentElement.setAttribute("data-ready", "1");
 })();

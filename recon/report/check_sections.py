@@ -3,8 +3,10 @@ None when the check did not run, and returns a Section; its columns follow issue
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -12,13 +14,17 @@ import pandas as pd
 from recon.checks.amounts import floats
 from recon.checks.quality.findings import FINDING_COLUMNS
 from recon.report.data import (
+    Action,
     Chart,
     Figure,
+    FirstScreen,
     Format,
+    KindAtRisk,
     LeakageHistory,
     Section,
     Series,
     Table,
+    Value,
     most_valuable_first,
     table,
 )
@@ -40,6 +46,8 @@ LEAKAGE_COLUMNS = (
     "kind",
     "reason",
 )
+# What the page shows first of a finding: is it new, whose, what kind, how much, and why.
+LEAKAGE_LEAD = ("change", "deal_id", "company", "kind", "gap_amount", "reason")
 # The state store's lifecycle columns (recon.state.history), first in the table when present.
 LIFECYCLE_FIRST = ("finding_id", "change", "first_seen", "days_open", "accepted_until")
 CHANGE = "change"
@@ -53,6 +61,11 @@ CHANGE_LABELS = {
 # Kinds whose gap is revenue at risk; pending, over_billed, orphan_order and credit_hold are
 # listed (and totalled by kind) but not added to the value at risk.
 AT_RISK_KINDS = ("no_order", "under_billed", "no_erp_customer")
+# Of those, the kinds that are a gap in the customer master rather than in billing: the company
+# has no ERP customer to bill yet. The first screen shows them apart from billing leakage.
+CUSTOMER_MASTER_KINDS = ("no_erp_customer",)
+BILLING = "billing leakage"
+CUSTOMER_MASTER = "customer-master gap"
 # The quality check's finding columns; its "table" column is implied by "system" in the report.
 QUALITY_COLUMNS = tuple(c for c in FINDING_COLUMNS if c != "table")
 # The month-end check names its totals won/ordered/invoiced/paid (crm_won/erp_ordered also read).
@@ -140,6 +153,7 @@ def leakage_section(
         .groupby("kind", sort=True)
         .agg(findings=("value", "size"), value=("value", "sum"))
         .reset_index()
+        .sort_values(["value", "kind"], ascending=[False, True], kind="stable", ignore_index=True)
     )
     by_kind["counted_as_leakage"] = (
         by_kind["kind"].isin(AT_RISK_KINDS).map({True: "yes", False: "no"})
@@ -192,7 +206,7 @@ def leakage_section(
         charts.append(
             Chart(
                 "leakage_by_month",
-                f"Leakage value at risk by close month ({base_currency})",
+                f"Value at risk by close month and kind ({base_currency})",
                 tuple(by_month["month"]),
                 tuple(
                     Series(k, tuple(by_month[k].round(2))) for k in AT_RISK_KINDS if k in by_month
@@ -201,10 +215,11 @@ def leakage_section(
             )
         )
         top = by_owner.head(TOP_OWNERS)
+        which = f"the {len(top)} largest of {len(by_owner)}" if len(by_owner) > len(top) else "all"
         charts.append(
             Chart(
                 "leakage_by_owner",
-                f"Leakage value at risk by owner, top {TOP_OWNERS} ({base_currency})",
+                f"Value at risk by deal owner, {which} ({base_currency})",
                 tuple(top["owner"]),
                 (Series("value at risk", tuple(top["value_at_risk"].round(2))),),
                 value_format="amount",
@@ -244,6 +259,7 @@ def leakage_section(
                 preface=(changes.line,) if changes is not None else (),
                 rank=most_valuable_first(at_risk_values(everything), _amount(everything)),
                 ranked_by="largest value at risk first, then the largest other amounts",
+                lead=LEAKAGE_LEAD,
             ),
         ),
         charts=tuple(charts),
@@ -376,7 +392,7 @@ def monthend_section(
         charts = (
             Chart(
                 "monthend_revenue",
-                f"CRM vs ERP revenue by month ({base_currency})",
+                f"CRM closed-won against ERP ordered, invoiced and paid, by month ({base_currency})",
                 tuple(frame[month_col].astype(str)),
                 tuple(
                     Series(MONTHEND_LABELS[c], tuple(_numbers(frame[c]).round(2))) for c in present
@@ -481,9 +497,12 @@ def _by_field(frame: pd.DataFrame) -> pd.DataFrame:
     return out[columns].astype({"findings": "int64", "records": "int64"})
 
 
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
 def _severity_first(by_field: pd.DataFrame) -> pd.Series:
     """Errors above warnings above info (higher ranks first)."""
-    return -_text(by_field, "severity", "").map({"error": 0, "warning": 1, "info": 2}).fillna(3)
+    return -_text(by_field, "severity", "").map(SEVERITY_ORDER).fillna(3)
 
 
 def quality_section(findings: pd.DataFrame | None) -> Section:
@@ -500,6 +519,10 @@ def quality_section(findings: pd.DataFrame | None) -> Section:
         .rename("issues")
         .reset_index()
     )
+    # errors first, then the rules with the most issues
+    counts = counts.iloc[
+        most_valuable_first(_severity_first(counts), counts["issues"])
+    ].reset_index(drop=True)
     by_field = _by_field(frame)
     by_severity = severity.value_counts().sort_index()
     figures = [Figure("quality_issues", "data-quality issues", len(frame), headline=True)]
@@ -507,12 +530,13 @@ def quality_section(findings: pd.DataFrame | None) -> Section:
     by_rule = counts.pivot_table(
         index="rule", columns="severity", values="issues", aggfunc="sum", fill_value=0
     )
+    by_rule = by_rule[sorted(by_rule.columns, key=lambda c: (SEVERITY_ORDER.get(str(c), 3), c))]
     charts: tuple[Chart, ...] = ()
     if len(by_rule):
         charts = (
             Chart(
                 "quality_by_rule",
-                "Data-quality issues by rule",
+                "Data-quality findings by rule, by severity",
                 tuple(str(r) for r in by_rule.index),
                 tuple(Series(str(s), tuple(float(v) for v in by_rule[s])) for s in by_rule.columns),
             ),
@@ -540,3 +564,182 @@ def quality_section(findings: pd.DataFrame | None) -> Section:
         charts=charts,
         sheets=("Data quality",),
     )
+
+
+def first_screen(
+    sections: Sequence[Section],
+    monthend: pd.DataFrame | None,
+    differences: pd.DataFrame | None,
+) -> FirstScreen:
+    """The first screen of report.html from the sections' own figures: new leakage and its
+    value, the pairs to review, the month-end tie-out and the quality errors, each linked to its
+    table; and the value at risk by kind, customer-master gaps apart from billing leakage.
+    ``monthend`` and ``differences`` are the check's whole frames (the sections' tables may hold
+    only their first rows): the tie-out adds them up again with the check's ``tie_out``."""
+    by_key = {s.key: s for s in sections}
+    leakage = by_key.get("leakage")
+    return FirstScreen(
+        period=_months(monthend),
+        actions=(
+            _leakage_action(leakage),
+            _review_action(by_key.get("matching")),
+            _tie_out_action(monthend, differences),
+            _quality_action(by_key.get("quality")),
+        ),
+        at_risk=_kinds_at_risk(leakage),
+        groups=(BILLING, CUSTOMER_MASTER),
+    )
+
+
+def _months(monthend: pd.DataFrame | None) -> tuple[str, ...]:
+    if monthend is None or not len(monthend.columns):
+        return ()
+    column = next((c for c in ("month", "period") if c in monthend), monthend.columns[0])
+    return tuple(str(m) for m in monthend[column])
+
+
+def _figures(section: Section | None) -> dict[str, Value]:
+    return {f.key: f.value for f in section.figures} if section is not None else {}
+
+
+def _did_not_run(key: str, label: str, check: str, target: str) -> Action:
+    return Action(key, label, "—", f"The {check} check did not run.", target, "info", "text")
+
+
+def _count(value: Value) -> int:
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _leakage_action(section: Section | None) -> Action:
+    """New findings and their value at risk against the previous run (a state store); without
+    one, every open finding of the counted kinds, said so."""
+    if section is None or not section.ran:
+        return _did_not_run("new_leakage", "New leakage", "leakage", "leakage")
+    figures = _figures(section)
+    if "leakage_change_new" in figures:
+        n, value = _count(figures["leakage_change_new"]), figures["leakage_change_new_value"]
+        label, since = "New leakage", "new since the previous run"
+    else:
+        n, value = _count(figures["leakage_findings"]), figures["leakage_value_at_risk"]
+        label, since = "Leakage", "not compared with an earlier run (no state store)"
+    amount = float(value) if isinstance(value, int | float) else 0.0
+    return Action(
+        "new_leakage",
+        label,
+        n,
+        since,
+        "table-leakage",
+        "error" if n else "ok",
+        amount=amount,
+    )
+
+
+def _review_action(section: Section | None) -> Action:
+    n = _count(_figures(section).get("review_pairs"))
+    return Action(
+        "review",
+        "Pairs to review",
+        n,
+        "between the review and auto thresholds: match, not a match or skip"
+        if n
+        else "no pair waits for a decision",
+        "table-review",
+        "warning" if n else "ok",
+    )
+
+
+def _tie_out_action(monthend: pd.DataFrame | None, differences: pd.DataFrame | None) -> Action:
+    """Per month and step, do the traced items add up to the difference (the check's own
+    ``tie_out``)? Frames without the steps' columns are shown as not checked."""
+    from recon.checks.monthend import DIFFERENCES, STEPS, tie_out
+
+    key, label, target = "tie_out", "Month-end tie-out", "table-monthend"
+    if monthend is None:
+        return _did_not_run(key, label, "month-end", target)
+    needed = {"month", *DIFFERENCES} <= set(monthend.columns)
+    traced = differences is not None and {"month", "step", "amount_base"} <= set(
+        differences.columns
+    )
+    if not needed or differences is None or not traced:
+        return Action(
+            key, label, "not checked", "no differences traced per step", target, "info", "text"
+        )
+    checked = tie_out(monthend, differences)
+    untied = checked[~checked["ties_out"].astype(bool)]
+    months = f"{len(monthend):,} month{'s' if len(monthend) != 1 else ''} × {len(STEPS)} steps"
+    if not len(untied):
+        return Action(
+            key,
+            label,
+            "ties out",
+            f"{months}: the {len(differences):,} traced items add up to every difference",
+            target,
+            "ok",
+            "text",
+        )
+    first = untied.iloc[0]
+    return Action(
+        key,
+        label,
+        f"{len(untied):,} of {len(checked):,} do not tie out",
+        f"{months}; first: {first['month']} {first['step']}",
+        target,
+        "error",
+        "text",
+    )
+
+
+def _quality_action(section: Section | None) -> Action:
+    key, label, target = "quality_errors", "Quality errors", "table-quality"
+    if section is None or not section.ran:
+        return _did_not_run(key, label, "data-quality", target)
+    figures = _figures(section)
+    n = _count(figures.get("quality_error"))
+    warnings, info = _count(figures.get("quality_warning")), _count(figures.get("quality_info"))
+    return Action(
+        key,
+        label,
+        n,
+        f"and {warnings:,} warning{'' if warnings == 1 else 's'}, {info:,} info findings",
+        target,
+        "error" if n else "ok",
+    )
+
+
+def _kinds_at_risk(section: Section | None) -> tuple[KindAtRisk, ...]:
+    """The kinds counted as value at risk (``AT_RISK_KINDS``) with the section's figures for each,
+    billing leakage first, then the customer-master gaps; largest value first in each."""
+    if section is None or not section.ran:
+        return ()
+    figures = _figures(section)
+    kinds = [
+        KindAtRisk(
+            kind,
+            CUSTOMER_MASTER if kind in CUSTOMER_MASTER_KINDS else BILLING,
+            _count(figures[f"leakage_{kind}"]),
+            float(figures[f"leakage_{kind}_value"] or 0.0),
+        )
+        for kind in AT_RISK_KINDS
+        if f"leakage_{kind}" in figures
+    ]
+    group = {BILLING: 0, CUSTOMER_MASTER: 1}
+    return tuple(sorted(kinds, key=lambda k: (group[k.group], -k.value, k.kind)))
+
+
+# A number with decimals in a month-end explanation ("paid 14963.5997 of 24913.5123").
+_DECIMAL = re.compile(r"(?<![\w.])(-?)(\d+)\.(\d+)(?![\w.])")
+
+
+def readable_amounts(text: str, *, keep_digits: bool = False) -> str:
+    """``text`` with its decimal numbers grouped in thousands and rounded to cents
+    ("14963.5997" → "14,963.60"). ``keep_digits`` keeps every decimal (a rounding difference is
+    in the digits past the cents)."""
+
+    def one(match: re.Match[str]) -> str:
+        sign, whole, decimals = match.groups()
+        if keep_digits:
+            return f"{sign}{int(whole):,}.{decimals}"
+        cents = Decimal(f"{whole}.{decimals}").quantize(Decimal("0.01"), ROUND_HALF_UP)
+        return f"{sign}{cents:,.2f}"
+
+    return _DECIMAL.sub(one, text)

@@ -74,6 +74,12 @@ class Table:
     # one line beside the header on its sheet: where the rest of the rows are ("{file}" in a
     # summary's note stands for the file that holds its detail rows)
     note: str = ""
+    # Columns the page shows beside the table's own, row for row: the names, cities and domains
+    # of the records a row names, so a person can decide without opening another file. Each sits
+    # after the column ``beside_after`` maps it to; the workbook and the files keep to ``frame``.
+    beside: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    beside_after: Mapping[str, str] = field(default_factory=dict)
+    lead: tuple[str, ...] = ()  # columns the page shows first (what a person reads first)
 
     @property
     def rows(self) -> int:
@@ -167,10 +173,62 @@ class RunInfo:
     as_of_source: str = ""  # why that day (recon.asof): given, the rules, the data's own end
 
 
+Level = Literal["error", "warning", "info", "ok"]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One item of the first screen's "action needed" strip: how many (``value``), the value at
+    stake when it has one (``amount``, base currency), a line saying what it is, the element of
+    the page it links to (``target``, an id) and how urgent it is (``level``)."""
+
+    key: str
+    label: str
+    value: Value
+    detail: str
+    target: str
+    level: Level
+    fmt: Format = "int"
+    amount: float | None = None
+
+
+@dataclass(frozen=True)
+class KindAtRisk:
+    """The value at risk of one leakage kind (the section's ``leakage_<kind>_value`` figure) and
+    its group: billing leakage, or a customer-master gap (a won deal whose company has no ERP
+    customer to bill), which people fix elsewhere and so see apart."""
+
+    kind: str
+    group: str
+    findings: int
+    value: float
+
+
+@dataclass(frozen=True)
+class FirstScreen:
+    """What the top of report.html shows before any table: the month-end months (``period``,
+    first to last), what needs a person now (``actions``) and the value at risk by kind, each
+    group's kinds largest first (``at_risk``; ``groups`` names the groups in the order shown).
+    Every number is one the sections already hold, except the tie-out, which re-adds the
+    month-end differences with the check's own ``tie_out``."""
+
+    period: tuple[str, ...] = ()
+    actions: tuple[Action, ...] = ()
+    at_risk: tuple[KindAtRisk, ...] = ()
+    groups: tuple[str, ...] = ()
+
+    def group(self, name: str) -> tuple[KindAtRisk, ...]:
+        return tuple(k for k in self.at_risk if k.group == name)
+
+    def group_value(self, name: str) -> float:
+        return round(sum(k.value for k in self.group(name)), 2)
+
+
 @dataclass(frozen=True)
 class ReportData:
     run: RunInfo
     sections: tuple[Section, ...]
+    first: FirstScreen = field(default_factory=FirstScreen)  # the page's first screen
 
     @property
     def summary(self) -> tuple[Figure, ...]:
@@ -234,6 +292,9 @@ def table(
     rank: np.ndarray | None = None,
     ranked_by: str = "",
     note: str = "",
+    beside: pd.DataFrame | None = None,
+    beside_after: Mapping[str, str] | None = None,
+    lead: tuple[str, ...] = (),
 ) -> Table:
     """A Table with formats inferred from ``frame`` (``formats`` entries override)."""
     return Table(
@@ -250,6 +311,9 @@ def table(
         rank=rank,
         ranked_by=ranked_by,
         note=note,
+        beside=beside.reset_index(drop=True) if beside is not None else None,
+        beside_after=beside_after or {},
+        lead=lead,
     )
 
 
@@ -267,17 +331,16 @@ def capped(t: Table, rows: int, file: str) -> Table:
     """``t`` with its first ``rows`` rows by rank (most valuable first), the whole table's size,
     and the file that holds every row named in a note when rows were left out."""
     n = t.rows
-    if t.rank is not None:
-        frame = t.frame.take(t.rank[:rows]).reset_index(drop=True)
-    else:
-        frame = t.frame.head(rows)
+    kept = t.rank[:rows] if t.rank is not None else np.arange(min(n, rows))
+    frame = t.frame.take(kept).reset_index(drop=True)
+    beside = t.beside.take(kept).reset_index(drop=True) if t.beside is not None else None
     note = t.note
     if n > rows:
         order = f", {t.ranked_by}" if t.ranked_by else ""
         where = f"; all of them are in {file}" if file else ""
         note = f"The first {rows:,} of {n:,} rows{order}{where}."
     note = note.replace("{file}", file)  # a summary's note names the file of its detail rows
-    return replace(t, frame=frame, rank=None, total_rows=n, file=file, note=note)
+    return replace(t, frame=frame, rank=None, total_rows=n, file=file, note=note, beside=beside)
 
 
 def build_report_data(
@@ -342,7 +405,8 @@ def build_report_data(
         check_sections.quality_section(quality),
         sections.input_section(load),
     )
-    return ReportData(run, tuple(_capped(s, options or OutputOptions()) for s in parts))
+    first = check_sections.first_screen(parts, monthend, monthend_differences)
+    return ReportData(run, tuple(_capped(s, options or OutputOptions()) for s in parts), first)
 
 
 # The output file of each table that has its own sheet (see recon.report.*_outputs).

@@ -94,6 +94,8 @@ def matching_section(
                 highlight={"score": "score"},
                 rank=most_valuable_first(review["score"]),
                 ranked_by="highest score first",
+                beside=_pair_details(match.records, review),
+                beside_after=_PAIR_AFTER,
             ),
             table(
                 "duplicates",
@@ -104,6 +106,8 @@ def matching_section(
                 "survivor and why.",
                 rank=most_valuable_first(_group_size(match.duplicates)),
                 ranked_by="largest groups first",
+                beside=_duplicate_details(match.records, match.duplicates),
+                beside_after=_DUPLICATE_AFTER,
             ),
             table(
                 "claims",
@@ -119,6 +123,66 @@ def matching_section(
         charts=(_histogram_chart(histogram, thresholds),),
         sheets=("Xref", "Matches", "Review", "Duplicates", "Xref claims"),
     )
+
+
+# What the page shows of each record a review or duplicate row names: the name, and the city and
+# domain as the matcher compared them (normalized).
+DETAILS = {"name": "name", "city": "city_norm", "domain": "domain"}
+_PAIR_AFTER = {
+    **{f"left_{d}": "left_name" for d in ("city", "domain")},
+    **{f"right_{d}": "right_name" for d in ("city", "domain")},
+}
+_DUPLICATE_AFTER = {
+    **{d: "record_id" for d in DETAILS},
+    "survivor_name": "survivor_record_id",
+}
+
+
+def record_details(records: pd.DataFrame, system: pd.Series, record_id: pd.Series) -> pd.DataFrame:
+    """Name, city and domain (``DETAILS``) of each (system, record_id) from the matcher's
+    records, one row per input row; empty where a record or a column is missing."""
+    at = np.full(len(system), -1, dtype=np.int64)
+    systems = system.astype(str).to_numpy()
+    ids = record_id.astype(str).to_numpy()
+    record_system = records["system"].astype(str).to_numpy()
+    record_ids = records["record_id"].astype(str).to_numpy()
+    for name in pd.unique(systems):
+        among = np.flatnonzero(record_system == name)
+        index = pd.Index(record_ids[among])
+        first = ~index.duplicated()
+        rows = np.flatnonzero(systems == name)
+        found = index[first].get_indexer(ids[rows])
+        at[rows] = np.where(found >= 0, among[first][np.maximum(found, 0)], -1)
+    out = {}
+    for label, column in DETAILS.items():
+        if column in records:
+            values = records[column].astype("string").take(np.maximum(at, 0)).to_numpy()
+            out[label] = pd.Series(values, dtype="string").where(at >= 0, pd.NA)
+        else:
+            out[label] = pd.Series(pd.NA, index=range(len(at)), dtype="string")
+    return pd.DataFrame(out)
+
+
+def _pair_details(records: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    left = record_details(records, pairs["left_system"], pairs["left_id"])
+    right = record_details(records, pairs["right_system"], pairs["right_id"])
+    return pd.DataFrame(
+        {
+            "left_city": left["city"],
+            "left_domain": left["domain"],
+            "right_city": right["city"],
+            "right_domain": right["domain"],
+        }
+    )
+
+
+def _duplicate_details(records: pd.DataFrame, duplicates: pd.DataFrame) -> pd.DataFrame | None:
+    if not {"system", "record_id", "survivor_record_id"} <= set(duplicates.columns):
+        return None
+    details = record_details(records, duplicates["system"], duplicates["record_id"])
+    survivor = record_details(records, duplicates["system"], duplicates["survivor_record_id"])
+    details["survivor_name"] = survivor["name"]
+    return details
 
 
 def _linked(xref: pd.DataFrame) -> np.ndarray:

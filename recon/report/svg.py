@@ -12,6 +12,8 @@ from recon.report.data import Chart
 WIDTH, HEIGHT = 760, 280
 LEFT, RIGHT, TOP, BOTTOM = 70, 16, 16, 64
 PALETTE = ("#2f6db5", "#e07b39", "#3a9d5d", "#b5443a", "#7a5bb5", "#8c8c8c")
+# Series named after a severity keep its colour on every chart (the page's badges use the same).
+SEVERITY_COLORS = {"error": "#c0392b", "warning": "#d98c00", "info": "#8a94a0"}
 MAX_LABELS = 24
 MAX_BAR = 48.0
 
@@ -70,6 +72,9 @@ def layout(chart: Chart) -> Layout:
             return math.log10(1 + v) / math.log10(1 + top) if top > 0 else 0.0
         return v / top if top > 0 else 0.0
 
+    colors = tuple(
+        SEVERITY_COLORS.get(s.name, PALETTE[j % len(PALETTE)]) for j, s in enumerate(chart.series)
+    )
     slot = plot_w / n
     bar_w = min(slot * 0.8 / max(len(chart.series), 1), MAX_BAR)
     bars = []
@@ -79,10 +84,11 @@ def layout(chart: Chart) -> Layout:
             h = scale(v) * plot_h
             tip = f"{category} · {series.name}: {format_value(v, chart.value_format)}"
             x = LEFT + (i + 0.5) * slot - bar_w * len(chart.series) / 2 + j * bar_w
-            bars.append(Bar(x, base_y - h, bar_w, h, PALETTE[j % len(PALETTE)], tip))
+            bars.append(Bar(x, base_y - h, bar_w, h, colors[j], tip))
     every = math.ceil(n / MAX_LABELS)
+    # Rotated labels end under their bar and run down to the left, inside the chart's width.
     xlabels = tuple(
-        Text(LEFT + (i + 0.5) * slot, base_y + 12, c[:18], rotate=n > 8)
+        Text(LEFT + (i + 0.5) * slot, base_y + 10, c[:18], rotate=n > 8)
         for i, c in enumerate(chart.categories)
         if i % every == 0
     )
@@ -99,7 +105,7 @@ def layout(chart: Chart) -> Layout:
             )
             for m in chart.markers
         ),
-        tuple((PALETTE[j % len(PALETTE)], s.name) for j, s in enumerate(chart.series)),
+        tuple(zip(colors, (s.name for s in chart.series), strict=True)),
         Line(LEFT, base_y, WIDTH - RIGHT, base_y),
     )
 
