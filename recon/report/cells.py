@@ -7,7 +7,7 @@ import pandas as pd
 from recon.report.csvfiles import FORMULA_START
 from recon.report.data import Format
 
-__all__ = ["FORMULA_START", "column_values"]
+__all__ = ["FORMULA_START", "column_values", "flag_values", "is_flag_column"]
 
 
 def column_values(values: pd.Series, fmt: Format) -> list[object]:
@@ -24,6 +24,21 @@ def column_values(values: pd.Series, fmt: Format) -> list[object]:
     else:
         out = values.astype("string")
     return out.astype(object).where(out.notna(), None).tolist()
+
+
+def is_flag_column(values: pd.Series) -> bool:
+    """True for a column of yes/no values: a boolean dtype (NumPy, pandas' nullable or Arrow), or
+    Python ``True``/``False`` with gaps. The text "True" is text: it is never guessed to be a flag."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return True
+    if not pd.api.types.is_object_dtype(values.dtype) or not values.notna().any():
+        return False
+    return pd.api.types.infer_dtype(values, skipna=True) == "boolean"
+
+
+def flag_values(values: pd.Series) -> list[bool | None]:
+    """A flag column's cells: ``True``, ``False`` or None where missing."""
+    return [None if pd.isna(v) else bool(v) for v in values.astype(object)]
 
 
 def format_value(value: object, fmt: Format) -> str:

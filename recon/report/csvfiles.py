@@ -1,8 +1,14 @@
 """Write frames as CSV that is safe to open in a spreadsheet and loses no digits, and the large
-tables as Parquet (or both) when asked."""
+tables as Parquet (or both) when asked.
+
+CSV is UTF-8; with ``bom`` (``OutputOptions.csv_bom``) it starts with the byte-order mark Excel
+needs to read it as UTF-8 when double-clicked (without it, Excel reads "Société" as "SociÃ©tÃ©").
+recon reads its own files back either way.
+"""
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 
@@ -74,12 +80,15 @@ def csv_ready(frame: pd.DataFrame) -> pa.Table:
     return pa.table({str(name): _csv_column(col) for name, col in frame.items()})
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+def write_csv(frame: pd.DataFrame, path: Path, *, bom: bool = False) -> Path:
     """Arrow's writer (an order of magnitude faster than pandas' at a million rows); it quotes
     every text cell and the header, which CSV readers and spreadsheets read as they would the
-    same cells unquoted."""
+    same cells unquoted. ``bom``: start with the UTF-8 byte-order mark, for Excel."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    csv.write_csv(csv_ready(frame), path, csv.WriteOptions(batch_size=65_536))
+    with path.open("wb") as out:
+        if bom:
+            out.write(codecs.BOM_UTF8)
+        csv.write_csv(csv_ready(frame), out, csv.WriteOptions(batch_size=65_536))
     return path
 
 
@@ -100,11 +109,14 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def write_table(frame: pd.DataFrame, path: Path, table_format: TableFormat = "csv") -> list[Path]:
-    """A large table as ``path`` (.csv), its .parquet sibling, or both (``table_format``)."""
+def write_table(
+    frame: pd.DataFrame, path: Path, table_format: TableFormat = "csv", *, bom: bool = False
+) -> list[Path]:
+    """A large table as ``path`` (.csv), its .parquet sibling, or both (``table_format``);
+    ``bom``: the CSV starts with the UTF-8 byte-order mark."""
     files = []
     if table_format in ("csv", "both"):
-        files.append(write_csv(frame, path))
+        files.append(write_csv(frame, path, bom=bom))
     if table_format in ("parquet", "both"):
         files.append(write_parquet(frame, path.with_suffix(".parquet")))
     return files

@@ -11,7 +11,10 @@ beside the header and on README names the file that holds them all.
 
 IDs and text are written as text; text that a spreadsheet would run as a formula (= + - @ tab
 CR) is stored as a string with Excel's quote prefix, the form Excel itself gives a typed leading
-apostrophe: it shows and reads back unchanged and never runs. Amounts are numbers.
+apostrophe: it shows and reads back unchanged and never runs. Amounts are numbers, yes/no columns
+Excel booleans (TRUE/FALSE, which filter and count as such). A column is as wide as its widest
+shown value (an amount of 1,234,567,890,123.00 rupiah shows whole, not as ####), up to
+``MAX_WIDTH``. Every sheet prints landscape, one page wide, with its header row on each page.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -28,10 +34,12 @@ from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 
-from recon.report.cells import FORMULA_START, column_values
+from recon.report.cells import FORMULA_START, column_values, format_value, is_flag_column
 from recon.report.data import Format, ReportData, Section, Table, capped
-from recon.report.xlsx_rows import MAX_TEXT, ColumnStyle, splice, write_rows
+from recon.report.data import table as new_table
+from recon.report.xlsx_rows import MAX_TEXT, ColumnStyle, numbers, splice, write_rows
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +52,9 @@ NUMBER_FORMATS: dict[str, str] = {
     "score": "0.0000",
     "date": "yyyy-mm-dd",
 }
+FLAG_FORMAT = "General"  # TRUE / FALSE
+MAX_WIDTH = 60  # characters: a longer text shows cut on the sheet, whole in the cell
+SAMPLE = 500  # text values measured for a column's width (numbers: the whole column)
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 NOTE_FONT = Font(italic=True, color="7F6000")
@@ -97,6 +108,7 @@ def write_workbook(report: ReportData, path: Path) -> Path:
         for i, part in enumerate(plan):
             sheet = book.create_sheet(part.name)
             if part.table is None:
+                print_setup(sheet, header_row=1)
                 sheet.append([note_cell(sheet, part.note)])
             else:
                 rows[part.name] = _write_table(sheet, part, Path(scratch) / f"{i}.xml")
@@ -104,6 +116,39 @@ def write_workbook(report: ReportData, path: Path) -> Path:
         splice(path, rows)
     log.info("wrote %s", path)
     return path
+
+
+def write_id_workbook(frame: pd.DataFrame, path: Path, sheet_name: str) -> Path | None:
+    """``frame`` as a one-sheet workbook whose every cell is text (number format "@"), for a file
+    people import: an ID such as 000023 or 1234567890123456789 stays as written, where Excel
+    opening a CSV turns it into 23 or 1.23457E+18. None, with a warning, when the rows do not fit
+    one sheet (the CSV beside it holds them all)."""
+    if len(frame) > EXCEL_MAX_ROWS - 1:
+        log.warning(
+            "%s not written: %s rows do not fit one sheet (%s); %s holds them all",
+            path.name, f"{len(frame):,}", f"{EXCEL_MAX_ROWS - 1:,}", path.with_suffix(".csv").name,
+        )  # fmt: skip
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ids = new_table(sheet_name, sheet_name, frame, formats={str(c): "id" for c in frame.columns})
+    part = SheetPart(sheet_name, Section(sheet_name, sheet_name), ids)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(sheet_name)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".recon-xlsx-") as scratch:
+        rows = {sheet_name: _write_table(sheet, part, Path(scratch) / "rows.xml")}
+        book.save(path)
+        splice(path, rows)
+    return path
+
+
+def print_setup(sheet: object, header_row: int) -> None:
+    """Landscape, one page wide (as many pages down as it takes), the header on every page."""
+    setup = sheet.page_setup  # type: ignore[attr-defined]
+    setup.orientation = "landscape"
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0  # no limit on the pages down
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)  # type: ignore[attr-defined]
+    sheet.print_title_rows = f"{header_row}:{header_row}"  # type: ignore[attr-defined]
 
 
 def note_cell(sheet: object, text: str) -> WriteOnlyCell:
@@ -129,16 +174,18 @@ class CellMaker:
     def __init__(self, sheet: object, fmt: Format, *, unlocked: bool = False) -> None:
         self.fmt = fmt
         self.text = fmt in ("id", "text")
-        self.cell = self._make(sheet, fmt, unlocked, quoted=False)
-        self.quoted = self._make(sheet, fmt, unlocked, quoted=True)
+        number_format = NUMBER_FORMATS[fmt]
+        self.cell = self._make(sheet, number_format, unlocked, quoted=False)
+        self.quoted = self._make(sheet, number_format, unlocked, quoted=True)
+        self.flag = self._make(sheet, FLAG_FORMAT, unlocked, quoted=False)
         self.empty: WriteOnlyCell | None = (
-            self._make(sheet, fmt, unlocked, False) if unlocked else None
+            self._make(sheet, number_format, unlocked, False) if unlocked else None
         )
 
     @staticmethod
-    def _make(sheet: object, fmt: Format, unlocked: bool, quoted: bool) -> WriteOnlyCell:
+    def _make(sheet: object, number_format: str, unlocked: bool, quoted: bool) -> WriteOnlyCell:
         cell = WriteOnlyCell(sheet)
-        cell.number_format = NUMBER_FORMATS[fmt]
+        cell.number_format = number_format
         if unlocked:
             cell.protection = Protection(locked=False)
         if quoted:
@@ -148,6 +195,9 @@ class CellMaker:
     def __call__(self, value: object) -> object:
         if value is None:
             return self.empty
+        if isinstance(value, bool | np.bool_):  # a boolean cell, whatever the column's format
+            self.flag.value = bool(value)
+            return self.flag
         if self.text:
             text = ILLEGAL_CHARACTERS_RE.sub("", str(value))[:MAX_TEXT]
             if FORMULA_START.match(text):
@@ -171,10 +221,12 @@ def _write_table(sheet: object, part: SheetPart, rows_file: Path) -> tuple[Path,
     last = get_column_letter(max(len(columns), 1))
     preface = table.preface
     top = len(preface) + 1  # the header's row: below the table's summary lines, if any
-    for i, (name, fmt) in enumerate(zip(columns, formats, strict=True), start=1):
-        sample = column_values(frame[name].head(500), fmt)
-        sheet.column_dimensions[get_column_letter(i)].width = _width(name, sample)  # type: ignore[attr-defined]
+    flags = [is_flag_column(frame[name]) for name in columns]
+    for i, (name, fmt, flag) in enumerate(zip(columns, formats, flags, strict=True), start=1):
+        width = column_width(name, frame[name], fmt, flag=flag)
+        sheet.column_dimensions[get_column_letter(i)].width = width  # type: ignore[attr-defined]
     sheet.freeze_panes = f"A{top + 1}"  # type: ignore[attr-defined]
+    print_setup(sheet, header_row=top)
     if columns:
         sheet.auto_filter.ref = f"A{top}:{last}{n + top}"  # type: ignore[attr-defined]
     makers = [
@@ -190,11 +242,12 @@ def _write_table(sheet: object, part: SheetPart, rows_file: Path) -> tuple[Path,
     styles = [
         ColumnStyle(
             m.fmt,
-            m.cell.style_id,
+            m.flag.style_id if flag else m.cell.style_id,
             m.quoted.style_id,
             m.empty.style_id if m.empty is not None else None,
+            flag=flag,
         )
-        for m in makers
+        for m, flag in zip(makers, flags, strict=True)
     ]
     with rows_file.open("wb") as out:
         write_rows(out, [frame[c] for c in columns], styles, first_row=top + 1)
@@ -202,10 +255,22 @@ def _write_table(sheet: object, part: SheetPart, rows_file: Path) -> tuple[Path,
     return rows_file, f"A1:{last}{n + top}"
 
 
-def _width(name: str, values: list[object]) -> float:
-    sample = [len(str(v)) for v in values[:500] if v is not None]
-    longest = max([len(name) + 2, *sample]) if sample else len(name) + 2
-    return float(min(max(longest + 1, 8), 60))
+def column_width(name: str, values: pd.Series, fmt: Format, *, flag: bool = False) -> float:
+    """Characters for a column to show its header (beside the filter button) and its widest value
+    as the sheet shows it: numbers as formatted (1,234,567,890,123.00), from the largest and the
+    smallest of the whole column; text from its first ``SAMPLE`` values; at most ``MAX_WIDTH``."""
+    shown = [len(name) + 3]
+    if flag:
+        shown.append(len("FALSE"))
+    elif fmt == "date":
+        shown.append(len("2026-12-31"))
+    elif fmt in ("int", "amount", "score"):
+        low, high = pc.min_max(numbers(values, fmt)).values()
+        shown += [len(format_value(v.as_py(), fmt)) for v in (low, high) if v.is_valid]
+    else:
+        sample = column_values(values.head(SAMPLE), fmt)
+        shown += [len(str(v)) for v in sample if v is not None]
+    return float(min(max(max(shown) + 2, 8), MAX_WIDTH))
 
 
 def _decorate(sheet: object, table: Table, columns: list[str], n: int, top: int = 1) -> None:

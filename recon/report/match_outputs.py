@@ -146,21 +146,32 @@ def write_match_outputs(
     out_dir: Path,
     table_format: TableFormat = "csv",
     tables: MatchTables | None = None,
+    *,
+    csv_bom: bool = False,
 ) -> list[Path]:
     """``table_format``: xref, matches and duplicates as CSV, Parquet or both; review.csv (read
     back by `recon review apply`), the import files and the claims stay CSV. ``tables``: the
-    tables already built (``match_tables``), when the report shows them too."""
+    tables already built (``match_tables``), when the report shows them too. ``csv_bom``: every
+    CSV starts with the UTF-8 byte-order mark (``OutputOptions.csv_bom``).
+
+    The import files are written as .xlsx too, every cell text: opened in Excel, the CSV turns
+    an ID such as 000023 into 23, and a 19-digit one into 1.23457E+18."""
+    from recon.report.excel import write_id_workbook
+
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = tables or match_tables(result)
+    bom = csv_bom
     files = [
-        *write_table(tables.xref, out_dir / "xref.csv", table_format),
-        *write_table(tables.matches, out_dir / "matches.csv", table_format),
-        *write_table(result.duplicates, out_dir / "duplicates.csv", table_format),
-        write_csv(tables.review, out_dir / "review.csv"),
-        write_csv(result.crm_import, out_dir / "crm_import.csv"),
-        write_csv(result.erp_import, out_dir / "erp_import.csv"),
-        write_csv(result.claims, out_dir / "xref_claims.csv"),
+        *write_table(tables.xref, out_dir / "xref.csv", table_format, bom=bom),
+        *write_table(tables.matches, out_dir / "matches.csv", table_format, bom=bom),
+        *write_table(result.duplicates, out_dir / "duplicates.csv", table_format, bom=bom),
+        write_csv(tables.review, out_dir / "review.csv", bom=bom),
     ]
+    for name, frame in (("crm_import", result.crm_import), ("erp_import", result.erp_import)):
+        files.append(write_csv(frame, out_dir / f"{name}.csv", bom=bom))
+        workbook = write_id_workbook(frame, out_dir / f"{name}.xlsx", name)
+        files += [workbook] if workbook is not None else []
+    files.append(write_csv(result.claims, out_dir / "xref_claims.csv", bom=bom))
     summary = {
         "counts": result.counts(),
         "candidates_by_pass": result.pass_counts,

@@ -3,7 +3,8 @@
 At a million companies the large tables run to millions of rows: CSV is what everyone can open,
 Parquet keeps the types and is several times smaller and faster to read back (pandas, DuckDB,
 Spark). A workbook sheet holds the most valuable rows only — a sheet of a million rows is one
-nobody opens — and says which file holds them all.
+nobody opens — and says which file holds them all. Excel reads a CSV as UTF-8 only when it starts
+with a byte-order mark: ``csv_bom`` writes one, for people who double-click the files.
 """
 
 from __future__ import annotations
@@ -33,16 +34,20 @@ LARGE_TABLES = (
 @dataclass(frozen=True)
 class OutputOptions:
     """``table_format``: csv (default), parquet or both for the large tables; ``sheet_rows``:
-    the rows each workbook sheet holds, most valuable first."""
+    the rows each workbook sheet holds, most valuable first; ``csv_bom``: every CSV starts with
+    the UTF-8 byte-order mark (off by default: some loaders read it as part of the first header)."""
 
     table_format: TableFormat = "csv"
     sheet_rows: int = SHEET_ROWS
+    csv_bom: bool = False
 
     def __post_init__(self) -> None:
         if self.table_format not in TABLE_FORMATS:
             raise ValueError(f"table format '{self.table_format}'; expected one of {TABLE_FORMATS}")
         if not 1 <= self.sheet_rows <= MAX_SHEET_ROWS:
             raise ValueError(f"sheet rows {self.sheet_rows}; expected 1 to {MAX_SHEET_ROWS:,}")
+        if not isinstance(self.csv_bom, bool):
+            raise ValueError(f"csv bom {self.csv_bom!r}; expected true or false")
 
     def file_name(self, stem: str) -> str:
         """The file(s) holding table ``stem``: ``leakage.csv``, ``leakage.parquet`` or both."""

@@ -35,11 +35,14 @@ _ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"  # control characters XML 1.0 cannot 
 
 
 class ColumnStyle:
-    """Style ids of one column: plain, quote-prefixed text, and empty (for unlocked cells)."""
+    """Style ids of one column: plain, quote-prefixed text, and empty (for unlocked cells).
+    ``flag``: a yes/no column, written as Excel booleans (TRUE/FALSE), whatever its format."""
 
-    def __init__(self, fmt: Format, plain: int, quoted: int, empty: int | None) -> None:
+    def __init__(
+        self, fmt: Format, plain: int, quoted: int, empty: int | None, *, flag: bool = False
+    ) -> None:
         self.fmt: Format = fmt
-        self.kind = "text" if fmt in ("id", "text") else fmt
+        self.kind = "bool" if flag else "text" if fmt in ("id", "text") else fmt
         self.plain, self.quoted, self.empty = plain, quoted, empty
 
 
@@ -87,8 +90,12 @@ def _tails(values: pd.Series, style: ColumnStyle) -> pa.Array:
         padded = pc.fill_null(pc.not_equal(text, pc.utf8_trim_whitespace(text)), False)
         space = pc.if_else(padded, _text(' xml:space="preserve"'), _text(""))
         tails = _join(' s="', sid, '" t="inlineStr"><is><t', space, ">", escaped, "</t></is></c>")
+    elif style.kind == "bool":
+        flags = pa.array(values.reset_index(drop=True).astype("boolean"), from_pandas=True)
+        number = pc.if_else(flags, _text("1"), _text("0"))
+        tails = _join(f' s="{style.plain}" t="b"><v>', number, "</v></c>")
     else:
-        number = pc.cast(_numbers(values, style.fmt), TEXT)
+        number = pc.cast(numbers(values, style.fmt), TEXT)
         tails = _join(f' s="{style.plain}"><v>', number, "</v></c>")
     if style.empty is not None:
         tails = pc.fill_null(tails, _text(f' s="{style.empty}"/>'))
@@ -110,7 +117,7 @@ def _join(*parts: object, skip_nulls: bool = False) -> pa.Array:
     return pc.binary_join_element_wise(*args, _text(""))
 
 
-def _numbers(values: pd.Series, fmt: Format) -> pa.Array:
+def numbers(values: pd.Series, fmt: Format) -> pa.Array:
     """Excel's number for each cell (days since its epoch for dates); null where none."""
     values = values.reset_index(drop=True)
     if fmt == "date":

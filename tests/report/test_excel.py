@@ -146,7 +146,7 @@ def test_libreoffice_reads_back_recons_figures(
         check=True, capture_output=True, timeout=180,
     )  # fmt: skip
     summary = pd.read_csv(out / "report-Summary.csv", dtype=str, keep_default_na=False)
-    figures = summary[summary["key"] != ""].set_index("key")["value"]
+    figures = summary[summary["Key"] != ""].set_index("Key")["Value"]
     for section in report.sections:
         for figure in section.figures:
             value = figure.value
