@@ -19,7 +19,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from report.smtp_server import PASSWORD, USER, Inbox, smtp_server
+from report.smtp_server import Inbox, trusted_smtp_server
 from store_urls import isolated_store_url
 from typer.testing import CliRunner
 
@@ -27,7 +27,6 @@ from recon.checks.leakage.findings import LEAKAGE_KINDS
 from recon.cli import app
 from recon.models import NOT_A_MATCH
 from recon.report.check_sections import AT_RISK_KINDS
-from recon.report.deliver import PASSWORD_ENV, USER_ENV
 from recon.sampledata import generate, write
 from recon.state.store import Store
 
@@ -123,16 +122,7 @@ def test_two_weeks_new_resolved_accepted_and_stable_ids(
     assert manifest["state"]["previous_run"] is None
     run1 = manifest["state"]["run_id"]
 
-    accepted = week1[
-        (week1.index.get_level_values("kind") == "no_erp_customer")
-        & (week1.index.get_level_values("deal_id") != weeks.resolved_deal)
-    ].iloc[0]
-    result = runner.invoke(
-        app,
-        ["accept", accepted["finding_id"], "--reason", "credit note agreed", "--until", NEXT_YEAR,
-         "--store", store_url],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    accepted = accept_one(week1, weeks, store_url)
 
     second = leakage(weeks.week2, out2, store_url, "--since", "7d")
     assert second.exit_code == 1, second.output
@@ -287,13 +277,26 @@ def test_recon_run_records_the_run_and_writes_the_stable_ids(weeks: Weeks, tmp_p
     assert set(leak["finding_id"]) <= set(findings["finding_id"])
 
 
+def accept_one(week1: pd.DataFrame, weeks: Weeks, store: str) -> pd.Series:
+    """Accept one no_erp_customer finding of week 1 (not the deal that resolves) through the CLI,
+    as a controller would; returns its row."""
+    accepted = week1[
+        (week1.index.get_level_values("kind") == "no_erp_customer")
+        & (week1.index.get_level_values("deal_id") != weeks.resolved_deal)
+    ].iloc[0]
+    result = runner.invoke(
+        app,
+        ["accept", accepted["finding_id"], "--reason", "credit note agreed", "--until", NEXT_YEAR,
+         "--store", store],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return accepted
+
+
 @pytest.fixture
 def inbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     """A real SMTP server (aiosmtpd, STARTTLS, AUTH), trusted, with the credentials set."""
-    with smtp_server(tmp_path) as server:
-        monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))
-        monkeypatch.setenv(USER_ENV, USER)
-        monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    with trusted_smtp_server(tmp_path, monkeypatch) as server:
         yield server
 
 
@@ -306,16 +309,7 @@ def test_the_weekly_email_says_what_changed_and_lists_the_new_leakage(
     out1, out2 = tmp_path / "week1", tmp_path / "week2"
     assert leakage(weeks.week1, out1, store).exit_code == 1
     week1 = by_deal(out1)
-    accepted = week1[
-        (week1.index.get_level_values("kind") == "no_erp_customer")
-        & (week1.index.get_level_values("deal_id") != weeks.resolved_deal)
-    ].iloc[0]
-    result = runner.invoke(
-        app,
-        ["accept", accepted["finding_id"], "--reason", "credit note agreed", "--until", NEXT_YEAR,
-         "--store", store],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    accept_one(week1, weeks, store)
 
     second = leakage(
         weeks.week2, out2, store, "--email-to", "finance@example.com",

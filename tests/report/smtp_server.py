@@ -16,6 +16,7 @@ from email.policy import default
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -98,3 +99,16 @@ def smtp_server(folder: Path) -> Iterator[Inbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+@contextmanager
+def trusted_smtp_server(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """``smtp_server`` with its certificate trusted (SSL_CERT_FILE) and recon's SMTP credentials
+    in the environment, as a scheduled job would have them."""
+    from recon.report.deliver import PASSWORD_ENV, USER_ENV
+
+    with smtp_server(folder) as server:
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))
+        monkeypatch.setenv(USER_ENV, USER)
+        monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+        yield server

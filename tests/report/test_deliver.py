@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from report.smtp_server import PASSWORD, USER, Inbox, free_port, smtp_server
+from report.smtp_server import PASSWORD, USER, Inbox, free_port, trusted_smtp_server
 from typer.testing import CliRunner
 
 from recon.cli import app
@@ -40,10 +40,7 @@ NO_WAIT = Retry(attempts=3, backoff_s=0)
 @pytest.fixture
 def inbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     """The server, its certificate trusted (SSL_CERT_FILE) and the credentials in the environment."""
-    with smtp_server(tmp_path) as server:
-        monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))
-        monkeypatch.setenv(USER_ENV, USER)
-        monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    with trusted_smtp_server(tmp_path, monkeypatch) as server:
         yield server
 
 
