@@ -39,23 +39,23 @@ def plain_params(params: list[Any]) -> list[Any]:
     return params
 
 
-class HelpCommand(typer.core.TyperCommand):
+class _PlainHelp:
+    """Help described above for a typer command or group: paragraphs on one line each, options
+    with the kind of value they take."""
+
+    help: str | None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = one_line_paragraphs(self.help)
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return plain_params(super().get_params(ctx))  # type: ignore[misc]
+
+
+class HelpCommand(_PlainHelp, typer.core.TyperCommand):
     """A recon command (``app.command(cls=HelpCommand)``) with the help described above."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.help = one_line_paragraphs(self.help)
 
-    def get_params(self, ctx: Any) -> list[Any]:
-        return plain_params(super().get_params(ctx))
-
-
-class HelpGroup(typer.core.TyperGroup):
+class HelpGroup(_PlainHelp, typer.core.TyperGroup):
     """The ``recon`` group and its sub-groups (``typer.Typer(cls=HelpGroup)``)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.help = one_line_paragraphs(self.help)
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        return plain_params(super().get_params(ctx))
